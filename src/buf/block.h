@@ -1,0 +1,114 @@
+// block.h — Block: one packet in one buffer, with headroom to push headers in
+// front and tailroom to append; and Pool, which recycles fixed-size buffers so
+// the packet path does not allocate.
+//
+//   Pool pool;
+//   BlockPtr b = pool.alloc();          // empty, kHeadroom bytes of headroom
+//   uint8_t* p = b->put(payload_len);   // append payload
+//   uint8_t* ip = b->push(20);          // prepend an IPv4 header
+//   b->pull(14);                        // strip an Ethernet header on input
+//   b->trim(total_len);                 // drop Ethernet padding
+//
+// A Block is owned by exactly one BlockPtr; freeing the BlockPtr returns the
+// buffer to its pool. Blocks larger than Pool::kBufSize (reassembled datagrams,
+// writes of big messages) come from the heap and are freed, not pooled.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "base/clock.h"
+
+namespace ninet {
+
+class Pool;
+
+class Block {
+ public:
+  // Room in front for the deepest encapsulation ninet builds:
+  // Ethernet 14 + IPv6 40 + UDP 8 + L2TP 16 + PPP 4 + MPPE 2, rounded up.
+  static constexpr uint32_t kHeadroom = 128;
+
+  uint8_t* data() { return buf_ + off_; }
+  const uint8_t* data() const { return buf_ + off_; }
+  uint32_t size() const { return len_; }
+  std::span<uint8_t> span() { return {data(), len_}; }
+  std::span<const uint8_t> span() const { return {data(), len_}; }
+  uint32_t headroom() const { return off_; }
+  uint32_t tailroom() const { return cap_ - off_ - len_; }
+  uint32_t capacity() const { return cap_; }
+
+  // Prepends n bytes (n <= headroom()); returns the new start.
+  uint8_t* push(uint32_t n);
+  // Removes n bytes from the front (n <= size()); returns the new start.
+  uint8_t* pull(uint32_t n);
+  // Appends n bytes (n <= tailroom()); returns where they start.
+  uint8_t* put(uint32_t n);
+  // Shortens to n bytes (no-op if already shorter).
+  void trim(uint32_t n) {
+    if (n < len_) len_ = n;
+  }
+  // Empties the block and resets headroom to h.
+  void reset(uint32_t h = kHeadroom);
+  // Appends bytes (must fit in tailroom()).
+  void append(const void* p, uint32_t n);
+
+  // Per-packet metadata, set by the code that handles the block.
+  int ifc = -1;        // receiving (input) or sending (output) interface number
+  Time stamp = 0;      // when it arrived
+  uint32_t flags = 0;  // kBcast/kMcast etc., see below
+  static constexpr uint32_t kLinkBcast = 1;  // arrived as link broadcast
+  static constexpr uint32_t kLinkMcast = 2;  // arrived as link multicast
+  static constexpr uint32_t kLinkOther = 4;  // link dest was not us (promiscuous)
+
+ private:
+  friend class Pool;
+  friend struct BlockDeleter;
+  Block() = default;
+  uint8_t* buf_ = nullptr;
+  uint32_t cap_ = 0;
+  uint32_t off_ = 0;
+  uint32_t len_ = 0;
+  Pool* pool_ = nullptr;  // null: heap block
+};
+
+struct BlockDeleter {
+  void operator()(Block* b) const;
+};
+using BlockPtr = std::unique_ptr<Block, BlockDeleter>;
+
+// A batch of packets moving through input or output together.
+using Batch = std::vector<BlockPtr>;
+
+class Pool {
+ public:
+  // Room for a 1500-byte Ethernet payload or a 4096-byte pkt MTU plus headers.
+  static constexpr uint32_t kBufSize = 4096 + 256;
+
+  explicit Pool(size_t max_cached = 8192) : max_cached_(max_cached) {}
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // A block that can hold at least `size` bytes after kHeadroom.
+  BlockPtr alloc(uint32_t size = kBufSize - Block::kHeadroom);
+  // Copies bytes into a new block.
+  BlockPtr copy(const uint8_t* p, uint32_t n, uint32_t headroom = Block::kHeadroom);
+
+  size_t cached() const;
+  size_t outstanding() const;
+
+ private:
+  friend struct BlockDeleter;
+  void release(Block* b);
+  mutable std::mutex mu_;
+  std::vector<Block*> free_;
+  size_t max_cached_;
+  size_t outstanding_ = 0;
+};
+
+}  // namespace ninet

@@ -1,0 +1,88 @@
+// arp.h — the address resolution cache of one stack: IPv4 ARP and IPv6
+// Neighbour Discovery entries in one LRU table, as ip(3)'s /net/arp shows it.
+//
+// Entries do not time out (ip(3)); the table holds kCapacity entries and
+// replaces the least recently used. An entry is WAIT while a request is
+// outstanding (packets for it are queued, a few per entry) and OK once the
+// medium address is known. Protocol messages are built by the caller: this is
+// only the table.
+//
+//   ArpCache c;
+//   Mac m;
+//   switch (c.resolve(ip, ifc, now, std::move(pkt), &m)) {
+//     case Resolve::kOk: send with m; break;             // pkt was not taken
+//     case Resolve::kQueuedSendRequest: send a request;   // pkt was queued
+//     case Resolve::kQueued: break;
+//   }
+//   Batch ready = c.update(ip, mac, ifc, /*create=*/true, now);  // send these
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/ipaddr.h"
+#include "buf/block.h"
+
+namespace ninet {
+
+enum class Resolve { kOk, kQueued, kQueuedSendRequest };
+
+struct ArpEntryInfo {
+  Ipaddr ip;
+  Mac mac;
+  int ifc = -1;
+  bool ok = false;  // OK or WAIT
+};
+
+class ArpCache {
+ public:
+  static constexpr size_t kCapacity = 256;   // NOTES.md: an LRU cache of 256 entries
+  static constexpr size_t kMaxQueued = 8;    // packets held per WAIT entry
+  static constexpr Time kRetransmit = sec(1);
+  static constexpr int kMaxTries = 3;
+
+  explicit ArpCache(size_t capacity = kCapacity);
+  ~ArpCache();
+
+  // On OK: stores the MAC in *mac, marks the entry recently used, returns kOk
+  // and leaves pkt untouched (the caller keeps it). Otherwise queues pkt
+  // (dropping the oldest queued packet beyond kMaxQueued) and returns
+  // kQueuedSendRequest when a new WAIT entry was made (the caller sends the
+  // first request), else kQueued.
+  Resolve resolve(const Ipaddr& ip, int ifc, Time now, BlockPtr& pkt, Mac* mac);
+
+  // A mapping was learned from the wire. Updates an existing entry (making a
+  // WAIT entry OK); creates one only if create is true. Returns the packets
+  // that were waiting for it, in order, ready to send to mac.
+  Batch update(const Ipaddr& ip, const Mac& mac, int ifc, bool create, Time now);
+
+  // `add type ip mac` from /net/arp: adds or replaces; waiting packets are
+  // returned as with update().
+  Batch add(const Ipaddr& ip, const Mac& mac, int ifc, Time now);
+  Status del(const Ipaddr& ip);   // NoSuchEntry if absent
+  void flush();
+  // Removes every entry of an interface (on unbind).
+  void flush_ifc(int ifc);
+
+  // Called about every 100 ms. For each WAIT entry whose last request is
+  // kRetransmit old: if it has had kMaxTries tries, the entry is removed and
+  // its queued packets are passed to give_up (for ICMP host unreachable);
+  // else send_request(ip, ifc) is called and the try is counted.
+  void tick(Time now, const std::function<void(const Ipaddr&, int ifc)>& send_request,
+            const std::function<void(BlockPtr)>& give_up);
+
+  std::vector<ArpEntryInfo> entries() const;  // most recently used first
+  size_t size() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ninet

@@ -1,0 +1,74 @@
+// route.h — the route table of one stack: IPv4 and IPv6 longest-prefix match,
+// with entries as ip(3)'s iproute shows them.
+//
+//   RouteTable t;
+//   t.add({.target = net, .mask = Ipaddr::mask_v4(24), .gate = gw, .flags = route::kV4,
+//          .tag = "none", .ifc = -1});
+//   const Route* r = t.lookup(dst);     // nullptr: no route
+//   t.remove(net, mask);
+//
+// Lookup is the per-packet operation and must stay fast with a million IPv4
+// and 200k IPv6 prefixes; add/remove happen under the stack lock from ctl
+// writes. A target is stored masked (target & mask). Adding an existing
+// target/mask replaces the entry (ip(3)).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/ipaddr.h"
+
+namespace ninet {
+
+namespace route {
+// ip(3) flags, printed in this order: "4" or "6", then i b u m p.
+constexpr uint32_t kV4 = 1, kV6 = 2, kIfc = 4, kBcast = 8, kUnicast = 16, kMcast = 32,
+                   kP2p = 64;
+// "4i", "6u", ...
+std::string flags_str(uint32_t flags);
+}  // namespace route
+
+struct Route {
+  Ipaddr target;   // stored as target & mask
+  Ipaddr mask;     // v4 masks are v4-mapped (see ipaddr.h)
+  Ipaddr gate;     // next hop; for interface routes the interface's address
+  uint32_t flags = 0;
+  std::string tag = "none";  // up to 4 characters
+  int ifc = -1;              // interface number, -1 if not known yet
+};
+
+class RouteTable {
+ public:
+  RouteTable();
+  ~RouteTable();
+  RouteTable(const RouteTable&) = delete;
+  RouteTable& operator=(const RouteTable&) = delete;
+
+  // Adds or replaces (same target & mask). Fails with BadMask for a
+  // non-contiguous mask or one whose family differs from the target's.
+  Status add(const Route& r);
+  // Removes the entry with this target (masked) and mask; NoSuchEntry if none.
+  Status remove(const Ipaddr& target, const Ipaddr& mask);
+  // Removes every entry for which pred is true (all if pred is empty).
+  void flush(const std::function<bool(const Route&)>& pred = {});
+
+  // Longest-prefix match; v4-mapped destinations search the IPv4 table.
+  // The pointer is valid until the next add/remove/flush.
+  const Route* lookup(const Ipaddr& dst) const;
+
+  // Every entry, IPv4 first, each family ordered by target then prefix length.
+  std::vector<Route> list() const;
+  size_t size() const;
+  // Bytes held by the lookup structures and the entries.
+  size_t memory_bytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ninet
