@@ -1,0 +1,212 @@
+// ip.h — Ip: the IP layer of one stack (Plan 9's Fs without the file tree):
+// interfaces, the self table, routes, the ARP/ND cache, reassembly, IPv4 and
+// IPv6 input/output/forwarding, ICMP errors, and the registered protocols.
+//
+//   Ip ip(clock, pool, open_medium);
+//   std::unique_lock l(ip.mu);
+//   Ifc* f = *ip.ifc_clone();
+//   ip.ifc_ctl(*f, "bind loopback");
+//   ip.ifc_ctl(*f, "add 127.0.0.1 255.0.0.0");
+//   ip.send({.src = a, .dst = b, .proto = wire::ipproto::kIcmp}, std::move(payload));
+//
+// Threading: everything here is guarded by `mu` (the stack lock). The engine
+// thread takes it to run poll() and tick(); ctl writes and protocol writes
+// take it from FUSE/9P workers. Output is sent while holding it.
+//
+// The work is split by concern over several files: ip.cc (interfaces, self
+// table, tables as text), ifcctl.cc (ipifc ctl messages), input.cc (IPv4/IPv6
+// input and forwarding), output.cc (output, link resolution, fragmentation),
+// neighbor.cc (ARP, ND, DAD, router advertisements, SLAAC), icmperr.cc (ICMP
+// and ICMPv6 errors), conv.cc (the Proto/Conv generic code).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/ipaddr.h"
+#include "base/timer.h"
+#include "buf/block.h"
+#include "ip/arp.h"
+#include "ip/conv.h"
+#include "ip/frag.h"
+#include "ip/ifc.h"
+#include "ip/log.h"
+#include "ip/route.h"
+#include "media/medium.h"
+
+namespace ninet {
+
+// /net/ipifc/stats: the 19 fields of ip(3), in the page's order.
+#define NINET_IP_STATS(X)                                                                  \
+  X(Forwarding) X(DefaultTTL) X(InReceives) X(InHdrErrors) X(InAddrErrors) X(ForwDatagrams) \
+  X(InUnknownProtos) X(InDiscards) X(InDelivers) X(OutRequests) X(OutDiscards)             \
+  X(OutNoRoutes) X(ReasmTimeout) X(ReasmReqds) X(ReasmOKs) X(ReasmFails) X(FragOKs)        \
+  X(FragFails) X(FragCreates)
+
+struct IpStats {
+#define X(name) uint64_t name = 0;
+  NINET_IP_STATS(X)
+#undef X
+};
+
+// ICMP message counters by type, for icmp/stats and icmpv6/stats.
+struct IcmpCounters {
+  std::array<uint64_t, 256> in{}, out{};
+  uint64_t in_msgs = 0, in_errors = 0, out_msgs = 0, out_errors = 0;
+};
+
+// One line of ipselftab: an address considered local.
+struct SelfEntry {
+  int count = 0;        // interfaces it applies to
+  uint32_t flags = 0;   // route flags: u (unicast), b (broadcast), m (multicast)
+};
+
+// Opens a medium for `bind kind path` (kind: ether netdev; loopback and pkt
+// are made by Ip itself). Provided by the stack, which knows the Linux media.
+using MediumFactory =
+    std::function<Result<std::unique_ptr<Medium>>(std::string_view kind, std::string_view path)>;
+
+// Why an ICMP error is sent (icmperr.cc maps these to v4/v6 types and codes).
+enum class IcmpErr {
+  kNetUnreach, kHostUnreach, kProtoUnreach, kPortUnreach, kFragNeeded, kTtlExceeded,
+  kReasmExceeded, kParamProblem, kAdminProhibited
+};
+
+// What a protocol hands to Ip::send.
+struct SendParams {
+  Ipaddr src;            // zero: chosen from the route
+  Ipaddr dst;
+  uint8_t proto = 0;
+  uint8_t ttl = 255;     // also the IPv6 hop limit
+  uint8_t tos = 0;
+  bool df = false;
+  int ifc = -1;          // force the output interface (link-local, multicast)
+};
+
+class Ip {
+ public:
+  static constexpr int kMaxIfcs = 64;
+  static constexpr uint8_t kDefaultTtl = 64;
+
+  Ip(Clock& clock, Pool& pool, MediumFactory factory);
+  ~Ip();
+  Ip(const Ip&) = delete;
+  Ip& operator=(const Ip&) = delete;
+
+  std::mutex mu;  // the stack lock
+  Clock& clock;
+  Pool& pool;
+  Log log;
+  RouteTable routes;
+  ArpCache arp;
+  Reassembler reasm;
+  Timers timers;
+  IpStats stats;
+  IcmpCounters icmp4, icmp6;
+
+  // ---- Interfaces (ipifc) ----
+  Result<Ifc*> ifc_clone();                  // reserve the lowest free interface
+  Ifc* ifc(int index);                       // nullptr if out of range or not inuse
+  const std::vector<std::unique_ptr<Ifc>>& ifcs() const { return ifcs_; }
+  // One ctl message (ifcctl.cc). The error text also goes to ifc.err and log.
+  Status ifc_ctl(Ifc& f, std::string_view msg);
+  // Frees an interface when its last file is closed and it is not bound.
+  void ifc_release(Ifc& f);
+  std::string ifc_status(const Ifc& f) const;  // ipifc/N/status
+  std::string ifc_local(const Ifc& f) const;   // ipifc/N/local
+  std::string ipifc_stats() const;             // ipifc/stats
+
+  // ---- Tables as files ----
+  Status route_ctl(std::string_view msg, std::string& tag);  // iproute writes
+  std::string route_text() const;                            // iproute read
+  Status arp_ctl(std::string_view msg);                      // arp writes
+  std::string arp_text() const;                              // arp read
+  std::string selftab_text() const;                          // ipselftab read
+  bool is_self(const Ipaddr& a) const;  // a unicast address of ours (or bcast/mcast we take)
+  const SelfEntry* self(const Ipaddr& a) const;
+
+  // ---- Protocols ----
+  void add_proto(std::unique_ptr<Proto> p);
+  Proto* proto(std::string_view name) const;
+  Proto* proto_for(uint8_t ipproto) const { return by_number_[ipproto]; }
+  const std::vector<std::unique_ptr<Proto>>& protos() const { return protos_; }
+
+  // ---- Packet path ----
+  // Receives everything pending from every bound medium, runs input to
+  // completion and flushes output. Returns packets processed.
+  size_t poll();
+  // Input of one batch received on f (frames for ether media, IP otherwise).
+  void input(Ifc& f, Batch& batch);
+  // Sends payload (b starts at the transport header) as an IP packet.
+  Status send(const SendParams& p, BlockPtr b);
+  // Sends a complete IP packet (b starts at the IP header), routing it.
+  Status output(BlockPtr b, int force_ifc = -1);
+  // Sends every interface's queued frames.
+  void flush();
+  // Periodic work (ARP retransmits, reassembly timeouts, DAD, RAs, lifetimes).
+  void tick();
+  // The source address to use towards dst (through ifc if >= 0).
+  Result<Ipaddr> source_for(const Ipaddr& dst, int ifc = -1) const;
+  // Sends an ICMP/ICMPv6 error about `offending` (which starts at its IP
+  // header) back to its source, with rate and RFC 1122/4443 restrictions.
+  void icmp_error(const Block& offending, IcmpErr why, uint32_t param = 0);
+
+  // pipex and other claimants: called for frames of ethertypes IP does not
+  // handle (PPPoE), before they are dropped. Return true to take the block.
+  std::function<bool(Ifc&, uint16_t ethertype, BlockPtr&)> link_hook;
+
+  // ---- Used by neighbor.cc / ifcctl.cc ----
+  void self_add(const Ipaddr& a, uint32_t flags);
+  void self_remove(const Ipaddr& a);
+  void send_arp_request(Ifc& f, const Ipaddr& target, const Ipaddr& src);
+  void send_ns(Ifc& f, const Ipaddr& target, const Ipaddr& src, bool dad);
+  void send_na(Ifc& f, const Ipaddr& dst, const Ipaddr& target, const Mac& dst_mac,
+               bool solicited, bool override_flag);
+  void send_rs(Ifc& f);
+  void send_ra(Ifc& f, const Ipaddr& dst);
+  void arp_input(Ifc& f, BlockPtr b);                      // b at the ARP header
+  void nd_input(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t hop_limit,
+                BlockPtr b);                               // b at the ICMPv6 header
+  void nd_tick(Time now);
+  void join_group(Ifc& f, const Ipaddr& g);
+  // Queues an IP packet on f for the next-hop nh, resolving its link address.
+  void link_send(Ifc& f, const Ipaddr& nh, BlockPtr b);
+  // Queues a frame (with the link header pushed, or an IP packet on non-ether).
+  void queue_frame(Ifc& f, BlockPtr b);
+  void ether_push(Ifc& f, Block& b, const Mac& dst, uint16_t type);
+  uint16_t next_ip_id() { return ip_id_++; }
+  uint32_t next_frag_ident() { return frag_ident_++; }
+
+ private:
+  friend class IfcCtl;
+  void ip4_input(Ifc& f, BlockPtr b);
+  void ip6_input(Ifc& f, BlockPtr b);
+  void deliver(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t proto, BlockPtr b,
+               size_t transport_off);
+  void forward(Ifc& in, BlockPtr b, bool v6);
+  Status fragment_and_send(Ifc& f, const Ipaddr& nh, BlockPtr b, bool v6);
+  void add_ifc_routes(Ifc& f, const Lifc& l);
+  void remove_ifc_routes(Ifc& f, const Lifc& l);
+
+  MediumFactory factory_;
+  std::vector<std::unique_ptr<Ifc>> ifcs_;
+  std::map<Ipaddr, SelfEntry> self_;
+  std::vector<std::unique_ptr<Proto>> protos_;
+  std::array<Proto*, 256> by_number_{};
+  uint16_t ip_id_ = 1;
+  uint32_t frag_ident_ = 1;
+  Time last_tick_ = 0;
+  Time icmp_tokens_time_ = 0;
+  int icmp_tokens_ = 0;
+};
+
+}  // namespace ninet
