@@ -27,7 +27,9 @@ uint8_t* Block::put(uint32_t n) {
   return p;
 }
 
-void Block::append(const void* p, uint32_t n) { std::memcpy(put(n), p, n); }
+void Block::append(const void* p, uint32_t n) {
+  std::memcpy(put(n), p, n);
+}
 
 void Block::reset(uint32_t h) {
   off_ = h < cap_ ? h : cap_;
@@ -35,6 +37,7 @@ void Block::reset(uint32_t h) {
   ifc = -1;
   stamp = 0;
   flags = 0;
+  net_off = 0;
 }
 
 void BlockDeleter::operator()(Block* b) const {

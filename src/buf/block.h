@@ -60,7 +60,10 @@ class Block {
   // Per-packet metadata, set by the code that handles the block.
   int ifc = -1;        // receiving (input) or sending (output) interface number
   Time stamp = 0;      // when it arrived
-  uint32_t flags = 0;  // kBcast/kMcast etc., see below
+  uint32_t flags = 0;  // kLink* below
+  // On input, once IP hands the block to a protocol: the length of the IP
+  // header(s) in front of data() (push(net_off) gets the IP packet back).
+  uint16_t net_off = 0;
   static constexpr uint32_t kLinkBcast = 1;  // arrived as link broadcast
   static constexpr uint32_t kLinkMcast = 2;  // arrived as link multicast
   static constexpr uint32_t kLinkOther = 4;  // link dest was not us (promiscuous)

@@ -42,8 +42,8 @@ struct ArpEntryInfo {
 
 class ArpCache {
  public:
-  static constexpr size_t kCapacity = 256;   // NOTES.md: an LRU cache of 256 entries
-  static constexpr size_t kMaxQueued = 8;    // packets held per WAIT entry
+  static constexpr size_t kCapacity = 256;  // NOTES.md: an LRU cache of 256 entries
+  static constexpr size_t kMaxQueued = 8;   // packets held per WAIT entry
   static constexpr Time kRetransmit = sec(1);
   static constexpr int kMaxTries = 3;
 
@@ -65,7 +65,7 @@ class ArpCache {
   // `add type ip mac` from /net/arp: adds or replaces; waiting packets are
   // returned as with update().
   Batch add(const Ipaddr& ip, const Mac& mac, int ifc, Time now);
-  Status del(const Ipaddr& ip);   // NoSuchEntry if absent
+  Status del(const Ipaddr& ip);  // NoSuchEntry if absent
   void flush();
   // Removes every entry of an interface (on unbind).
   void flush_ifc(int ifc);

@@ -43,7 +43,7 @@ struct ConvExt {
 
 class Conv {
  public:
-  static constexpr size_t kListenQueue = 64;    // NOTES.md: a listen queue holds 64 calls
+  static constexpr size_t kListenQueue = 64;  // NOTES.md: a listen queue holds 64 calls
   static constexpr size_t kReadQueueBytes = 256 * 1024;
 
   Conv(Proto& p, int index) : proto(p), index(index) {}
@@ -62,9 +62,9 @@ class Conv {
   uint8_t ttl = 255;        // NOTES.md: generic ctl `ttl n` (default 255)
   uint8_t tos = 0;
   bool ignoreadvice = false;
-  bool headers = false;     // UDP/ICMPv6 `headers`
-  bool hungup = false;      // no more data will arrive (EOF for readers)
-  std::string err;          // the err file: last error text
+  bool headers = false;                          // UDP/ICMPv6 `headers`
+  bool hungup = false;                           // no more data will arrive (EOF for readers)
+  std::string err;                               // the err file: last error text
   std::vector<std::pair<Ipaddr, Ipaddr>> multi;  // addmulti ifc-ip [mcast-ip]
 
   // Received data for `data` readers, one Block per datagram (or stream chunk).
@@ -99,8 +99,8 @@ class Proto {
   virtual ~Proto() = default;
 
   Ip& ip;
-  const std::string name;   // directory name: "icmp", "udp", ...
-  const uint8_t ipproto;    // IP protocol number it receives
+  const std::string name;  // directory name: "icmp", "udp", ...
+  const uint8_t ipproto;   // IP protocol number it receives
   const int max_convs;
 
   std::vector<std::unique_ptr<Conv>> convs;

@@ -58,8 +58,8 @@ class Reassembler {
   void expire(Time now, const std::function<void(BlockPtr first, bool v6)>& on_timeout);
 
   const ReasmStats& stats() const { return stats_; }
-  size_t memory() const;   // bytes currently held
-  size_t queues() const;   // datagrams in progress
+  size_t memory() const;  // bytes currently held
+  size_t queues() const;  // datagrams in progress
 
  private:
   struct Impl;

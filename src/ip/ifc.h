@@ -23,15 +23,15 @@ namespace ninet {
 struct Lifc {
   Ipaddr local;
   Ipaddr mask;
-  Ipaddr remote;       // the network (local & mask), or the peer for point-to-point
-  Ipaddr net;          // local & mask
-  bool p2p = false;    // remote is a peer, not local & mask
-  bool proxy = false;  // answer ARP for remote
+  Ipaddr remote;           // the network (local & mask), or the peer for point-to-point
+  Ipaddr net;              // local & mask
+  bool p2p = false;        // remote is a peer, not local & mask
+  bool proxy = false;      // answer ARP for remote
   bool tentative = false;  // IPv6 DAD in progress (`try`)
   bool onlink = true, autoflag = true;
   uint32_t validlt = 0xffffffff, preflt = 0xffffffff;  // seconds; ~0 = infinite
-  Time origin = 0;     // when added (lifetimes count from here)
-  bool from_ra = false;  // made by SLAAC
+  Time origin = 0;                                     // when added (lifetimes count from here)
+  bool from_ra = false;                                // made by SLAAC
   int dad_probes_left = 0;
 };
 
@@ -57,25 +57,25 @@ class Ifc {
   explicit Ifc(int index) : index(index) {}
 
   const int index;
-  bool inuse = false;        // reserved by a clone open or configuration
-  int refs = 0;              // open ctl/data files
+  bool inuse = false;  // reserved by a clone open or configuration
+  int refs = 0;        // open ctl/data files
   std::unique_ptr<Medium> medium;
-  std::string dev;           // what `bind` named: "veth0", "pkt", "loopback", "/dev/..."
-  int mtu = 0;               // largest packet including medium header (ip(3) `mtu`)
-  bool reassemble = false;   // `reassemble`: reassemble before forwarding out of here
-  bool iprouting = false;    // `iprouting`: forward between this and others
+  std::string dev;          // what `bind` named: "veth0", "pkt", "loopback", "/dev/..."
+  int mtu = 0;              // largest packet including medium header (ip(3) `mtu`)
+  bool reassemble = false;  // `reassemble`: reassemble before forwarding out of here
+  bool iprouting = false;   // `iprouting`: forward between this and others
   bool promiscuous = false;
   bool headersonly = false;
-  Mac mac;                   // medium hwaddr (zero for non-ether)
+  Mac mac;  // medium hwaddr (zero for non-ether)
   std::vector<Lifc> lifcs;
-  std::vector<Mac> multi;    // addmulti media addresses
+  std::vector<Mac> multi;      // addmulti media addresses
   std::vector<Ipaddr> groups;  // joined multicast groups (all-nodes, solicited-node...)
   Ra6Params ra6;
-  Time next_ra = 0;          // when to send the next unsolicited RA
-  int initial_ras = 0;       // RFC 4861 6.2.4: first few RAs sent faster
+  Time next_ra = 0;     // when to send the next unsolicited RA
+  int initial_ras = 0;  // RFC 4861 6.2.4: first few RAs sent faster
   IfcStats stats;
-  std::string err;           // the err file
-  Batch outq;                // frames collected for the next send()
+  std::string err;  // the err file
+  Batch outq;       // frames collected for the next send()
 
   bool bound() const { return medium != nullptr; }
   bool ether() const { return medium && medium->link_header(); }

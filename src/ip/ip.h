@@ -46,11 +46,11 @@
 namespace ninet {
 
 // /net/ipifc/stats: the 19 fields of ip(3), in the page's order.
-#define NINET_IP_STATS(X)                                                                  \
-  X(Forwarding) X(DefaultTTL) X(InReceives) X(InHdrErrors) X(InAddrErrors) X(ForwDatagrams) \
-  X(InUnknownProtos) X(InDiscards) X(InDelivers) X(OutRequests) X(OutDiscards)             \
-  X(OutNoRoutes) X(ReasmTimeout) X(ReasmReqds) X(ReasmOKs) X(ReasmFails) X(FragOKs)        \
-  X(FragFails) X(FragCreates)
+#define NINET_IP_STATS(X)                                                                        \
+  X(Forwarding)                                                                                  \
+  X(DefaultTTL) X(InReceives) X(InHdrErrors) X(InAddrErrors) X(ForwDatagrams) X(InUnknownProtos) \
+      X(InDiscards) X(InDelivers) X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmTimeout)   \
+          X(ReasmReqds) X(ReasmOKs) X(ReasmFails) X(FragOKs) X(FragFails) X(FragCreates)
 
 struct IpStats {
 #define X(name) uint64_t name = 0;
@@ -66,30 +66,37 @@ struct IcmpCounters {
 
 // One line of ipselftab: an address considered local.
 struct SelfEntry {
-  int count = 0;        // interfaces it applies to
-  uint32_t flags = 0;   // route flags: u (unicast), b (broadcast), m (multicast)
+  int count = 0;       // interfaces it applies to
+  uint32_t flags = 0;  // route flags: u (unicast), b (broadcast), m (multicast)
 };
 
-// Opens a medium for `bind kind path` (kind: ether netdev; loopback and pkt
-// are made by Ip itself). Provided by the stack, which knows the Linux media.
+// Opens a medium for `bind kind [path]` (kind: loopback pkt ether netdev).
+// Provided by the stack, which knows the concrete media; tests pass fakes.
 using MediumFactory =
     std::function<Result<std::unique_ptr<Medium>>(std::string_view kind, std::string_view path)>;
 
 // Why an ICMP error is sent (icmperr.cc maps these to v4/v6 types and codes).
 enum class IcmpErr {
-  kNetUnreach, kHostUnreach, kProtoUnreach, kPortUnreach, kFragNeeded, kTtlExceeded,
-  kReasmExceeded, kParamProblem, kAdminProhibited
+  kNetUnreach,
+  kHostUnreach,
+  kProtoUnreach,
+  kPortUnreach,
+  kFragNeeded,
+  kTtlExceeded,
+  kReasmExceeded,
+  kParamProblem,
+  kAdminProhibited
 };
 
 // What a protocol hands to Ip::send.
 struct SendParams {
-  Ipaddr src;            // zero: chosen from the route
+  Ipaddr src;  // zero: chosen from the route
   Ipaddr dst;
   uint8_t proto = 0;
-  uint8_t ttl = 255;     // also the IPv6 hop limit
+  uint8_t ttl = 255;  // also the IPv6 hop limit
   uint8_t tos = 0;
   bool df = false;
-  int ifc = -1;          // force the output interface (link-local, multicast)
+  int ifc = -1;  // force the output interface (link-local, multicast)
 };
 
 class Ip {
@@ -114,8 +121,8 @@ class Ip {
   IcmpCounters icmp4, icmp6;
 
   // ---- Interfaces (ipifc) ----
-  Result<Ifc*> ifc_clone();                  // reserve the lowest free interface
-  Ifc* ifc(int index);                       // nullptr if out of range or not inuse
+  Result<Ifc*> ifc_clone();  // reserve the lowest free interface
+  Ifc* ifc(int index);       // nullptr if out of range or not inuse
   const std::vector<std::unique_ptr<Ifc>>& ifcs() const { return ifcs_; }
   // One ctl message (ifcctl.cc). The error text also goes to ifc.err and log.
   Status ifc_ctl(Ifc& f, std::string_view msg);
@@ -160,22 +167,30 @@ class Ip {
   // header) back to its source, with rate and RFC 1122/4443 restrictions.
   void icmp_error(const Block& offending, IcmpErr why, uint32_t param = 0);
 
+  // Called when a medium without an fd has input pending (the stack wakes
+  // its engine).
+  std::function<void()> on_wake;
+
   // pipex and other claimants: called for frames of ethertypes IP does not
   // handle (PPPoE), before they are dropped. Return true to take the block.
   std::function<bool(Ifc&, uint16_t ethertype, BlockPtr&)> link_hook;
 
   // ---- Used by neighbor.cc / ifcctl.cc ----
+  // Adds (or updates, same local) an address with its routes, self entries,
+  // multicast groups, gratuitous ARP or DAD; removes one. For SLAAC.
+  Status add_lifc(Ifc& f, Lifc l);
+  Status remove_lifc(Ifc& f, const Ipaddr& local);
   void self_add(const Ipaddr& a, uint32_t flags);
   void self_remove(const Ipaddr& a);
   void send_arp_request(Ifc& f, const Ipaddr& target, const Ipaddr& src);
   void send_ns(Ifc& f, const Ipaddr& target, const Ipaddr& src, bool dad);
-  void send_na(Ifc& f, const Ipaddr& dst, const Ipaddr& target, const Mac& dst_mac,
-               bool solicited, bool override_flag);
+  void send_na(Ifc& f, const Ipaddr& dst, const Ipaddr& target, const Mac& dst_mac, bool solicited,
+               bool override_flag);
   void send_rs(Ifc& f);
   void send_ra(Ifc& f, const Ipaddr& dst);
-  void arp_input(Ifc& f, BlockPtr b);                      // b at the ARP header
+  void arp_input(Ifc& f, BlockPtr b);  // b at the ARP header
   void nd_input(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t hop_limit,
-                BlockPtr b);                               // b at the ICMPv6 header
+                BlockPtr b);  // b at the ICMPv6 header
   void nd_tick(Time now);
   void join_group(Ifc& f, const Ipaddr& g);
   // Queues an IP packet on f for the next-hop nh, resolving its link address.
@@ -194,10 +209,17 @@ class Ip {
                size_t transport_off);
   void forward(Ifc& in, BlockPtr b, bool v6);
   Status fragment_and_send(Ifc& f, const Ipaddr& nh, BlockPtr b, bool v6);
-  void add_ifc_routes(Ifc& f, const Lifc& l);
-  void remove_ifc_routes(Ifc& f, const Lifc& l);
+  Status ifc_bind(Ifc& f, const std::vector<std::string_view>& a);
+  Status ifc_unbind(Ifc& f);
+  Status ifc_add(Ifc& f, const std::vector<std::string_view>& a, bool tentative, bool v6form);
+  Status ifc_remove(Ifc& f, const std::vector<std::string_view>& a);
+  Status ifc_ra6(Ifc& f, const std::vector<std::string_view>& a);
+  void lifc_attach(Ifc& f, const Lifc& l);  // routes, self entries, groups, ARP/DAD
+  void lifc_detach(Ifc& f, const Lifc& l);
+  void update_forwarding();
 
   MediumFactory factory_;
+  Batch selfq_;  // packets to our own addresses, input at the next flush()
   std::vector<std::unique_ptr<Ifc>> ifcs_;
   std::map<Ipaddr, SelfEntry> self_;
   std::vector<std::unique_ptr<Proto>> protos_;

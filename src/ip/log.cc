@@ -6,18 +6,20 @@
 namespace ninet {
 
 namespace {
-constexpr std::string_view kItems[] = {"ppp",    "ip",     "fs",      "tcp",    "icmp",
-                                       "udp",    "compress", "gre",   "tcpwin", "tcprxmt",
-                                       "udpmsg", "ipmsg",  "esp"};
+constexpr std::string_view kItems[] = {"ppp",    "ip",       "fs",  "tcp",    "icmp",
+                                       "udp",    "compress", "gre", "tcpwin", "tcprxmt",
+                                       "udpmsg", "ipmsg",    "esp"};
 static_assert(std::size(kItems) == size_t(LogItem::kCount));
 
 std::vector<std::string_view> fields(std::string_view s) {
   std::vector<std::string_view> v;
   size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n')) i++;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
+      i++;
     size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n') j++;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
+      j++;
     if (j > i) v.push_back(s.substr(i, j - i));
     i = j;
   }
@@ -42,7 +44,8 @@ Status Log::ctl(std::string_view msg) {
   uint32_t bits = 0;
   for (size_t i = 1; i < f.size(); i++) {
     size_t k = 0;
-    while (k < std::size(kItems) && kItems[k] != f[i]) k++;
+    while (k < std::size(kItems) && kItems[k] != f[i])
+      k++;
     if (k == std::size(kItems)) return Error(Err::BadArg, "unknown log item " + std::string(f[i]));
     bits |= 1u << k;
   }
@@ -86,7 +89,9 @@ void Log::append(std::string_view s) {
   cv_.notify_all();
 }
 
-void Log::open() { readers_++; }
+void Log::open() {
+  readers_++;
+}
 
 void Log::close() {
   if (--readers_ == 0) {

@@ -23,8 +23,20 @@
 namespace ninet {
 
 enum class LogItem : int {
-  kPpp, kIp, kFs, kTcp, kIcmp, kUdp, kCompress, kGre, kTcpwin, kTcprxmt, kUdpmsg, kIpmsg,
-  kEsp, kCount
+  kPpp,
+  kIp,
+  kFs,
+  kTcp,
+  kIcmp,
+  kUdp,
+  kCompress,
+  kGre,
+  kTcpwin,
+  kTcprxmt,
+  kUdpmsg,
+  kIpmsg,
+  kEsp,
+  kCount
 };
 
 class Log {

@@ -26,16 +26,15 @@ namespace ninet {
 
 namespace route {
 // ip(3) flags, printed in this order: "4" or "6", then i b u m p.
-constexpr uint32_t kV4 = 1, kV6 = 2, kIfc = 4, kBcast = 8, kUnicast = 16, kMcast = 32,
-                   kP2p = 64;
+constexpr uint32_t kV4 = 1, kV6 = 2, kIfc = 4, kBcast = 8, kUnicast = 16, kMcast = 32, kP2p = 64;
 // "4i", "6u", ...
 std::string flags_str(uint32_t flags);
 }  // namespace route
 
 struct Route {
-  Ipaddr target;   // stored as target & mask
-  Ipaddr mask;     // v4 masks are v4-mapped (see ipaddr.h)
-  Ipaddr gate;     // next hop; for interface routes the interface's address
+  Ipaddr target;  // stored as target & mask
+  Ipaddr mask;    // v4 masks are v4-mapped (see ipaddr.h)
+  Ipaddr gate;    // next hop; for interface routes the interface's address
   uint32_t flags = 0;
   std::string tag = "none";  // up to 4 characters
   int ifc = -1;              // interface number, -1 if not known yet

@@ -1,0 +1,56 @@
+#include "config.h"
+
+#include <gtest/gtest.h>
+
+namespace ninet {
+namespace {
+
+TEST(Config, ParsesStacksFilesAndDots) {
+  auto c = parse_config(
+      "# comment\n"
+      "stack 0 /net\n"
+      "ipifc/clone bind loopback   # trailing comment\n"
+      ". add 127.0.0.1 255.0.0.0\n"
+      "\n"
+      "stack 3\n"
+      "9p unix!/run/ninet3\n"
+      "iproute add 0.0.0.0 0.0.0.0 10.0.0.1\n");
+  ASSERT_TRUE(c.ok()) << c.error().text();
+  ASSERT_EQ(c->stacks.size(), 2u);
+  EXPECT_EQ(c->stacks[0].number, 0);
+  EXPECT_EQ(c->stacks[0].mountpoint, "/net");
+  ASSERT_EQ(c->stacks[0].writes.size(), 2u);
+  EXPECT_EQ(c->stacks[0].writes[0].file, "ipifc/clone");
+  EXPECT_EQ(c->stacks[0].writes[0].message, "bind loopback");
+  EXPECT_EQ(c->stacks[0].writes[1].file, "");
+  EXPECT_EQ(c->stacks[0].writes[1].message, "add 127.0.0.1 255.0.0.0");
+  EXPECT_EQ(c->stacks[0].writes[1].line, 4);
+  EXPECT_EQ(c->stacks[1].number, 3);
+  EXPECT_EQ(c->stacks[1].mountpoint, "");
+  ASSERT_EQ(c->stacks[1].ninep.size(), 1u);
+  EXPECT_EQ(c->stacks[1].ninep[0], "unix!/run/ninet3");
+}
+
+TEST(Config, RejectsBadInputWithTheLine) {
+  auto c = parse_config("ipifc/clone bind loopback\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().text().find("line 1"), std::string::npos);
+  EXPECT_FALSE(parse_config("stack 16\n").ok());
+  EXPECT_FALSE(parse_config("stack 0\nstack 0\n").ok());
+  EXPECT_FALSE(parse_config("stack 0\n. add 1.2.3.4\n").ok());
+  EXPECT_FALSE(parse_config("stack 0\nipifc/clone\n").ok());
+  auto d = parse_config("stack x\n");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code(), Err::BadArg);
+}
+
+TEST(Config, DefaultIsValid) {
+  auto c = parse_config(default_config("/net"));
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->stacks.size(), 1u);
+  EXPECT_EQ(c->stacks[0].mountpoint, "/net");
+  EXPECT_EQ(c->stacks[0].writes.size(), 3u);
+}
+
+}  // namespace
+}  // namespace ninet

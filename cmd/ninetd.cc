@@ -1,0 +1,183 @@
+// ninetd — the ninet daemon: runs up to 16 independent stacks in one process,
+// applies the start-up configuration (writes into each stack's tree) and
+// serves each tree through FUSE (and 9P2000 where configured) until SIGTERM
+// or SIGINT, then unmounts cleanly.
+//
+//   ninetd                       stack 0 at /net with loopback 127.0.0.1/8, ::1
+//   ninetd -c /etc/ninet.conf    see cmd/config.h and docs/ninetd.md
+//   ninetd -m /tmp/net           default configuration at another mountpoint
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "config.h"
+#include "ns/stack_tree.h"
+#include "serve/9p/server.h"
+#include "serve/fuse/fuse_server.h"
+#include "stack/stack.h"
+
+using namespace ninet;
+
+namespace {
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: ninetd [-c config] [-m mountpoint] [-t]\n"
+               "  -c FILE  configuration (default: stack 0 with loopback at /net)\n"
+               "  -m DIR   mountpoint of the default configuration (default /net)\n"
+               "  -t       check the configuration and exit\n");
+  std::exit(2);
+}
+
+struct Running {
+  std::unique_ptr<Stack> stack;
+  std::unique_ptr<ns::StackTree> tree;
+  std::unique_ptr<FuseServer> fuse;
+  std::vector<std::unique_ptr<NinepServer>> ninep;
+};
+
+// Applies a stack's configuration writes through its tree, exactly as a user
+// writing the files would.
+bool apply(const ConfigStack& cs, ns::Tree& tree) {
+  std::unique_ptr<ns::Handle> last;
+  std::vector<std::unique_ptr<ns::Handle>> keep;
+  for (const ConfigWrite& w : cs.writes) {
+    if (!w.file.empty()) {
+      auto q = tree.walk_path(w.file);
+      if (!q) {
+        std::fprintf(stderr, "ninetd: config line %d: %s: %s\n", w.line, w.file.c_str(),
+                     q.error().text().c_str());
+        return false;
+      }
+      auto h = tree.open(*q, O_RDWR);
+      if (!h) {
+        std::fprintf(stderr, "ninetd: config line %d: open %s: %s\n", w.line, w.file.c_str(),
+                     h.error().text().c_str());
+        return false;
+      }
+      if (last) keep.push_back(std::move(last));
+      last = std::move(*h);
+    }
+    auto r = last->write(w.message);
+    if (!r) {
+      std::fprintf(stderr, "ninetd: config line %d: %s: %s\n", w.line, w.message.c_str(),
+                   r.error().text().c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path, mountpoint = "/net";
+  bool check_only = false;
+  int c;
+  while ((c = getopt(argc, argv, "c:m:th")) != -1) {
+    switch (c) {
+      case 'c':
+        config_path = optarg;
+        break;
+      case 'm':
+        mountpoint = optarg;
+        break;
+      case 't':
+        check_only = true;
+        break;
+      default:
+        usage();
+    }
+  }
+  std::string text;
+  if (config_path.empty()) {
+    text = default_config(mountpoint);
+  } else {
+    std::ifstream in(config_path);
+    if (!in) {
+      std::fprintf(stderr, "ninetd: %s: %s\n", config_path.c_str(), std::strerror(errno));
+      return 1;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  auto cfg = parse_config(text);
+  if (!cfg) {
+    std::fprintf(stderr, "ninetd: %s: %s\n", config_path.empty() ? "default" : config_path.c_str(),
+                 cfg.error().text().c_str());
+    return 1;
+  }
+
+  // Signals are taken by sigwait in main; every thread inherits the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::vector<Running> run;
+  int status = 0;
+  for (const ConfigStack& cs : cfg->stacks) {
+    Running r;
+    r.stack = std::make_unique<Stack>(cs.number);
+    r.stack->start();
+    r.tree = std::make_unique<ns::StackTree>(*r.stack);
+    if (!apply(cs, *r.tree)) {
+      status = 1;
+      run.push_back(std::move(r));
+      break;
+    }
+    if (!check_only && !cs.mountpoint.empty()) {
+      auto m = FuseServer::mount(*r.tree, cs.mountpoint, FuseServer::Options{});
+      if (!m) {
+        std::fprintf(stderr, "ninetd: mount %s: %s\n", cs.mountpoint.c_str(),
+                     m.error().text().c_str());
+        status = 1;
+        run.push_back(std::move(r));
+        break;
+      }
+      r.fuse = std::move(*m);
+      std::fprintf(stderr, "ninetd: stack %d at %s\n", cs.number, cs.mountpoint.c_str());
+    }
+    for (const std::string& addr : cs.ninep) {
+      if (check_only) break;
+      auto s = NinepServer::listen(*r.tree, addr);
+      if (!s) {
+        std::fprintf(stderr, "ninetd: 9p %s: %s\n", addr.c_str(), s.error().text().c_str());
+        status = 1;
+        break;
+      }
+      r.ninep.push_back(std::move(*s));
+      std::fprintf(stderr, "ninetd: stack %d 9p at %s\n", cs.number, addr.c_str());
+    }
+    run.push_back(std::move(r));
+    if (status) break;
+  }
+
+  if (status == 0 && !check_only) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    std::fprintf(stderr, "ninetd: signal %d, shutting down\n", sig);
+  }
+  // Unmount first so no user blocks on a stack that is going away.
+  for (auto& r : run) {
+    for (auto& s : r.ninep)
+      s->stop();
+    if (r.fuse) r.fuse->unmount();
+  }
+  for (auto& r : run)
+    r.stack->stop();
+  run.clear();
+  return status;
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# The second command of the README (and CI's .ci/run): set up, build and run
+# every test: the layering check, formatting, unit tests, unit tests again
+# under ASan+UBSan, and the end-to-end/interop tests against the Linux kernel
+# in network namespaces. Run as root.
+set -e
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "run as root (network namespaces, TAP/TUN, FUSE)"; exit 1; }
+export CCACHE_DIR=${CCACHE_DIR:-$PWD/.cache/ccache}
+sh scripts/packages.sh
+modprobe fuse 2>/dev/null || true
+modprobe tun 2>/dev/null || true
+
+echo "== layering"
+python3 .ci/check-layers
+
+echo "== format"
+files=$(git ls-files '*.h' '*.cc' 2>/dev/null || find src cmd tests bench -name '*.h' -o -name '*.cc')
+clang-format --dry-run --Werror $files
+
+echo "== build"
+sh scripts/build.sh build
+echo "== unit and end-to-end tests"
+(cd build && ctest --output-on-failure -j2 --timeout 300)
+
+echo "== ASan+UBSan build and unit tests"
+sh scripts/build.sh build-asan -DNINET_SANITIZE=ON -DNINET_BENCH=OFF
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2 -L unit --timeout 300)
+echo "== all tests passed"

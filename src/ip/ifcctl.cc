@@ -1,0 +1,428 @@
+// ifcctl.cc — the ctl messages of an ipifc directory (ip(3) "Configuring
+// interfaces"): bind unbind add try remove mtu reassemble iprouting
+// promiscuous connect addmulti remmulti headersonly bridge scanbs add6 ra6.
+#include <charconv>
+
+#include "ip/ip.h"
+
+namespace ninet {
+
+namespace {
+
+std::vector<std::string_view> fields(std::string_view s) {
+  std::vector<std::string_view> v;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+      i++;
+    size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r')
+      j++;
+    if (j > i) v.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return v;
+}
+
+bool parse_num(std::string_view s, long long lo, long long hi, long long* out) {
+  long long v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+Error bad(std::string_view what, std::string_view arg) {
+  return Error(Err::BadArg, std::string(what) + " " + std::string(arg));
+}
+
+}  // namespace
+
+Status Ip::ifc_ctl(Ifc& f, std::string_view msg) {
+  auto a = fields(msg);
+  Status st;
+  if (a.empty()) {
+    st = Error(Err::BadCtl, "empty control message");
+  } else if (a[0] == "bind") {
+    st = ifc_bind(f, a);
+  } else if (a[0] == "unbind") {
+    st = ifc_unbind(f);
+  } else if (a[0] == "add" || a[0] == "try") {
+    st = ifc_add(f, a, a[0] == "try", false);
+  } else if (a[0] == "add6") {
+    st = ifc_add(f, a, false, true);
+  } else if (a[0] == "remove") {
+    st = ifc_remove(f, a);
+  } else if (a[0] == "ra6") {
+    st = ifc_ra6(f, a);
+  } else if (!f.bound()) {
+    st = Err::NoMedium;
+  } else if (a[0] == "mtu") {
+    long long n;
+    if (a.size() != 2 || !parse_num(a[1], f.medium->min_mtu(), f.medium->max_mtu(), &n))
+      st = Error(Err::BadMtu, a.size() > 1 ? std::string(a[1]) : "");
+    else
+      f.mtu = int(n);
+  } else if (a[0] == "reassemble") {
+    f.reassemble = true;
+  } else if (a[0] == "iprouting") {
+    long long n = 1;
+    if (a.size() > 1 && !parse_num(a[1], INT32_MIN, INT32_MAX, &n))
+      st = bad("iprouting", a[1]);
+    else
+      f.iprouting = n != 0;
+    update_forwarding();
+  } else if (a[0] == "promiscuous") {
+    st = f.medium->set_promiscuous(true);
+    if (st) f.promiscuous = true;
+  } else if (a[0] == "connect") {
+    long long t;
+    if (a.size() != 2 || !parse_num(a[1], -1, 0xffff, &t))
+      st = bad("connect", a.size() > 1 ? a[1] : "");
+    else if (t != -1)  // ip(3): -1 means all, a no-op
+      st = f.medium->connect_type(int(t));
+    if (!st && st.error().code() == Err::NotSupported) st = {};  // ether types are demuxed here
+  } else if (a[0] == "addmulti" || a[0] == "remmulti") {
+    if (a.size() != 2) {
+      st = bad(a[0], "");
+    } else {
+      auto m = Mac::parse(a[1]);
+      if (!m) {
+        st = m.error();
+      } else if (a[0] == "addmulti") {
+        st = f.medium->add_multi(*m);
+        if (st) f.multi.push_back(*m);
+      } else {
+        st = f.medium->rem_multi(*m);
+        if (st) std::erase(f.multi, *m);
+      }
+    }
+  } else if (a[0] == "headersonly") {
+    st = f.medium->headers_only();
+    if (st) f.headersonly = true;
+  } else if (a[0] == "bridge") {
+    st = f.medium->bridge();
+  } else if (a[0] == "scanbs") {
+    st = f.medium->scanbs();
+  } else {
+    st = Error(Err::BadCtl, std::string(a[0]));
+  }
+  if (!st) {
+    f.err = st.error().text();
+    log.print("ipifc " + std::to_string(f.index) + ": " + std::string(msg) + ": " + f.err);
+  }
+  return st;
+}
+
+Status Ip::ifc_bind(Ifc& f, const std::vector<std::string_view>& a) {
+  if (f.bound()) return Err::Bound;
+  if (a.size() < 2) return Error(Err::BadArg, "bind medium [path]");
+  std::string_view kind = a[1];
+  std::string dev;
+  if (kind == "loopback" || kind == "pkt") {
+    if (a.size() > 2) return Error(Err::BadArg, "bind " + std::string(kind) + " takes no path");
+    dev = std::string(kind);
+  } else if (kind == "ether" || kind == "netdev") {
+    if (a.size() != 3) return Error(Err::BadArg, "bind " + std::string(kind) + " path");
+    dev = std::string(a[2]);
+  } else {
+    return Error(Err::BadMedium, std::string(kind));
+  }
+  if (!factory_) return Error(Err::NotSupported, std::string(kind));
+  auto r = factory_(kind, a.size() > 2 ? a[2] : std::string_view());
+  if (!r) return r.error();
+  std::unique_ptr<Medium> m = std::move(*r);
+  f.medium = std::move(m);
+  f.dev = dev;
+  f.mtu = f.medium->default_mtu();
+  f.mac = f.medium->hwaddr();
+  f.medium->set_notify([this] {
+    if (on_wake) on_wake();
+  });
+  if (f.ether()) {
+    // As Linux does, an Ethernet interface gets its EUI-64 link-local address
+    // at once, so that Neighbour Discovery and router advertisements work.
+    Lifc ll;
+    ll.local = linklocal_from_mac(f.mac);
+    ll.mask = Ipaddr::mask_v6(64);
+    (void)add_lifc(f, ll);
+  }
+  if (on_wake) on_wake();
+  return {};
+}
+
+Status Ip::ifc_unbind(Ifc& f) {
+  if (!f.bound()) return Err::NoMedium;
+  while (!f.lifcs.empty()) {
+    Lifc l = f.lifcs.back();
+    f.lifcs.pop_back();
+    lifc_detach(f, l);
+  }
+  arp.flush_ifc(f.index);
+  f.outq.clear();
+  f.medium->close();
+  f.medium.reset();
+  f.dev.clear();
+  f.groups.clear();
+  f.multi.clear();
+  f.iprouting = f.promiscuous = f.reassemble = f.headersonly = false;
+  update_forwarding();
+  return {};
+}
+
+// add local [mask remote mtu proxy] / try ... / add6 v6addr pfx-len [onlink auto validlt preflt]
+Status Ip::ifc_add(Ifc& f, const std::vector<std::string_view>& a, bool tentative, bool v6form) {
+  if (!f.bound()) return Err::NoMedium;
+  if (a.size() < 2) return Error(Err::BadArg, std::string(a[0]) + " needs an address");
+  auto local = Ipaddr::parse(a[1]);
+  if (!local) return local.error();
+  Lifc l;
+  l.local = *local;
+  bool v4 = local->is_v4();
+  if (v6form) {
+    long long n;
+    if (v4) return Error(Err::BadIp, "add6 needs an IPv6 address");
+    if (a.size() < 3 || !parse_num(a[2], 1, 128, &n)) return Error(Err::BadMask, "pfx-len");
+    l.mask = Ipaddr::mask_v6(int(n));
+    long long flag;
+    if (a.size() > 3) {
+      if (!parse_num(a[3], 0, 1, &flag)) return bad("onlink", a[3]);
+      l.onlink = flag;
+    }
+    if (a.size() > 4) {
+      if (!parse_num(a[4], 0, 1, &flag)) return bad("auto", a[4]);
+      l.autoflag = flag;
+    }
+    long long lt;
+    if (a.size() > 5) {
+      if (!parse_num(a[5], 0, 0xffffffffLL, &lt)) return bad("validlt", a[5]);
+      l.validlt = uint32_t(lt);
+    }
+    if (a.size() > 6) {
+      if (!parse_num(a[6], 0, 0xffffffffLL, &lt)) return bad("preflt", a[6]);
+      l.preflt = uint32_t(lt);
+    }
+    if (a.size() > 7) return Error(Err::BadArg, "too many arguments");
+    if (l.preflt > l.validlt) return Error(Err::BadArg, "preflt > validlt");
+  } else {
+    size_t i = 2;
+    l.mask = Ipaddr::class_mask(*local);
+    if (i < a.size() && a[i] != "proxy") {
+      auto m = Ipaddr::parse_mask(a[i], v4);
+      if (!m) return m.error();
+      if (m->is_v4_mask() != v4) return Error(Err::BadMask, std::string(a[i]));
+      l.mask = *m;
+      i++;
+    }
+    l.remote = l.local & l.mask;
+    if (i < a.size() && a[i] != "proxy") {
+      auto r = Ipaddr::parse(a[i]);
+      if (!r) return r.error();
+      if (r->is_v4() != v4) return Error(Err::BadIp, "remote of another family");
+      l.remote = *r;
+      i++;
+    }
+    if (i < a.size() && a[i] != "proxy") {
+      long long n;
+      if (!parse_num(a[i], f.medium->min_mtu(), f.medium->max_mtu(), &n))
+        return Error(Err::BadMtu, std::string(a[i]));
+      f.mtu = int(n);
+      i++;
+    }
+    if (i < a.size() && a[i] == "proxy") {
+      l.proxy = true;
+      i++;
+    }
+    if (i != a.size()) return Error(Err::BadArg, "unexpected " + std::string(a[i]));
+    l.tentative = tentative && !v4;
+  }
+  l.net = l.local & l.mask;
+  if (l.remote.is_zero() || v6form) l.remote = l.net;
+  // A remote outside the local network makes a point-to-point address
+  // (ip(3): ppp(8) gives the peer as remote).
+  l.p2p = (l.remote & l.mask) != l.net;
+  return add_lifc(f, l);
+}
+
+Status Ip::add_lifc(Ifc& f, Lifc l) {
+  if (!f.bound()) return Err::NoMedium;
+  l.net = l.local & l.mask;
+  if (l.remote.is_zero()) l.remote = l.net;
+  l.origin = clock.now();
+  if (l.tentative) l.dad_probes_left = 1;
+  if (Lifc* old = f.find(l.local)) {
+    Lifc prev = *old;
+    lifc_detach(f, prev);
+    *old = l;
+  } else {
+    f.lifcs.push_back(l);
+  }
+  lifc_attach(f, l);
+  return {};
+}
+
+Status Ip::remove_lifc(Ifc& f, const Ipaddr& local) {
+  for (size_t i = 0; i < f.lifcs.size(); i++) {
+    if (f.lifcs[i].local != local) continue;
+    Lifc l = f.lifcs[i];
+    f.lifcs.erase(f.lifcs.begin() + long(i));
+    lifc_detach(f, l);
+    return {};
+  }
+  return Error(Err::NoAddr, local.str());
+}
+
+Status Ip::ifc_remove(Ifc& f, const std::vector<std::string_view>& a) {
+  if (a.size() < 2) return Error(Err::BadArg, "remove local mask");
+  auto local = Ipaddr::parse(a[1]);
+  if (!local) return local.error();
+  if (a.size() >= 3) {
+    auto m = Ipaddr::parse_mask(a[2], local->is_v4());
+    if (!m) return m.error();
+    Lifc* l = f.find(*local);
+    if (l && l->mask != *m) return Error(Err::NoAddr, std::string(a[1]) + " " + std::string(a[2]));
+  }
+  return remove_lifc(f, *local);
+}
+
+Status Ip::ifc_ra6(Ifc& f, const std::vector<std::string_view>& a) {
+  if (a.size() < 3 || a.size() % 2 == 0) return Error(Err::BadArg, "ra6 keyword value ...");
+  Ra6Params p = f.ra6;
+  for (size_t i = 1; i + 1 < a.size(); i += 2) {
+    long long v;
+    if (!parse_num(a[i + 1], 0, 0xffffffffLL, &v)) return bad(a[i], a[i + 1]);
+    std::string_view k = a[i];
+    if (k == "recvra")
+      p.recvra = v != 0;
+    else if (k == "sendra")
+      p.sendra = v != 0;
+    else if (k == "mflag")
+      p.mflag = v != 0;
+    else if (k == "oflag")
+      p.oflag = v != 0;
+    else if (k == "maxraint")
+      p.maxraint = int(v);
+    else if (k == "minraint")
+      p.minraint = int(v);
+    else if (k == "linkmtu")
+      p.linkmtu = uint32_t(v);
+    else if (k == "reachtime")
+      p.reachtime = uint32_t(v);
+    else if (k == "rxmitra")
+      p.rxmitra = uint32_t(v);
+    else if (k == "ttl") {
+      if (v > 255) return bad("ttl", a[i + 1]);
+      p.ttl = uint8_t(v);
+    } else if (k == "routerlt")
+      p.routerlt = uint32_t(v);
+    else
+      return Error(Err::BadCtl, "ra6 " + std::string(k));
+  }
+  // RFC 4861 section 6.2.1: 4 s <= MaxRtrAdvInterval <= 1800 s and
+  // 3 s <= MinRtrAdvInterval <= 0.75 * MaxRtrAdvInterval.
+  if (p.maxraint < 4000 || p.maxraint > 1800000) return bad("maxraint", "out of range");
+  if (p.minraint < 3000 || p.minraint > p.maxraint * 3 / 4) return bad("minraint", "out of range");
+  bool start_send = p.sendra && !f.ra6.sendra;
+  bool start_recv = p.recvra && !f.ra6.recvra;
+  f.ra6 = p;
+  if (start_send) {
+    f.initial_ras = 3;
+    f.next_ra = clock.now();
+    join_group(f, *Ipaddr::parse("ff02::2"));  // all-routers
+  }
+  if (start_recv && f.bound()) send_rs(f);
+  return {};
+}
+
+void Ip::update_forwarding() {
+  bool any = false;
+  for (auto& f : ifcs_)
+    if (f->inuse && f->iprouting) any = true;
+  stats.Forwarding = any ? 1 : 2;
+}
+
+}  // namespace ninet
+
+namespace ninet {
+
+// The routes and self entries an address brings (as Plan 9 does, the self
+// addresses appear in iproute too, with the u and b flags):
+//   v4: net/mask 4i, local/32 4u, directed broadcast/32 4b, the old-style
+//       all-zeros broadcast (net)/32 4b, 255.255.255.255/32 4b
+//   v6: net/len 6i, local/128 6u; multicast groups ff02::1 and the
+//       solicited-node group of local are joined (self entries with m)
+//   p2p: remote/32 4p instead of the net route.
+void Ip::lifc_attach(Ifc& f, const Lifc& l) {
+  bool v4 = l.local.is_v4();
+  uint32_t fam = v4 ? route::kV4 : route::kV6;
+  Ipaddr host = v4 ? Ipaddr::mask_v4(32) : Ipaddr::mask_v6(128);
+  if (l.p2p) {
+    (void)routes.add({l.remote, host, l.local, fam | route::kIfc | route::kP2p, "ifc", f.index});
+  } else if (!(v4 && l.mask.prefix_len() == 32) && !(!v4 && l.mask.prefix_len() == 128)) {
+    if (v4 || l.onlink)
+      (void)routes.add({l.net, l.mask, l.local, fam | route::kIfc, "ifc", f.index});
+  }
+  (void)routes.add({l.local, host, l.local, fam | route::kUnicast, "ifc", f.index});
+  self_add(l.local, fam | route::kUnicast);
+  if (v4) {
+    if (!l.p2p && l.mask.prefix_len() < 31) {
+      Ipaddr bc = l.net | ~l.mask;
+      (void)routes.add({bc, host, l.local, fam | route::kBcast, "ifc", f.index});
+      self_add(bc, fam | route::kBcast);
+      (void)routes.add({l.net, host, l.local, fam | route::kBcast, "ifc", f.index});
+      self_add(l.net, fam | route::kBcast);
+    }
+    (void)routes.add({kIpv4Bcast, host, l.local, fam | route::kBcast, "ifc", f.index});
+    self_add(kIpv4Bcast, fam | route::kBcast);
+    if (f.ether() && !l.p2p) {
+      // ip(3): when an address is configured onto an Ethernet, an ARP
+      // request is sent to help update the table on other systems.
+      send_arp_request(f, l.local, l.local);
+    }
+  } else {
+    Ipaddr all = *Ipaddr::parse("ff02::1");
+    join_group(f, all);
+    join_group(f, solicited_node(l.local));
+    if (f.ether() && !l.tentative) {
+      // RFC 4861 section 7.2.6: announce the new address (unsolicited NA).
+      send_na(f, all, l.local, Mac::multicast_v6(all), false, true);
+    }
+    if (l.local.is_v6_linklocal() && f.ra6.recvra) send_rs(f);
+  }
+}
+
+void Ip::lifc_detach(Ifc& f, const Lifc& l) {
+  bool v4 = l.local.is_v4();
+  Ipaddr host = v4 ? Ipaddr::mask_v4(32) : Ipaddr::mask_v6(128);
+  // The same target/mask may since have been replaced by another address's
+  // route; removing it then is what Plan 9 does too (the last writer wins).
+  auto drop_route = [&](const Ipaddr& t, const Ipaddr& m) { (void)routes.remove(t, m); };
+  if (l.p2p)
+    drop_route(l.remote, host);
+  else
+    drop_route(l.net, l.mask);
+  drop_route(l.local, host);
+  self_remove(l.local);
+  if (v4) {
+    if (!l.p2p && l.mask.prefix_len() < 31) {
+      Ipaddr bc = l.net | ~l.mask;
+      drop_route(bc, host);
+      self_remove(bc);
+      drop_route(l.net, host);
+      self_remove(l.net);
+    }
+    self_remove(kIpv4Bcast);
+    if (!is_self(kIpv4Bcast)) drop_route(kIpv4Bcast, host);
+  } else {
+    Ipaddr sn = solicited_node(l.local);
+    bool still = false;
+    for (const Lifc& o : f.lifcs)
+      if (!o.local.is_v4() && solicited_node(o.local) == sn) still = true;
+    if (!still) {
+      std::erase(f.groups, sn);
+      if (f.ether()) (void)f.medium->rem_multi(Mac::multicast_v6(sn));
+    }
+  }
+}
+
+}  // namespace ninet
