@@ -18,14 +18,16 @@ uint32_t csum_partial(const uint8_t* p, size_t n, uint32_t sum) {
     n -= 2;
   }
   if (n) s += uint32_t(p[0]) << 8;
-  while (s >> 32) s = (s & 0xffffffff) + (s >> 32);
+  while (s >> 32)
+    s = (s & 0xffffffff) + (s >> 32);
   // Fold to 32 bits without losing carries.
   s = (s & 0xffff) + (s >> 16);
   return uint32_t(s);
 }
 
 uint16_t csum_fold(uint32_t sum) {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
   return uint16_t(~sum);
 }
 

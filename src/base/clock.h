@@ -12,10 +12,18 @@ namespace ninet {
 
 // Monotonic nanoseconds.
 using Time = int64_t;
-constexpr Time ns(int64_t n) { return n; }
-constexpr Time us(int64_t n) { return n * 1000; }
-constexpr Time ms(int64_t n) { return n * 1000000; }
-constexpr Time sec(int64_t n) { return n * 1000000000; }
+constexpr Time ns(int64_t n) {
+  return n;
+}
+constexpr Time us(int64_t n) {
+  return n * 1000;
+}
+constexpr Time ms(int64_t n) {
+  return n * 1000000;
+}
+constexpr Time sec(int64_t n) {
+  return n * 1000000000;
+}
 
 class Clock {
  public:

@@ -14,8 +14,12 @@ constexpr Entry kErrors[] = {
 };
 }  // namespace
 
-std::string_view err_text(Err e) { return kErrors[static_cast<int>(e)].text; }
-int err_errno(Err e) { return kErrors[static_cast<int>(e)].errnum; }
+std::string_view err_text(Err e) {
+  return kErrors[static_cast<int>(e)].text;
+}
+int err_errno(Err e) {
+  return kErrors[static_cast<int>(e)].errnum;
+}
 
 std::string Error::text() const {
   std::string s(err_text(code_));

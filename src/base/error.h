@@ -50,9 +50,9 @@ class [[nodiscard]] Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T v) : v_(std::move(v)) {}       // NOLINT
-  Result(Error e) : v_(std::move(e)) {}   // NOLINT
-  Result(Err e) : v_(Error(e)) {}         // NOLINT
+  Result(T v) : v_(std::move(v)) {}      // NOLINT
+  Result(Error e) : v_(std::move(e)) {}  // NOLINT
+  Result(Err e) : v_(Error(e)) {}        // NOLINT
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& operator*() { return std::get<0>(v_); }

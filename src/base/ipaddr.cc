@@ -42,8 +42,8 @@ bool parse_dotted(std::string_view s, uint8_t out[4]) {
 // RFC 4291 section 2.2 text forms, including "::" and a trailing dotted quad.
 bool parse_v6(std::string_view s, uint8_t out[16]) {
   uint8_t b[16] = {};
-  int n = 0;       // bytes filled
-  int gap = -1;    // byte index where "::" was
+  int n = 0;     // bytes filled
+  int gap = -1;  // byte index where "::" was
   size_t i = 0;
   if (s.size() >= 2 && s[0] == ':' && s[1] == ':') {
     gap = 0;
@@ -121,7 +121,9 @@ Ipaddr Ipaddr::v4(uint32_t a) {
   return r;
 }
 
-Ipaddr Ipaddr::from_v4_bytes(const uint8_t* p) { return v4(load32(p)); }
+Ipaddr Ipaddr::from_v4_bytes(const uint8_t* p) {
+  return v4(load32(p));
+}
 
 Result<Ipaddr> Ipaddr::parse(std::string_view s) {
   Ipaddr r;
@@ -160,7 +162,9 @@ Ipaddr Ipaddr::mask_v6(int len) {
   return r;
 }
 
-Ipaddr Ipaddr::mask_v4(int len) { return mask_v6(96 + len); }
+Ipaddr Ipaddr::mask_v4(int len) {
+  return mask_v6(96 + len);
+}
 
 Ipaddr Ipaddr::class_mask(const Ipaddr& a) {
   if (!a.is_v4()) return mask_v6(64);
@@ -171,8 +175,12 @@ Ipaddr Ipaddr::class_mask(const Ipaddr& a) {
   return mask_v4(32);
 }
 
-bool Ipaddr::is_v4() const { return std::memcmp(b_.data(), kV4Prefix, 12) == 0; }
-uint32_t Ipaddr::v4() const { return load32(b_.data() + 12); }
+bool Ipaddr::is_v4() const {
+  return std::memcmp(b_.data(), kV4Prefix, 12) == 0;
+}
+uint32_t Ipaddr::v4() const {
+  return load32(b_.data() + 12);
+}
 
 bool Ipaddr::is_zero() const {
   if (is_v4()) return v4() == 0;
@@ -186,8 +194,12 @@ bool Ipaddr::is_multicast() const {
   return b_[0] == 0xff;
 }
 
-bool Ipaddr::is_v4_broadcast() const { return is_v4() && v4() == 0xffffffff; }
-bool Ipaddr::is_v6_linklocal() const { return b_[0] == 0xfe && (b_[1] & 0xc0) == 0x80; }
+bool Ipaddr::is_v4_broadcast() const {
+  return is_v4() && v4() == 0xffffffff;
+}
+bool Ipaddr::is_v6_linklocal() const {
+  return b_[0] == 0xfe && (b_[1] & 0xc0) == 0x80;
+}
 bool Ipaddr::is_loopback() const {
   if (is_v4()) return b_[12] == 127;
   for (size_t i = 0; i < 15; i++)
@@ -204,7 +216,8 @@ bool Ipaddr::is_v4_mask() const {
 int Ipaddr::prefix_len() const {
   int n = 0;
   size_t i = 0;
-  for (; i < 16 && b_[i] == 0xff; i++) n += 8;
+  for (; i < 16 && b_[i] == 0xff; i++)
+    n += 8;
   if (i < 16) {
     uint8_t c = b_[i];
     int bits = 0;
@@ -223,17 +236,20 @@ int Ipaddr::prefix_len() const {
 
 Ipaddr Ipaddr::operator&(const Ipaddr& m) const {
   Ipaddr r;
-  for (size_t i = 0; i < 16; i++) r.b_[i] = b_[i] & m.b_[i];
+  for (size_t i = 0; i < 16; i++)
+    r.b_[i] = b_[i] & m.b_[i];
   return r;
 }
 Ipaddr Ipaddr::operator|(const Ipaddr& m) const {
   Ipaddr r;
-  for (size_t i = 0; i < 16; i++) r.b_[i] = b_[i] | m.b_[i];
+  for (size_t i = 0; i < 16; i++)
+    r.b_[i] = b_[i] | m.b_[i];
   return r;
 }
 Ipaddr Ipaddr::operator~() const {
   Ipaddr r;
-  for (size_t i = 0; i < 16; i++) r.b_[i] = uint8_t(~b_[i]);
+  for (size_t i = 0; i < 16; i++)
+    r.b_[i] = uint8_t(~b_[i]);
   return r;
 }
 
@@ -245,7 +261,8 @@ std::string Ipaddr::str() const {
   }
   // RFC 5952: lowercase, longest run (>1) of zero groups becomes "::".
   uint16_t g[8];
-  for (int i = 0; i < 8; i++) g[i] = load16(b_.data() + 2 * i);
+  for (int i = 0; i < 8; i++)
+    g[i] = load16(b_.data() + 2 * i);
   int best = -1, bestlen = 1;
   for (int i = 0; i < 8;) {
     if (g[i] != 0) {
@@ -253,7 +270,8 @@ std::string Ipaddr::str() const {
       continue;
     }
     int j = i;
-    while (j < 8 && g[j] == 0) j++;
+    while (j < 8 && g[j] == 0)
+      j++;
     if (j - i > bestlen) {
       best = i;
       bestlen = j - i;

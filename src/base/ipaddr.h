@@ -37,8 +37,8 @@ class Ipaddr {
   static Result<Ipaddr> parse(std::string_view s);
   // Mask text: dotted v4 mask, v6 text, or "/n" (n is a v4 length if v4 is true).
   static Result<Ipaddr> parse_mask(std::string_view s, bool v4);
-  static Ipaddr mask_v4(int len);   // v4-mapped mask (first 96 bits set) of a v4 prefix
-  static Ipaddr mask_v6(int len);   // plain 128-bit mask
+  static Ipaddr mask_v4(int len);             // v4-mapped mask (first 96 bits set) of a v4 prefix
+  static Ipaddr mask_v6(int len);             // plain 128-bit mask
   static Ipaddr class_mask(const Ipaddr& a);  // classful v4 mask; /64 for v6
 
   const uint8_t* data() const { return b_.data(); }
@@ -46,18 +46,18 @@ class Ipaddr {
   uint8_t operator[](size_t i) const { return b_[i]; }
   uint8_t& operator[](size_t i) { return b_[i]; }
 
-  bool is_v4() const;                 // v4-mapped (includes 0.0.0.0 as ::ffff:0.0.0.0)
-  uint32_t v4() const;                // the low 32 bits, host order
+  bool is_v4() const;   // v4-mapped (includes 0.0.0.0 as ::ffff:0.0.0.0)
+  uint32_t v4() const;  // the low 32 bits, host order
   const uint8_t* v4_bytes() const { return b_.data() + 12; }
-  bool is_zero() const;               // :: or 0.0.0.0 (v4-mapped zero)
-  bool is_multicast() const;          // 224/4 or ff00::/8
-  bool is_v4_broadcast() const;       // 255.255.255.255
-  bool is_v6_linklocal() const;       // fe80::/10
-  bool is_loopback() const;           // 127/8 or ::1
+  bool is_zero() const;          // :: or 0.0.0.0 (v4-mapped zero)
+  bool is_multicast() const;     // 224/4 or ff00::/8
+  bool is_v4_broadcast() const;  // 255.255.255.255
+  bool is_v6_linklocal() const;  // fe80::/10
+  bool is_loopback() const;      // 127/8 or ::1
   // For masks: the prefix length within the family (v4: 0-32, v6: 0-128), -1 if
   // the mask is not contiguous.
   int prefix_len() const;
-  bool is_v4_mask() const;            // first 12 bytes ff
+  bool is_v4_mask() const;  // first 12 bytes ff
 
   Ipaddr operator&(const Ipaddr& m) const;
   Ipaddr operator|(const Ipaddr& m) const;

@@ -9,7 +9,9 @@ TimerId Timers::add(Time when, std::function<void()> fn) {
   return id;
 }
 
-void Timers::cancel(TimerId id) { live_.erase(id); }
+void Timers::cancel(TimerId id) {
+  live_.erase(id);
+}
 
 int Timers::run(Time now) {
   int n = 0;

@@ -36,9 +36,9 @@ struct Stat {
   Qid qid = 0;
   std::string name;
   bool dir = false;
-  uint32_t mode = 0;     // permission bits (0555 dirs, 0444 read-only, 0660 ctl...)
-  uint64_t length = 0;   // 0 for generated files (their content is made on read)
-  bool generated = true; // content made on each read: serve with direct_io
+  uint32_t mode = 0;      // permission bits (0555 dirs, 0444 read-only, 0660 ctl...)
+  uint64_t length = 0;    // 0 for generated files (their content is made on read)
+  bool generated = true;  // content made on each read: serve with direct_io
 };
 
 class Handle {
@@ -55,8 +55,7 @@ class Handle {
 
   // Conveniences for tests and tools.
   Result<size_t> write(std::string_view s) {
-    return write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()),
-                 0);
+    return write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()), 0);
   }
   Result<std::string> read_all();  // reads from offset 0 until a short read
 };

@@ -14,10 +14,9 @@
 namespace ninet::wire {
 
 namespace icmp {
-constexpr uint8_t kEchoReply = 0, kUnreach = 3, kSourceQuench = 4, kRedirect = 5,
-                  kEchoRequest = 8, kTimeExceeded = 11, kParamProblem = 12, kTimestamp = 13,
-                  kTimestampReply = 14, kInfoRequest = 15, kInfoReply = 16, kMaskRequest = 17,
-                  kMaskReply = 18;
+constexpr uint8_t kEchoReply = 0, kUnreach = 3, kSourceQuench = 4, kRedirect = 5, kEchoRequest = 8,
+                  kTimeExceeded = 11, kParamProblem = 12, kTimestamp = 13, kTimestampReply = 14,
+                  kInfoRequest = 15, kInfoReply = 16, kMaskRequest = 17, kMaskReply = 18;
 // Destination unreachable codes.
 constexpr uint8_t kNetUnreach = 0, kHostUnreach = 1, kProtoUnreach = 2, kPortUnreach = 3,
                   kFragNeeded = 4, kAdminProhibited = 13;
@@ -29,8 +28,8 @@ constexpr size_t kType = 0, kCode = 1, kCksum = 2, kRest = 4, kHeaderLen = 8;
 struct IcmpRepr {
   uint8_t type = 0;
   uint8_t code = 0;
-  uint32_t rest = 0;                 // bytes 4..7: id<<16|seq, or mtu (low 16) for frag needed
-  std::span<const uint8_t> data;     // after the 8-byte header (parse only)
+  uint32_t rest = 0;              // bytes 4..7: id<<16|seq, or mtu (low 16) for frag needed
+  std::span<const uint8_t> data;  // after the 8-byte header (parse only)
 
   static Result<IcmpRepr> parse(std::span<const uint8_t> p);  // verifies checksum
   uint16_t id() const { return uint16_t(rest >> 16); }

@@ -21,9 +21,8 @@ namespace ninet::wire {
 namespace icmp6 {
 constexpr uint8_t kDstUnreach = 1, kPacketTooBig = 2, kTimeExceeded = 3, kParamProblem = 4,
                   kEchoRequest = 128, kEchoReply = 129, kMldQuery = 130, kMldReport = 131,
-                  kMldDone = 132, kRouterSolicit = 133, kRouterAdvert = 134,
-                  kNeighborSolicit = 135, kNeighborAdvert = 136, kRedirect = 137,
-                  kMld2Report = 143;
+                  kMldDone = 132, kRouterSolicit = 133, kRouterAdvert = 134, kNeighborSolicit = 135,
+                  kNeighborAdvert = 136, kRedirect = 137, kMld2Report = 143;
 // Destination unreachable codes.
 constexpr uint8_t kNoRoute = 0, kAdminProhibited = 1, kBeyondScope = 2, kAddrUnreach = 3,
                   kPortUnreach = 4;
@@ -36,8 +35,7 @@ constexpr size_t kHeaderLen = 8;
 constexpr uint8_t kOptSrcLladdr = 1, kOptTgtLladdr = 2, kOptPrefix = 3, kOptRedirected = 4,
                   kOptMtu = 5;
 // NA flags (in the high bits of `rest`).
-constexpr uint32_t kNaRouter = 0x80000000, kNaSolicited = 0x40000000,
-                   kNaOverride = 0x20000000;
+constexpr uint32_t kNaRouter = 0x80000000, kNaSolicited = 0x40000000, kNaOverride = 0x20000000;
 }  // namespace icmp6
 
 struct Icmp6Repr {
@@ -47,8 +45,7 @@ struct Icmp6Repr {
   std::span<const uint8_t> data;  // after the 8-byte header (parse only)
 
   // Verifies length >= 8 and the checksum with the pseudo header.
-  static Result<Icmp6Repr> parse(const Ipaddr& src, const Ipaddr& dst,
-                                 std::span<const uint8_t> p);
+  static Result<Icmp6Repr> parse(const Ipaddr& src, const Ipaddr& dst, std::span<const uint8_t> p);
   uint16_t id() const { return uint16_t(rest >> 16); }
   uint16_t seq() const { return uint16_t(rest); }
   bool is_error() const { return type < 128; }
@@ -66,17 +63,17 @@ struct NdPrefix {
 
 // The ND part of an ICMPv6 message: NS, NA, RS, RA, Redirect.
 struct NdRepr {
-  Ipaddr target;                     // NS, NA, Redirect
-  std::optional<Mac> src_lladdr;     // option 1
-  std::optional<Mac> tgt_lladdr;     // option 2
+  Ipaddr target;                  // NS, NA, Redirect
+  std::optional<Mac> src_lladdr;  // option 1
+  std::optional<Mac> tgt_lladdr;  // option 2
   // RA fields (RFC 4861 section 4.2).
   uint8_t cur_hop_limit = 0;
   bool managed = false, other = false;
-  uint16_t router_lifetime = 0;      // seconds
-  uint32_t reachable_time = 0;       // ms
-  uint32_t retrans_timer = 0;        // ms
-  std::optional<uint32_t> mtu;       // option 5
-  std::vector<NdPrefix> prefixes;    // option 3 (allocates: ND is not the fast path)
+  uint16_t router_lifetime = 0;    // seconds
+  uint32_t reachable_time = 0;     // ms
+  uint32_t retrans_timer = 0;      // ms
+  std::optional<uint32_t> mtu;     // option 5
+  std::vector<NdPrefix> prefixes;  // option 3 (allocates: ND is not the fast path)
 
   // Parses the body of an NS/NA/RS/RA (m.type tells which). Fails on a
   // truncated body, an option of length 0, or an option running past the end.

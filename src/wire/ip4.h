@@ -30,21 +30,21 @@ constexpr size_t kMinHeader = 20;
 }  // namespace ip4
 
 namespace ipproto {
-constexpr uint8_t kHopOpts = 0, kIcmp = 1, kIgmp = 2, kTcp = 6, kUdp = 17, kIp6 = 41,
-                  kRouting = 43, kFragment = 44, kGre = 47, kEsp = 50, kAh = 51, kIcmp6 = 58,
-                  kNoNext = 59, kDstOpts = 60, kRudp = 254;
+constexpr uint8_t kHopOpts = 0, kIcmp = 1, kIgmp = 2, kTcp = 6, kUdp = 17, kIp6 = 41, kRouting = 43,
+                  kFragment = 44, kGre = 47, kEsp = 50, kAh = 51, kIcmp6 = 58, kNoNext = 59,
+                  kDstOpts = 60, kRudp = 254;
 }  // namespace ipproto
 
 struct Ip4Repr {
-  Ipaddr src, dst;     // v4-mapped
+  Ipaddr src, dst;  // v4-mapped
   uint8_t proto = 0;
   uint8_t ttl = 64;
   uint8_t tos = 0;
   uint16_t id = 0;
   bool df = false, mf = false;
-  uint16_t frag_offset = 0;   // in bytes (a multiple of 8)
-  uint16_t total_len = 0;     // header + payload
-  uint16_t header_len = 20;   // IHL*4 (parse); emit always writes 20
+  uint16_t frag_offset = 0;  // in bytes (a multiple of 8)
+  uint16_t total_len = 0;    // header + payload
+  uint16_t header_len = 20;  // IHL*4 (parse); emit always writes 20
 
   static Result<Ip4Repr> parse(std::span<const uint8_t> p);
   // Writes 20 bytes: fields above with IHL 5 and the header checksum.
@@ -60,10 +60,10 @@ class Ip4View {
   uint8_t ttl() const { return p_[ip4::kTtl]; }
   // Decrements TTL and patches the checksum incrementally (RFC 1624).
   void dec_ttl();
-  void set_total_len(uint16_t len);       // recomputes checksum
+  void set_total_len(uint16_t len);                        // recomputes checksum
   void set_frag(bool mf, uint16_t offset_bytes, bool df);  // recomputes checksum
-  void set_id(uint16_t id);               // recomputes checksum
-  void update_checksum();                 // full recompute over IHL*4 bytes
+  void set_id(uint16_t id);                                // recomputes checksum
+  void update_checksum();                                  // full recompute over IHL*4 bytes
   size_t header_len() const { return size_t(p_[0] & 0x0f) * 4; }
 
  private:

@@ -46,8 +46,8 @@ struct Ip6FragRepr {
 };
 
 struct Ip6Walk {
-  uint8_t proto = 0;     // first header that is not Hop-by-Hop/Routing/Fragment/DstOpts
-  size_t offset = 0;     // its offset from the end of the fixed 40-byte header
+  uint8_t proto = 0;                // first header that is not Hop-by-Hop/Routing/Fragment/DstOpts
+  size_t offset = 0;                // its offset from the end of the fixed 40-byte header
   std::optional<Ip6FragRepr> frag;  // the Fragment header, if any
   size_t frag_offset = 0;           // where the Fragment header starts (valid if frag)
   size_t unfrag_len = 0;            // length of the unfragmentable part (headers before frag)
