@@ -121,6 +121,146 @@ std::string Ip::selftab_text() const {
   return s;
 }
 
+// ---- Writes of iproute and arp ----
+
+namespace {
+std::vector<std::string_view> split(std::string_view s) {
+  std::vector<std::string_view> v;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+      i++;
+    size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r')
+      j++;
+    if (j > i) v.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return v;
+}
+}  // namespace
+
+// ip(3) iproute: flush, tag string, add target mask nexthop [ifc],
+// remove target mask, route target.
+Status Ip::route_ctl(std::string_view msg, std::string& tag) {
+  auto a = split(msg);
+  if (a.empty()) return Error(Err::BadCtl, "empty route message");
+  if (a[0] == "flush") {
+    // Every route but the interfaces' own (those go with `remove` on the
+    // interface); `flush tag` only the routes with that tag.
+    if (a.size() > 2) return Error(Err::BadArg, "flush [tag]");
+    std::string only = a.size() == 2 ? std::string(a[1]) : "";
+    routes.flush([&](const Route& r) {
+      if (r.tag == "ifc" && (r.flags & (route::kIfc | route::kUnicast | route::kBcast)))
+        return false;
+      return only.empty() || r.tag == only;
+    });
+    return {};
+  }
+  if (a[0] == "tag") {
+    if (a.size() != 2 || a[1].size() > 4) return Error(Err::BadArg, "tag: up to 4 characters");
+    tag = std::string(a[1]);
+    return {};
+  }
+  if (a[0] == "add") {
+    if (a.size() < 4 || a.size() > 5) return Error(Err::BadArg, "add target mask nexthop [ifc]");
+    auto t = Ipaddr::parse(a[1]);
+    if (!t) return t.error();
+    auto m = Ipaddr::parse_mask(a[2], t->is_v4());
+    if (!m) return m.error();
+    if (m->is_v4_mask() != t->is_v4()) return Error(Err::BadMask, std::string(a[2]));
+    auto g = Ipaddr::parse(a[3]);
+    if (!g) return g.error();
+    if (g->is_v4() != t->is_v4()) return Error(Err::BadIp, "nexthop of another family");
+    Route r;
+    r.target = *t & *m;
+    r.mask = *m;
+    r.gate = *g;
+    r.flags = t->is_v4() ? route::kV4 : route::kV6;
+    if (t->is_multicast()) r.flags |= route::kMcast;
+    r.tag = tag.empty() ? "none" : tag;
+    r.ifc = -1;
+    if (a.size() == 5) {
+      int n = -1;
+      for (char c : a[4]) {
+        if (c < '0' || c > '9') return Error(Err::BadArg, "ifc " + std::string(a[4]));
+        n = (n < 0 ? 0 : n) * 10 + (c - '0');
+        if (n > kMaxIfcs) break;
+      }
+      if (!ifc(n)) return Error(Err::NoDevice, "ifc " + std::string(a[4]));
+      r.ifc = n;
+    } else if (const Route* via = routes.lookup(*g); via && (via->flags & route::kIfc)) {
+      r.ifc = via->ifc;  // the interface that reaches the gateway
+    }
+    return routes.add(r);
+  }
+  if (a[0] == "remove" || a[0] == "delete") {
+    if (a.size() != 3) return Error(Err::BadArg, "remove target mask");
+    auto t = Ipaddr::parse(a[1]);
+    if (!t) return t.error();
+    auto m = Ipaddr::parse_mask(a[2], t->is_v4());
+    if (!m) return m.error();
+    return routes.remove(*t & *m, *m);
+  }
+  if (a[0] == "route") {
+    // ip(3) prints on the console; ninet's console is the log.
+    if (a.size() != 2) return Error(Err::BadArg, "route target");
+    auto t = Ipaddr::parse(a[1]);
+    if (!t) return t.error();
+    const Route* r = routes.lookup(*t);
+    if (!r) {
+      log.print("route " + t->str() + ": no route");
+      return Error(Err::NoRoute, t->str());
+    }
+    log.print("route " + t->str() + ": " + r->target.str() + " " + r->mask.mask_str() + " " +
+              r->gate.str() + " " + route::flags_str(r->flags) + " " + r->tag + " " +
+              (r->ifc >= 0 ? std::to_string(r->ifc) : "-"));
+    return {};
+  }
+  return Error(Err::BadCtl, std::string(a[0]));
+}
+
+// ip(3) arp: flush, add [type] ip mac, del ip.
+Status Ip::arp_ctl(std::string_view msg) {
+  auto a = split(msg);
+  if (a.empty()) return Error(Err::BadCtl, "empty arp message");
+  if (a[0] == "flush") {
+    arp.flush();
+    return {};
+  }
+  if (a[0] == "add") {
+    size_t i = 1;
+    if (a.size() == 4) {
+      if (a[1] != "ether") return Error(Err::BadMedium, std::string(a[1]));
+      i = 2;
+    }
+    if (a.size() - i != 2) return Error(Err::BadArg, "add [type] ip mac");
+    auto ipa = Ipaddr::parse(a[i]);
+    if (!ipa) return ipa.error();
+    auto mac = Mac::parse(a[i + 1]);
+    if (!mac) return mac.error();
+    const Route* r = routes.lookup(*ipa);
+    int n = r ? r->ifc : -1;
+    Batch ready = arp.add(*ipa, *mac, n, clock.now());
+    if (Ifc* f = ifc(n); f && f->ether()) {
+      bool v6 = !ipa->is_v4();
+      for (BlockPtr& b : ready) {
+        ether_push(*f, *b, *mac, v6 ? 0x86dd : 0x0800);
+        queue_frame(*f, std::move(b));
+      }
+      flush();
+    }
+    return {};
+  }
+  if (a[0] == "del" || a[0] == "delete") {
+    if (a.size() != 2) return Error(Err::BadArg, "del ip");
+    auto ipa = Ipaddr::parse(a[1]);
+    if (!ipa) return ipa.error();
+    return arp.del(*ipa);
+  }
+  return Error(Err::BadCtl, std::string(a[0]));
+}
+
 // ---- Text of the tables ----
 
 std::string Ip::route_text() const {
