@@ -1,0 +1,40 @@
+// ninet — the tool people type instead of raw file I/O on a stack's tree.
+//
+//   ninet [-m mountpoint] ifc                 interfaces and addresses
+//   ninet ifc N ctl-message...                e.g. ninet ifc 1 add 10.0.0.2 255.255.255.0
+//   ninet addr add|del N ADDR [MASK]          add or remove an address on interface N
+//   ninet route [add TARGET MASK GW | del TARGET MASK]
+//   ninet arp [add IP MAC | del IP | flush]
+//   ninet ping [-c count] [-i ms] [-s size] [-W ms] HOST
+//   ninet stats [PROTO]                       ipifc/stats or PROTO/stats
+//   ninet cat FILE...                         print tree files
+//   ninet write FILE MESSAGE...               one write of MESSAGE to FILE
+//
+// The mountpoint is -m, else $NINET, else /net.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ninet_cmds.h"
+
+int main(int argc, char** argv) {
+  std::string root = getenv("NINET") ? getenv("NINET") : "/net";
+  int i = 1;
+  if (i + 1 < argc && std::strcmp(argv[i], "-m") == 0) {
+    root = argv[i + 1];
+    i += 2;
+  }
+  if (i >= argc) {
+    ninet::tool::usage();
+    return 2;
+  }
+  std::vector<std::string> args(argv + i, argv + argc);
+  return ninet::tool::run(root, args);
+}
