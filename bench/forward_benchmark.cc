@@ -1,0 +1,147 @@
+// forward_benchmark — the per-packet cost of IPv4 input -> route -> forward ->
+// output through ninet's IP layer on an in-memory Ethernet medium, in batches
+// of 64 frames as a medium delivers them. The baseline in the same run is a
+// memcpy of the same frames (the least any forwarder must do to touch them).
+//
+//   ./build/bench/forward_benchmark --benchmark_repetitions=5 \
+//       --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <string>
+
+#include "base/checksum.h"
+#include "ip/ip.h"
+#include "wire/ether.h"
+#include "wire/ip4.h"
+
+namespace ninet {
+namespace {
+
+// An Ethernet medium in memory: recv() hands out what the benchmark put in;
+// send() counts and frees (returns the buffers to the pool).
+class MemEther : public Medium {
+ public:
+  explicit MemEther(uint8_t id) {
+    uint8_t m[6] = {0x02, 0, 0, 0, 0, id};
+    mac_ = Mac(m);
+  }
+  std::string_view name() const override { return "ether"; }
+  bool link_header() const override { return true; }
+  Mac hwaddr() const override { return mac_; }
+  int default_mtu() const override { return 1514; }
+  size_t recv(Batch&, Pool&, size_t) override { return 0; }
+  void send(Batch& b) override {
+    sent += b.size();
+    b.clear();
+  }
+  Status add_multi(const Mac&) override { return {}; }
+  uint64_t sent = 0;
+
+ private:
+  Mac mac_;
+};
+
+double cpu_mhz() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("cpu MHz", 0) == 0) return std::stod(line.substr(line.find(':') + 1));
+  return 0;
+}
+
+struct Setup {
+  ManualClock clock;
+  Pool pool;
+  std::vector<MemEther*> media;
+  Ip ip{clock, pool, [this](std::string_view, std::string_view) {
+          auto m = std::make_unique<MemEther>(uint8_t(media.size() + 1));
+          media.push_back(m.get());
+          return Result<std::unique_ptr<Medium>>(std::unique_ptr<Medium>(std::move(m)));
+        }};
+  Ifc* a = nullptr;
+  Ifc* b = nullptr;
+  std::vector<std::vector<uint8_t>> frames;
+
+  explicit Setup(size_t payload, int extra_routes) {
+    std::lock_guard<std::mutex> g(ip.mu);
+    a = *ip.ifc_clone();
+    (void)ip.ifc_ctl(*a, "bind ether mem0");
+    (void)ip.ifc_ctl(*a, "add 10.1.0.1 255.255.255.0");
+    (void)ip.ifc_ctl(*a, "iprouting 1");
+    b = *ip.ifc_clone();
+    (void)ip.ifc_ctl(*b, "bind ether mem1");
+    (void)ip.ifc_ctl(*b, "add 10.2.0.1 255.255.255.0");
+    (void)ip.ifc_ctl(*b, "iprouting 1");
+    (void)ip.arp_ctl("add ether 10.2.0.9 020000000099");
+    std::string tag = "none";
+    (void)ip.route_ctl("add 172.16.0.0 255.240.0.0 10.2.0.9", tag);
+    // Filler routes so the lookup is not in a one-entry table.
+    uint32_t x = 12345;
+    for (int i = 0; i < extra_routes; i++) {
+      x = x * 1103515245 + 12345;
+      uint32_t net = (0x40000000u | (x & 0x3fffff00u));
+      (void)ip.routes.add({Ipaddr::v4(net), Ipaddr::mask_v4(24), *Ipaddr::parse("10.2.0.9"),
+                           route::kV4, "none", b->index});
+    }
+    // 64 frames to 64 destinations inside 172.16/12, forwarded via 10.2.0.9.
+    for (int i = 0; i < 64; i++) {
+      std::vector<uint8_t> f(14 + 20 + payload);
+      wire::EtherRepr e{a->mac, Mac(), wire::ethertype::kIp4};
+      uint8_t src[6] = {0x02, 0, 0, 0, 0, 0x77};
+      e.src = Mac(src);
+      e.emit(f.data());
+      wire::Ip4Repr h;
+      h.src = *Ipaddr::parse("10.1.0.9");
+      h.dst = Ipaddr::v4(0xac100000u | uint32_t(i * 977));
+      h.proto = 17;
+      h.ttl = 64;
+      h.total_len = uint16_t(20 + payload);
+      h.emit(f.data() + 14);
+      frames.push_back(std::move(f));
+    }
+  }
+};
+
+void BM_Forward(benchmark::State& st) {
+  Setup s(size_t(st.range(0)), int(st.range(1)));
+  Batch batch;
+  batch.reserve(64);
+  std::lock_guard<std::mutex> g(s.ip.mu);
+  for (auto _ : st) {
+    for (auto& f : s.frames) batch.push_back(s.pool.copy(f.data(), uint32_t(f.size())));
+    s.ip.input(*s.a, batch);
+    batch.clear();
+  }
+  if (s.media[1]->sent != uint64_t(st.iterations()) * 64) st.SkipWithError("frames were lost");
+  st.SetItemsProcessed(st.iterations() * 64);
+  // cycles per packet = seconds per packet x clock rate (BENCH.md).
+  double mhz = cpu_mhz();
+  if (mhz > 0)
+    st.counters["cycles_per_pkt"] =
+        benchmark::Counter(64.0 / (mhz * 1e6), benchmark::Counter::kIsIterationInvariantRate |
+                                                   benchmark::Counter::kInvert);
+}
+
+// Baseline: copy the same 64 frames into pool blocks and free them.
+void BM_CopyBaseline(benchmark::State& st) {
+  Setup s(size_t(st.range(0)), 0);
+  Batch batch;
+  batch.reserve(64);
+  for (auto _ : st) {
+    for (auto& f : s.frames) batch.push_back(s.pool.copy(f.data(), uint32_t(f.size())));
+    benchmark::DoNotOptimize(batch.data());
+    batch.clear();
+  }
+  st.SetItemsProcessed(st.iterations() * 64);
+}
+
+BENCHMARK(BM_Forward)->Args({64, 0})->Args({1400, 0})->Args({64, 100000});
+BENCHMARK(BM_CopyBaseline)->Arg(64)->Arg(1400);
+
+}  // namespace
+}  // namespace ninet
+
+BENCHMARK_MAIN();
