@@ -148,8 +148,10 @@ Result<Ipaddr> Ipaddr::parse_mask(std::string_view s, bool v4) {
   if (m.is_v4()) {
     // A dotted mask: make the first 96 bits ones (Plan 9 keeps v4 masks so).
     std::memset(m.b_.data(), 0xff, 12);
+  } else if (v4) {
+    return Error(Err::BadMask, std::string(s));
   }
-  if (m.prefix_len() < 0) return Error(Err::BadMask, std::string(s));
+  if (m.prefix_len(v4) < 0) return Error(Err::BadMask, std::string(s));
   return m;
 }
 
@@ -213,11 +215,10 @@ bool Ipaddr::is_v4_mask() const {
   return true;
 }
 
-int Ipaddr::prefix_len() const {
+int Ipaddr::prefix_len(bool v4) const {
   int n = 0;
   size_t i = 0;
-  for (; i < 16 && b_[i] == 0xff; i++)
-    n += 8;
+  for (; i < 16 && b_[i] == 0xff; i++) n += 8;
   if (i < 16) {
     uint8_t c = b_[i];
     int bits = 0;
@@ -230,8 +231,8 @@ int Ipaddr::prefix_len() const {
     for (i++; i < 16; i++)
       if (b_[i]) return -1;
   }
-  if (n >= 96 && is_v4_mask()) return n - 96;
-  return n;
+  if (!v4) return n;
+  return n >= 96 ? n - 96 : -1;
 }
 
 Ipaddr Ipaddr::operator&(const Ipaddr& m) const {
@@ -292,9 +293,9 @@ std::string Ipaddr::str() const {
   return s;
 }
 
-std::string Ipaddr::mask_str() const {
-  if (is_v4_mask()) return Ipaddr::v4(v4()).str();
-  int n = prefix_len();
+std::string Ipaddr::mask_str(bool v4) const {
+  int n = prefix_len(v4);
+  if (v4 && n >= 0) return Ipaddr::v4(this->v4()).str();
   if (n < 0) return str();
   return "/" + std::to_string(n);
 }

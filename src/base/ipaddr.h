@@ -54,9 +54,11 @@ class Ipaddr {
   bool is_v4_broadcast() const;  // 255.255.255.255
   bool is_v6_linklocal() const;  // fe80::/10
   bool is_loopback() const;      // 127/8 or ::1
-  // For masks: the prefix length within the family (v4: 0-32, v6: 0-128), -1 if
-  // the mask is not contiguous.
-  int prefix_len() const;
+  // For masks: the prefix length within the family (v4: 0-32 counted after
+  // the 96 leading ones, v6: 0-128), -1 if the mask is not contiguous (or, for
+  // v4, lacks the 96 leading ones). The family must come from the address the
+  // mask goes with: a v6 /120 and a v4 /24 are the same 16 bytes.
+  int prefix_len(bool v4) const;
   bool is_v4_mask() const;  // first 12 bytes ff
 
   Ipaddr operator&(const Ipaddr& m) const;
@@ -66,7 +68,7 @@ class Ipaddr {
   bool operator==(const Ipaddr&) const = default;
 
   std::string str() const;       // "10.0.0.1", "fe80::1"
-  std::string mask_str() const;  // "255.255.255.0" for v4 masks, "/64" for v6
+  std::string mask_str(bool v4) const;  // "255.255.255.0" for v4 masks, "/64" for v6
 
  private:
   std::array<uint8_t, kLen> b_;

@@ -210,7 +210,6 @@ Status Ip::ifc_add(Ifc& f, const std::vector<std::string_view>& a, bool tentativ
     if (i < a.size() && a[i] != "proxy") {
       auto m = Ipaddr::parse_mask(a[i], v4);
       if (!m) return m.error();
-      if (m->is_v4_mask() != v4) return Error(Err::BadMask, std::string(a[i]));
       l.mask = *m;
       i++;
     }
@@ -358,14 +357,14 @@ void Ip::lifc_attach(Ifc& f, const Lifc& l) {
   Ipaddr host = v4 ? Ipaddr::mask_v4(32) : Ipaddr::mask_v6(128);
   if (l.p2p) {
     (void)routes.add({l.remote, host, l.local, fam | route::kIfc | route::kP2p, "ifc", f.index});
-  } else if (!(v4 && l.mask.prefix_len() == 32) && !(!v4 && l.mask.prefix_len() == 128)) {
+  } else if (l.mask.prefix_len(v4) != (v4 ? 32 : 128)) {
     if (v4 || l.onlink)
       (void)routes.add({l.net, l.mask, l.local, fam | route::kIfc, "ifc", f.index});
   }
   (void)routes.add({l.local, host, l.local, fam | route::kUnicast, "ifc", f.index});
   self_add(l.local, fam | route::kUnicast);
   if (v4) {
-    if (!l.p2p && l.mask.prefix_len() < 31) {
+    if (!l.p2p && l.mask.prefix_len(true) < 31) {
       Ipaddr bc = l.net | ~l.mask;
       (void)routes.add({bc, host, l.local, fam | route::kBcast, "ifc", f.index});
       self_add(bc, fam | route::kBcast);
@@ -404,7 +403,7 @@ void Ip::lifc_detach(Ifc& f, const Lifc& l) {
   drop_route(l.local, host);
   self_remove(l.local);
   if (v4) {
-    if (!l.p2p && l.mask.prefix_len() < 31) {
+    if (!l.p2p && l.mask.prefix_len(true) < 31) {
       Ipaddr bc = l.net | ~l.mask;
       drop_route(bc, host);
       self_remove(bc);

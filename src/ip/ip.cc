@@ -168,7 +168,6 @@ Status Ip::route_ctl(std::string_view msg, std::string& tag) {
     if (!t) return t.error();
     auto m = Ipaddr::parse_mask(a[2], t->is_v4());
     if (!m) return m.error();
-    if (m->is_v4_mask() != t->is_v4()) return Error(Err::BadMask, std::string(a[2]));
     auto g = Ipaddr::parse(a[3]);
     if (!g) return g.error();
     if (g->is_v4() != t->is_v4()) return Error(Err::BadIp, "nexthop of another family");
@@ -212,7 +211,7 @@ Status Ip::route_ctl(std::string_view msg, std::string& tag) {
       log.print("route " + t->str() + ": no route");
       return Error(Err::NoRoute, t->str());
     }
-    log.print("route " + t->str() + ": " + r->target.str() + " " + r->mask.mask_str() + " " +
+    log.print("route " + t->str() + ": " + r->target.str() + " " + r->mask.mask_str(r->target.is_v4()) + " " +
               r->gate.str() + " " + route::flags_str(r->flags) + " " + r->tag + " " +
               (r->ifc >= 0 ? std::to_string(r->ifc) : "-"));
     return {};
@@ -269,7 +268,7 @@ std::string Ip::route_text() const {
   for (const Route& r : routes.list()) {
     std::string ifc = r.ifc >= 0 ? std::to_string(r.ifc) : "-";
     std::snprintf(buf, sizeof buf, "%-15s %-15s %-15s %-4s %-4s %s\n", r.target.str().c_str(),
-                  r.mask.mask_str().c_str(), r.gate.str().c_str(),
+                  r.mask.mask_str(r.target.is_v4()).c_str(), r.gate.str().c_str(),
                   route::flags_str(r.flags).c_str(), r.tag.c_str(), ifc.c_str());
     s += buf;
   }
@@ -309,7 +308,7 @@ std::string Ip::ifc_status(const Ifc& f) const {
   bool firstline = true;
   for (const Lifc& l : f.lifcs) {
     if (!firstline) s += "\t";
-    std::snprintf(buf, sizeof buf, " %s %s %s", l.local.str().c_str(), l.mask.mask_str().c_str(),
+    std::snprintf(buf, sizeof buf, " %s %s %s", l.local.str().c_str(), l.mask.mask_str(l.local.is_v4()).c_str(),
                   l.remote.str().c_str());
     s += buf;
     counters(s);
@@ -340,7 +339,7 @@ std::string Ip::ifc_local(const Ifc& f) const {
     if (flags.empty()) flags = "- ";
     flags.pop_back();
     std::snprintf(buf, sizeof buf, "%s %s %s %s %lld %lld\n", l.local.str().c_str(),
-                  l.mask.mask_str().c_str(), l.remote.str().c_str(), flags.c_str(), left(l.validlt),
+                  l.mask.mask_str(l.local.is_v4()).c_str(), l.remote.str().c_str(), flags.c_str(), left(l.validlt),
                   left(l.preflt));
     s += buf;
   }
