@@ -61,8 +61,9 @@ class Reassembler {
   size_t memory() const;  // bytes currently held
   size_t queues() const;  // datagrams in progress
 
+  struct Impl;  // public so the helpers in frag.cc can name it
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
   ReasmStats stats_;
 };
