@@ -12,7 +12,7 @@ namespace ninet {
 
 // Monotonic nanoseconds.
 using Time = int64_t;
-constexpr Time ns(int64_t n) {
+constexpr Time nsec(int64_t n) {
   return n;
 }
 constexpr Time us(int64_t n) {

@@ -32,6 +32,13 @@ bool parse_num(std::string_view s, long long lo, long long hi, long long* out) {
   return true;
 }
 
+bool is_ifc_verb(std::string_view v) {
+  for (std::string_view k : {"mtu", "reassemble", "iprouting", "promiscuous", "connect", "addmulti",
+                             "remmulti", "headersonly", "bridge", "scanbs"})
+    if (v == k) return true;
+  return false;
+}
+
 Error bad(std::string_view what, std::string_view arg) {
   return Error(Err::BadArg, std::string(what) + " " + std::string(arg));
 }
@@ -55,6 +62,8 @@ Status Ip::ifc_ctl(Ifc& f, std::string_view msg) {
     st = ifc_remove(f, a);
   } else if (a[0] == "ra6") {
     st = ifc_ra6(f, a);
+  } else if (!is_ifc_verb(a[0])) {
+    st = Error(Err::BadCtl, std::string(a[0]));
   } else if (!f.bound()) {
     st = Err::NoMedium;
   } else if (a[0] == "mtu") {

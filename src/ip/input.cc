@@ -10,6 +10,12 @@
 
 namespace ninet {
 
+namespace {
+bool loopback_net(const Ifc& f, const Ipaddr& dst) {
+  return f.medium && f.medium->name() == "loopback" && f.on_net(dst) != nullptr;
+}
+}  // namespace
+
 size_t Ip::poll() {
   size_t n = 0;
   Batch batch;
@@ -103,8 +109,9 @@ void Ip::ip4_input(Ifc& f, BlockPtr b) {
     return;
   }
   const SelfEntry* se = self(h->dst);
+  // On a loopback interface its whole network is ours (127/8, as in Linux).
   bool for_us =
-      se != nullptr || h->dst.is_v4_broadcast() ||
+      se != nullptr || h->dst.is_v4_broadcast() || loopback_net(f, h->dst) ||
       (h->dst.is_multicast() && (h->dst == Ipaddr::v4(224, 0, 0, 1) || f.has_group(h->dst)));
   if (!for_us) {
     if (b->flags & (Block::kLinkOther | Block::kLinkBcast | Block::kLinkMcast) ||
@@ -142,7 +149,8 @@ void Ip::ip6_input(Ifc& f, BlockPtr b) {
     log.print(LogItem::kIp, h->src, h->dst, "multicast source");
     return;
   }
-  bool for_us = is_self(h->dst) || (h->dst.is_multicast() && f.has_group(h->dst));
+  bool for_us =
+      is_self(h->dst) || loopback_net(f, h->dst) || (h->dst.is_multicast() && f.has_group(h->dst));
   if (!for_us) {
     if (h->dst.is_multicast() || (b->flags & Block::kLinkOther)) return;
     forward(f, std::move(b), true);

@@ -100,8 +100,10 @@ void IcmpProto::deliver(Conv& c, const Ipaddr& src, const Ipaddr& dst, const Blo
 }
 
 void IcmpProto::echo_reply(const Ipaddr& src, const Ipaddr& dst, Block& req) {
+  // IP accepted the request, so a unicast destination is ours: answer from it.
   Ipaddr from = dst;
-  if (dst.is_multicast() || !ip.is_self(dst) || (ip.self(dst)->flags & route::kBcast)) {
+  const SelfEntry* se = ip.self(dst);
+  if (dst.is_multicast() || dst.is_v4_broadcast() || (se && (se->flags & route::kBcast))) {
     if (!v6_) return;  // as Linux: no replies to broadcast or multicast pings
     auto s = ip.source_for(src);
     if (!s) return;

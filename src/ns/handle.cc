@@ -1,0 +1,309 @@
+// handle.cc — one Handle class for every file of the tree. Generated text is
+// rendered at a read at offset 0 and later offsets are served from that
+// rendering; ctl writes are one message each; data and log reads block.
+#include "ns/handle.h"
+
+#include <fcntl.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "media/pkt.h"
+
+namespace ninet::ns {
+
+namespace {
+
+using T = StackTree;
+
+class FileHandle final : public Handle {
+ public:
+  FileHandle(StackTree& t, Qid q, Ifc* ifc, Conv* conv)
+      : t_(t), ip_(t.stack().ip()), q_(q), ifc_(ifc), conv_(conv) {}
+  ~FileHandle() override;
+
+  Qid qid() const override { return q_; }
+  Result<size_t> read(std::span<uint8_t> buf, uint64_t offset) override;
+  Result<size_t> write(std::span<const uint8_t> data, uint64_t offset) override;
+  void interrupt() override;
+
+  std::string tag = "none";  // iproute: the tag for this open's adds
+  bool log_open = false;
+
+ private:
+  Result<std::string> render();  // with ip_.mu held
+  Result<size_t> serve_text(std::span<uint8_t> buf, uint64_t offset);
+  StackTree& t_;
+  Ip& ip_;
+  Qid q_;
+  Ifc* ifc_;
+  Conv* conv_;
+  std::atomic<bool> cancel_{false};
+  std::string text_;
+  bool rendered_ = false;
+};
+
+FileHandle::~FileHandle() {
+  if (log_open) ip_.log.close();
+  std::lock_guard<std::mutex> g(ip_.mu);
+  if (conv_ && --conv_->refs == 0) {
+    conv_->proto.close(*conv_);
+    conv_->reset();
+  }
+  if (ifc_ && --ifc_->refs == 0) ip_.ifc_release(*ifc_);
+}
+
+void FileHandle::interrupt() {
+  cancel_ = true;
+  ip_.log.wake_readers();
+  std::lock_guard<std::mutex> g(ip_.mu);
+  if (conv_) conv_->cv.notify_all();
+  if (ifc_ && ifc_->medium)
+    if (auto* pkt = dynamic_cast<PktMedium*>(ifc_->medium.get())) pkt->wake();
+}
+
+Result<std::string> FileHandle::render() {
+  switch (T::kind(q_)) {
+    case T::kTopFile:
+      switch (T::file(q_)) {
+        case T::fIproute:
+          return ip_.route_text();
+        case T::fArp:
+          return ip_.arp_text();
+        case T::fSelftab:
+          return ip_.selftab_text();
+        default:
+          break;
+      }
+      break;
+    case T::kIfcTop:
+      return ip_.ipifc_stats();
+    case T::kIfcFile:
+      switch (T::file(q_)) {
+        case T::fCtl:
+          return std::to_string(ifc_->index);
+        case T::fStatus:
+          return ip_.ifc_status(*ifc_);
+        case T::fLocal:
+          return ip_.ifc_local(*ifc_);
+        case T::fErr:
+          return ifc_->err.empty() ? std::string() : ifc_->err + "\n";
+        default:
+          break;
+      }
+      break;
+    case T::kProtoTop:
+      return ip_.protos()[T::proto_of(q_)]->stats();
+    case T::kConvFile:
+      switch (T::file(q_)) {
+        case T::fCtl:
+          return std::to_string(conv_->index);
+        case T::fLocal:
+          return conv_->proto.local(*conv_);
+        case T::fRemote:
+          return conv_->proto.remote(*conv_);
+        case T::fStatus:
+          return conv_->proto.status(*conv_);
+        case T::fErr:
+          return conv_->err.empty() ? std::string() : conv_->err + "\n";
+        default:
+          break;
+      }
+      break;
+    default:
+      break;
+  }
+  return Err::WriteOnly;
+}
+
+Result<size_t> FileHandle::serve_text(std::span<uint8_t> buf, uint64_t offset) {
+  if (offset == 0 || !rendered_) {
+    std::lock_guard<std::mutex> g(ip_.mu);
+    auto s = render();
+    if (!s) return s.error();
+    text_ = std::move(*s);
+    rendered_ = true;
+  }
+  if (offset >= text_.size()) return size_t(0);
+  size_t n = std::min<size_t>(buf.size(), text_.size() - offset);
+  std::memcpy(buf.data(), text_.data() + offset, n);
+  return n;
+}
+
+Result<size_t> FileHandle::read(std::span<uint8_t> buf, uint64_t offset) {
+  T::File f = T::file(q_);
+  if (T::kind(q_) == T::kTopFile && f == T::fLog) return ip_.log.read(buf, &cancel_);
+  if (T::kind(q_) == T::kTopFile && f == T::fNdb) {
+    std::lock_guard<std::mutex> g(t_.ndb_mu);
+    if (offset >= t_.ndb.size()) return size_t(0);
+    size_t n = std::min<size_t>(buf.size(), t_.ndb.size() - offset);
+    std::memcpy(buf.data(), t_.ndb.data() + offset, n);
+    return n;
+  }
+  if (T::kind(q_) == T::kConvFile && f == T::fData) {
+    std::unique_lock<std::mutex> l(ip_.mu);
+    return conv_->read(l, buf, &cancel_);
+  }
+  if (T::kind(q_) == T::kConvFile && f == T::fListen) return Err::WriteOnly;
+  if (T::kind(q_) == T::kIfcFile && f == T::fData) {
+    PktMedium* pkt;
+    {
+      std::lock_guard<std::mutex> g(ip_.mu);
+      pkt = ifc_->medium ? dynamic_cast<PktMedium*>(ifc_->medium.get()) : nullptr;
+    }
+    if (!pkt) return Err::NoMedium;
+    // The medium outlives this read: unbind closes it (waking us) and the
+    // Ifc keeps the object until rebinding, which needs refs == 0... but a
+    // reader holds a ref, so the Ifc is not reused under us.
+    auto b = pkt->read_packet(&cancel_);
+    if (!b) return b.error();
+    size_t n = std::min<size_t>(buf.size(), (*b)->size());
+    std::memcpy(buf.data(), (*b)->data(), n);
+    return n;
+  }
+  return serve_text(buf, offset);
+}
+
+Result<size_t> FileHandle::write(std::span<const uint8_t> data, uint64_t offset) {
+  std::string_view msg(reinterpret_cast<const char*>(data.data()), data.size());
+  T::File f = T::file(q_);
+  switch (T::kind(q_)) {
+    case T::kTopFile:
+      if (f == T::fLog) {
+        auto st = ip_.log.ctl(msg);
+        if (!st) return st.error();
+        return data.size();
+      }
+      if (f == T::fNdb) {
+        std::lock_guard<std::mutex> g(t_.ndb_mu);
+        if (offset + data.size() > StackTree::kNdbMax)
+          return Error(Err::TooBig, "ndb holds at most 1024 bytes");
+        if (t_.ndb.size() < offset + data.size()) t_.ndb.resize(offset + data.size());
+        std::memcpy(t_.ndb.data() + offset, data.data(), data.size());
+        return data.size();
+      }
+      {
+        std::lock_guard<std::mutex> g(ip_.mu);
+        Status st;
+        if (f == T::fIproute)
+          st = ip_.route_ctl(msg, tag);
+        else if (f == T::fArp)
+          st = ip_.arp_ctl(msg);
+        else
+          return Err::ReadOnly;
+        if (!st) {
+          ip_.log.print(std::string(f == T::fIproute ? "iproute: " : "arp: ") + std::string(msg) +
+                        ": " + st.error().text());
+          return st.error();
+        }
+        return data.size();
+      }
+    case T::kIfcFile: {
+      if (f == T::fData) {
+        PktMedium* pkt;
+        {
+          std::lock_guard<std::mutex> g(ip_.mu);
+          pkt = ifc_->medium ? dynamic_cast<PktMedium*>(ifc_->medium.get()) : nullptr;
+        }
+        if (!pkt) return Err::NoMedium;
+        auto st = pkt->write_packet(data, ip_.pool);
+        if (!st) return st.error();
+        return data.size();
+      }
+      if (f != T::fCtl) return Err::ReadOnly;
+      std::lock_guard<std::mutex> g(ip_.mu);
+      auto st = ip_.ifc_ctl(*ifc_, msg);
+      if (!st) return st.error();
+      ip_.flush();
+      return data.size();
+    }
+    case T::kConvFile: {
+      std::unique_lock<std::mutex> l(ip_.mu);
+      if (f == T::fCtl) {
+        auto st = conv_->proto.ctl_message(*conv_, msg, l, &cancel_);
+        if (!st) return st.error();
+        return data.size();
+      }
+      if (f == T::fData) {
+        auto r = conv_->proto.write(*conv_, data);
+        ip_.flush();
+        return r;
+      }
+      return Err::ReadOnly;
+    }
+    default:
+      return Err::ReadOnly;
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Handle>> open_handle(StackTree& t, Qid q, int flags) {
+  Ip& ip = t.stack().ip();
+  auto kind = T::kind(q);
+  auto file = T::file(q);
+  if (kind == T::kRoot || kind == T::kIfcDir || kind == T::kIfcN || kind == T::kProtoDir ||
+      kind == T::kConvDir) {
+    if ((flags & O_ACCMODE) != O_RDONLY) return Err::IsDir;
+    return std::unique_ptr<Handle>(new FileHandle(t, q, nullptr, nullptr));
+  }
+  if (kind == T::kTopFile) {
+    auto h = std::make_unique<FileHandle>(t, q, nullptr, nullptr);
+    if (file == T::fLog) {
+      ip.log.open();
+      h->log_open = true;
+    }
+    return std::unique_ptr<Handle>(std::move(h));
+  }
+  if (kind == T::kIfcTop) {
+    if (file == T::fStats) return std::unique_ptr<Handle>(new FileHandle(t, q, nullptr, nullptr));
+    std::lock_guard<std::mutex> g(ip.mu);
+    auto f = ip.ifc_clone();
+    if (!f) return f.error();
+    (*f)->refs++;
+    return std::unique_ptr<Handle>(
+        new FileHandle(t, T::make(T::kIfcFile, 0, uint64_t((*f)->index), T::fCtl), *f, nullptr));
+  }
+  if (kind == T::kIfcFile) {
+    std::lock_guard<std::mutex> g(ip.mu);
+    Ifc* f = ip.ifc(int(T::num(q)));
+    if (!f) return Err::NotFound;
+    f->refs++;
+    return std::unique_ptr<Handle>(new FileHandle(t, q, f, nullptr));
+  }
+  if (T::proto_of(q) >= ip.protos().size()) return Err::NotFound;
+  Proto& p = *ip.protos()[T::proto_of(q)];
+  if (kind == T::kProtoTop) {
+    if (file == T::fStats) return std::unique_ptr<Handle>(new FileHandle(t, q, nullptr, nullptr));
+    std::lock_guard<std::mutex> g(ip.mu);
+    auto c = p.clone("network");
+    if (!c) return c.error();
+    (*c)->refs++;
+    return std::unique_ptr<Handle>(new FileHandle(
+        t, T::make(T::kConvFile, T::proto_of(q), uint64_t((*c)->index), T::fCtl), nullptr, *c));
+  }
+  // A conversation's file.
+  std::unique_lock<std::mutex> l(ip.mu);
+  Conv* c = p.conv(int(T::num(q)));
+  if (!c || (!c->inuse && c->refs == 0)) return Err::NotFound;
+  if (file == T::fListen) {
+    // Blocks until a call arrives; cancellation of an open is not possible
+    // through FUSE, so the wait ends only with a call or the conversation's
+    // close (another opener's hangup).
+    c->refs++;
+    std::atomic<bool> never{false};
+    auto nc = p.listen(*c, l, &never);
+    if (--c->refs == 0 && !nc) {
+      p.close(*c);
+      c->reset();
+    }
+    if (!nc) return nc.error();
+    (*nc)->refs++;
+    return std::unique_ptr<Handle>(new FileHandle(
+        t, T::make(T::kConvFile, T::proto_of(q), uint64_t((*nc)->index), T::fCtl), nullptr, *nc));
+  }
+  c->refs++;
+  return std::unique_ptr<Handle>(new FileHandle(t, q, nullptr, c));
+}
+
+}  // namespace ninet::ns
