@@ -33,6 +33,8 @@ struct Lifc {
   Time origin = 0;                                     // when added (lifetimes count from here)
   bool from_ra = false;                                // made by SLAAC
   int dad_probes_left = 0;
+  // ---- Neighbour discovery state, kept by neighbor.cc ----
+  Time dad_at = 0;  // when the next DAD step is due (0: not scheduled yet)
 };
 
 // IPv6 router advertisement parameters (ip(3) `ra6`, RFC 4861 section 6.2.1).
@@ -73,6 +75,22 @@ class Ifc {
   Ra6Params ra6;
   Time next_ra = 0;     // when to send the next unsolicited RA
   int initial_ras = 0;  // RFC 4861 6.2.4: first few RAs sent faster
+  // ---- Neighbour discovery state, kept by neighbor.cc ----
+  // RFC 4861 6.3.4: the Default Router List and the Prefix List (on-link
+  // prefixes from RAs), each entry with the time it expires.
+  struct RaRouter {
+    Ipaddr addr;
+    Time expires = 0;
+  };
+  struct RaPrefix {
+    Ipaddr net, mask;
+    Time expires = 0;
+  };
+  std::vector<RaRouter> routers;
+  std::vector<RaPrefix> onlink;
+  Time last_mcast_ra = 0;  // RFC 4861 6.2.6: multicast RAs at least 3 s apart
+  int rs_left = 0;         // RFC 4861 6.3.7: router solicitations still to send
+  Time next_rs = 0;
   IfcStats stats;
   std::string err;  // the err file
   Batch outq;       // frames collected for the next send()
