@@ -2,10 +2,11 @@
 
 namespace ninet {
 
-size_t LoopbackMedium::recv(Batch& out, Pool& pool, size_t max) {
+size_t LoopbackMedium::recv(Batch& out, Pool& /*pool*/, size_t max) {
   std::lock_guard<std::mutex> g(mu_);
   size_t n = 0;
   while (n < max && !q_.empty()) {
+    stats_.in_bytes += q_.front()->size();
     out.push_back(std::move(q_.front()));
     q_.pop_front();
     n++;
@@ -15,7 +16,7 @@ size_t LoopbackMedium::recv(Batch& out, Pool& pool, size_t max) {
 }
 
 void LoopbackMedium::send(Batch& batch) {
-  bool any = false;
+  bool queued = false;
   {
     std::lock_guard<std::mutex> g(mu_);
     for (BlockPtr& b : batch) {
@@ -26,12 +27,26 @@ void LoopbackMedium::send(Batch& batch) {
       }
       stats_.out_packets++;
       stats_.out_bytes += b->size();
+      // It arrives as a new packet: forget what output marked on it.
+      b->flags = 0;
+      b->net_off = 0;
+      b->ifc = -1;
       q_.push_back(std::move(b));
-      any = true;
+      queued = true;
     }
   }
   batch.clear();
-  if (any) notify();
+  if (queued) notify();
+}
+
+void LoopbackMedium::close() {
+  std::lock_guard<std::mutex> g(mu_);
+  q_.clear();
+}
+
+size_t LoopbackMedium::queued() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return q_.size();
 }
 
 }  // namespace ninet

@@ -1,6 +1,14 @@
-// loopback.h — `bind loopback`: everything sent comes back as input.
+// loopback.h — `bind loopback` (ip(3): "anything written to it will be looped
+// back"): every block sent is queued and comes back, in order, from recv().
 //
-//   LoopbackMedium m;   m.send(batch);   m.recv(out, pool, 64);   // same packets
+// There is no descriptor to poll: send() calls notify() when it queued
+// something, and the engine then calls recv(). The queue is bounded; what does
+// not fit is dropped and counted in out_errors, as a full transmit queue would.
+//
+//   LoopbackMedium m;
+//   m.set_notify([&] { wake_engine(); });
+//   m.send(batch);               // batch is left empty
+//   m.recv(in, pool, 64);        // the same blocks, as input
 #pragma once
 
 #include <deque>
@@ -12,18 +20,28 @@ namespace ninet {
 
 class LoopbackMedium final : public Medium {
  public:
+  // Blocks waiting to be received; beyond this, send() drops.
   static constexpr size_t kQueueLimit = 4096;
+
   std::string_view name() const override { return "loopback"; }
-  // Large, like Plan 9's and Linux's loopback (Linux: 65536): nothing on a
-  // loopback needs fragmenting, but keep it within one pool buffer's reach
-  // for the common case and let big writes use heap blocks.
+  // Plan 9's loopbackmedium uses a large maximum transfer unit too: nothing on
+  // a loopback ever needs fragmenting, and big packets mean fewer of them per
+  // byte for local TCP. 16 KiB keeps a full-size packet (a heap block; pooled
+  // blocks hold ~4 KiB) well under IPv4's 65535-byte limit and bounds the
+  // queue's worst case at 64 MiB. `mtu n` may raise it to 65535.
   int default_mtu() const override { return 16384; }
+
   size_t recv(Batch& out, Pool& pool, size_t max) override;
   void send(Batch& batch) override;
+  // Drops whatever is still queued.
+  void close() override;
+
+  // Blocks queued and not yet received.
+  size_t queued() const;
 
  private:
-  std::mutex mu_;
-  std::deque<BlockPtr> q_;
+  mutable std::mutex mu_;
+  std::deque<BlockPtr> q_;  // guarded by mu_
 };
 
 }  // namespace ninet
