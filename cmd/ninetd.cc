@@ -163,7 +163,12 @@ int main(int argc, char** argv) {
     sigwait(&set, &sig);
     std::fprintf(stderr, "ninetd: signal %d, shutting down\n", sig);
   }
-  // Unmount first so no user blocks on a stack that is going away.
+  // Wake every blocked reader, then unmount (the FUSE loop waits for its
+  // workers), then stop the engines.
+  for (auto& r : run) {
+    std::lock_guard<std::mutex> g(r.stack->ip().mu);
+    r.stack->ip().hangup_all();
+  }
   for (auto& r : run) {
     if (r.fuse) r.fuse->unmount();
   }

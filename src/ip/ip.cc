@@ -75,6 +75,18 @@ void Ip::ifc_release(Ifc& f) {
   if (f.refs == 0 && !f.bound()) f.inuse = false;
 }
 
+void Ip::hangup_all() {
+  for (auto& p : protos_)
+    for (auto& c : p->convs) {
+      c->hungup = true;
+      c->state = c->state == ConvState::kAnnounced ? ConvState::kIdle : c->state;
+      c->cv.notify_all();
+    }
+  for (auto& f : ifcs_)
+    if (f->medium && f->medium->name() == "pkt") f->medium->close();
+  log.shutdown();
+}
+
 void Ip::add_proto(std::unique_ptr<Proto> p) {
   by_number_[p->ipproto] = p.get();
   protos_.push_back(std::move(p));
@@ -211,8 +223,9 @@ Status Ip::route_ctl(std::string_view msg, std::string& tag) {
       log.print("route " + t->str() + ": no route");
       return Error(Err::NoRoute, t->str());
     }
-    log.print("route " + t->str() + ": " + r->target.str() + " " + r->mask.mask_str(r->target.is_v4()) + " " +
-              r->gate.str() + " " + route::flags_str(r->flags) + " " + r->tag + " " +
+    log.print("route " + t->str() + ": " + r->target.str() + " " +
+              r->mask.mask_str(r->target.is_v4()) + " " + r->gate.str() + " " +
+              route::flags_str(r->flags) + " " + r->tag + " " +
               (r->ifc >= 0 ? std::to_string(r->ifc) : "-"));
     return {};
   }
@@ -308,8 +321,8 @@ std::string Ip::ifc_status(const Ifc& f) const {
   bool firstline = true;
   for (const Lifc& l : f.lifcs) {
     if (!firstline) s += "\t";
-    std::snprintf(buf, sizeof buf, " %s %s %s", l.local.str().c_str(), l.mask.mask_str(l.local.is_v4()).c_str(),
-                  l.remote.str().c_str());
+    std::snprintf(buf, sizeof buf, " %s %s %s", l.local.str().c_str(),
+                  l.mask.mask_str(l.local.is_v4()).c_str(), l.remote.str().c_str());
     s += buf;
     counters(s);
     firstline = false;
@@ -339,8 +352,8 @@ std::string Ip::ifc_local(const Ifc& f) const {
     if (flags.empty()) flags = "- ";
     flags.pop_back();
     std::snprintf(buf, sizeof buf, "%s %s %s %s %lld %lld\n", l.local.str().c_str(),
-                  l.mask.mask_str(l.local.is_v4()).c_str(), l.remote.str().c_str(), flags.c_str(), left(l.validlt),
-                  left(l.preflt));
+                  l.mask.mask_str(l.local.is_v4()).c_str(), l.remote.str().c_str(), flags.c_str(),
+                  left(l.validlt), left(l.preflt));
     s += buf;
   }
   return s;

@@ -48,9 +48,10 @@ namespace ninet {
 // /net/ipifc/stats: the 19 fields of ip(3), in the page's order.
 #define NINET_IP_STATS(X)                                                                        \
   X(Forwarding)                                                                                  \
-  X(DefaultTTL) X(InReceives) X(InHdrErrors) X(InAddrErrors) X(ForwDatagrams) X(InUnknownProtos) \
-      X(InDiscards) X(InDelivers) X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmTimeout)   \
-          X(ReasmReqds) X(ReasmOKs) X(ReasmFails) X(FragOKs) X(FragFails) X(FragCreates)
+  X(DefaultTTL)                                                                                  \
+  X(InReceives) X(InHdrErrors) X(InAddrErrors) X(ForwDatagrams) X(InUnknownProtos) X(InDiscards) \
+      X(InDelivers) X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmTimeout) X(ReasmReqds)   \
+          X(ReasmOKs) X(ReasmFails) X(FragOKs) X(FragFails) X(FragCreates)
 
 struct IpStats {
 #define X(name) uint64_t name = 0;
@@ -131,6 +132,10 @@ class Ip {
   std::string ifc_status(const Ifc& f) const;  // ipifc/N/status
   std::string ifc_local(const Ifc& f) const;   // ipifc/N/local
   std::string ipifc_stats() const;             // ipifc/stats
+
+  // Ends every blocked reader and listener (conversations hang up, pkt
+  // media close, log readers return): for shutdown, before unmounting.
+  void hangup_all();
 
   // ---- Tables as files ----
   Status route_ctl(std::string_view msg, std::string& tag);  // iproute writes

@@ -100,10 +100,16 @@ void Log::close() {
   }
 }
 
+void Log::shutdown() {
+  std::lock_guard<std::mutex> g(mu_);
+  shut_ = true;
+  cv_.notify_all();
+}
+
 Result<size_t> Log::read(std::span<uint8_t> buf, const std::atomic<bool>* cancel) {
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return !ring_.empty() || (cancel && cancel->load()); });
-  if (ring_.empty()) return Err::Interrupted;
+  cv_.wait(l, [&] { return !ring_.empty() || shut_ || (cancel && cancel->load()); });
+  if (ring_.empty()) return shut_ ? Err::Shutdown : Err::Interrupted;
   size_t n = std::min(buf.size(), ring_.size());
   std::memcpy(buf.data(), ring_.data(), n);
   ring_.erase(0, n);

@@ -61,6 +61,8 @@ class Log {
   Result<size_t> read(std::span<uint8_t> buf, const std::atomic<bool>* cancel);
   // Wakes blocked readers (after setting their cancel flag).
   void wake_readers() { cv_.notify_all(); }
+  // From now on reads fail with Err::Shutdown instead of blocking.
+  void shutdown();
 
  private:
   void append(std::string_view s);
@@ -70,6 +72,7 @@ class Log {
   std::condition_variable cv_;
   Ipaddr only_;
   bool only_set_ = false;
+  bool shut_ = false;
   std::string ring_;  // pending text, at most kSize bytes (oldest dropped)
 };
 
