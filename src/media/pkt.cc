@@ -2,19 +2,36 @@
 
 namespace ninet {
 
-size_t PktMedium::recv(Batch& out, Pool& pool, size_t max) {
-  std::lock_guard<std::mutex> g(mu_);
+namespace {
+// Blocks of user writes may live on in the stack (reassembly, conversation
+// queues) after the medium is unbound and destroyed, so their default pool
+// lives as long as the process: intentionally never freed.
+Pool& user_pool() {
+  static Pool* pool = new Pool(2 * PktMedium::kQueueLimit);
+  return *pool;
+}
+}  // namespace
+
+PktMedium::PktMedium() : pool_(user_pool()) {}
+
+size_t PktMedium::recv(Batch& out, Pool& /*pool*/, size_t max) {
   size_t n = 0;
-  while (n < max && !from_user_.empty()) {
-    out.push_back(std::move(from_user_.front()));
-    from_user_.pop_front();
-    n++;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    while (n < max && !from_user_.empty()) {
+      stats_.in_bytes += from_user_.front()->size();
+      out.push_back(std::move(from_user_.front()));
+      from_user_.pop_front();
+      n++;
+    }
   }
   stats_.in_packets += n;
+  stats_.in_errors += write_drops_.exchange(0, std::memory_order_relaxed);
   return n;
 }
 
 void PktMedium::send(Batch& batch) {
+  bool queued = false;
   {
     std::lock_guard<std::mutex> g(mu_);
     for (BlockPtr& b : batch) {
@@ -26,48 +43,88 @@ void PktMedium::send(Batch& batch) {
       stats_.out_packets++;
       stats_.out_bytes += b->size();
       to_user_.push_back(std::move(b));
+      queued = true;
     }
   }
   batch.clear();
-  cv_.notify_all();
+  if (queued) cv_.notify_all();
 }
 
 void PktMedium::close() {
+  std::deque<BlockPtr> drop_in, drop_out;  // freed outside the lock
   {
     std::lock_guard<std::mutex> g(mu_);
     closed_ = true;
-    to_user_.clear();
-    from_user_.clear();
+    drop_in.swap(from_user_);
+    drop_out.swap(to_user_);
   }
   cv_.notify_all();
 }
 
-Result<BlockPtr> PktMedium::read_packet(const std::atomic<bool>* cancel) {
+Result<BlockPtr> PktMedium::read_packet(bool nonblock, const std::atomic<bool>* cancel) {
   std::unique_lock<std::mutex> l(mu_);
-  cv_.wait(l, [&] { return !to_user_.empty() || closed_ || (cancel && cancel->load()); });
+  const uint64_t gen = interrupts_;
+  auto ready = [&] {
+    return !to_user_.empty() || closed_ || interrupts_ != gen || (cancel && cancel->load());
+  };
+  if (!nonblock && !ready()) {
+    waiting_++;
+    cv_.wait(l, ready);
+    waiting_--;
+  }
   if (!to_user_.empty()) {
     BlockPtr b = std::move(to_user_.front());
     to_user_.pop_front();
     return b;
   }
   if (closed_) return Err::Hangup;
-  return Err::Interrupted;
+  if (interrupts_ != gen || (cancel && cancel->load())) return Err::Interrupted;
+  return BlockPtr();  // nonblock and nothing queued
+}
+
+Status PktMedium::write_packet(std::span<const uint8_t> p) {
+  return write_packet(p, pool_);
 }
 
 Status PktMedium::write_packet(std::span<const uint8_t> p, Pool& pool) {
   if (p.empty()) return Error(Err::TooShort, "empty packet");
-  if (p.size() > 65535) return Error(Err::TooBig, "packet over 65535 bytes");
+  if (p.size() > kMaxPacket) return Error(Err::TooBig, "packet over 65535 bytes");
+  // Copy before taking the lock: the copy is the expensive part.
+  BlockPtr b = pool.copy(p.data(), uint32_t(p.size()));
   {
     std::lock_guard<std::mutex> g(mu_);
     if (closed_) return Err::Hangup;
     if (from_user_.size() >= kQueueLimit) {
-      stats_.in_errors++;
-      return Error(Err::NoMem, "input queue full");
+      write_drops_.fetch_add(1, std::memory_order_relaxed);
+      return {};  // dropped, as a link whose receiver is busy would
     }
-    from_user_.push_back(pool.copy(p.data(), uint32_t(p.size())));
+    from_user_.push_back(std::move(b));
   }
   notify();
   return {};
+}
+
+void PktMedium::interrupt() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    interrupts_++;
+  }
+  cv_.notify_all();
+}
+
+size_t PktMedium::readers_waiting() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return waiting_;
+}
+
+size_t PktMedium::queued_for_user() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return to_user_.size();
+}
+
+size_t PktMedium::queued_for_stack() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return from_user_.size();
 }
 
 }  // namespace ninet
