@@ -122,6 +122,16 @@ contains() {
   fi
 }
 
+# empty DESCRIPTION TEXT: TEXT must be empty.
+empty() {
+  if [ -z "$2" ]; then
+    echo "PASS: $1"
+  else
+    echo "FAIL: $1: expected nothing, got:"; printf '%s\n' "$2" | sed 's/^/  | /' | tail -10
+    FAILS=$((FAILS + 1))
+  fi
+}
+
 finish() {
   if [ "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null; then
     echo "FAIL: ninetd died"; cat "$WORK/ninetd.log"; FAILS=$((FAILS + 1))
