@@ -67,6 +67,9 @@ veth_to() {
   ip -n "$ns" link set "p$h" name eth0
   ip -n "$ns" addr add "$2" dev eth0
   if [ $# -ge 3 ]; then ip -n "$ns" addr add "$3" dev eth0 nodad; fi
+  # Linux leaves TCP/UDP checksums to the "hardware" on a veth; frames that
+  # ninet forwards would reach the other namespace with them unfinished.
+  ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1 || true
   ip link set "$h" up
   ip -n "$ns" link set eth0 up
   eval "HOST_$1=$h"
