@@ -9,6 +9,7 @@
 #    address, and Linux pings Linux over the same pair.
 # Prints both and the ratio (ninet avg / Linux avg). Median of 3 runs each.
 cd "$(dirname "$0")/.."
+BUILD=${BUILD:-$PWD/build}
 . tests/interop/lib.sh
 need ping
 N=${1:-2000}
