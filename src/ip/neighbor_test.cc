@@ -331,6 +331,22 @@ TEST_F(Neighbor, ArpRetransmitsThenGivesUpWithHostUnreachable) {
   EXPECT_EQ(ip.icmp4.out[3], 1u);
 }
 
+TEST_F(Neighbor, UnansweredSolicitationsEndWithAddressUnreachable) {
+  Ifc* f = bind_ether();
+  ctl(f, "add6 2001:db8::1 64");
+  sent(f);
+  send_udp_like(ipa("2001:db8::1"), ipa("2001:db8::9"), {1, 2, 3});
+  int ns = 0;
+  for (int i = 0; i < 60; i++) {
+    clock.advance(ms(100));
+    ip.tick();
+    for (const Bytes& b : sent(f))
+      if (b[kIcmp6Off] == wire::icmp6::kNeighborSolicit) ns++;
+  }
+  EXPECT_EQ(ns, 1 + ArpCache::kMaxTries - 1);
+  EXPECT_EQ(ip.icmp6.out[wire::icmp6::kDstUnreach], 1u);
+}
+
 TEST_F(Neighbor, BadArpIsCountedAndConflictsAreLogged) {
   Ifc* f = bind_ether();
   ctl(f, "add 10.0.0.1 255.255.255.0");
@@ -959,6 +975,16 @@ TEST_F(Slaac, AConfiguredDefaultRouteIsLeftAlone) {
   const Route* d = find_route(Ipaddr(), Ipaddr::mask_v6(0));
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->gate, ipa("fe80::99"));
+}
+
+TEST_F(Slaac, UnbindForgetsRoutersAndPrefixes) {
+  advertise(1800, {{64, true, false, 600, 600, ipa("2001:db8:6::")}});
+  ASSERT_NE(find_route(Ipaddr(), Ipaddr::mask_v6(0)), nullptr);
+  ctl(f, "unbind");
+  ip.tick();
+  EXPECT_EQ(find_route(Ipaddr(), Ipaddr::mask_v6(0)), nullptr);
+  EXPECT_EQ(find_route(ipa("2001:db8:6::"), Ipaddr::mask_v6(64)), nullptr);
+  EXPECT_TRUE(f->routers.empty());
 }
 
 TEST_F(Neighbor, AdvertisementsAreIgnoredWithoutRecvra) {
