@@ -142,6 +142,49 @@ bool proxies_for(const Ip& ip, const Ifc& f, const Ipaddr& tpa) {
   return false;
 }
 
+// A router advertisement with the interface's ra6 parameters (RFC 4861 4.2,
+// 6.2.3) and the given Router Lifetime in seconds.
+void emit_ra(Ip& ip, Ifc& f, const Ipaddr& dst, uint16_t router_lifetime) {
+  if (!f.ether()) return;
+  const Lifc* ll = usable_linklocal(f);
+  if (!ll) return;  // 6.2.2: RAs come from a link-local address
+  const Ra6Params& p = f.ra6;
+  wire::NdRepr nd;
+  nd.cur_hop_limit = p.ttl;
+  nd.managed = p.mflag;
+  nd.other = p.oflag;
+  nd.router_lifetime = router_lifetime;
+  nd.reachable_time = p.reachtime;  // ms, as in ip(3)
+  nd.retrans_timer = p.rxmitra;     // ms, as in ip(3)
+  nd.src_lladdr = f.mac;
+  if (p.linkmtu) nd.mtu = p.linkmtu;
+  // A Prefix Information option per configured prefix (6.2.1 AdvPrefixList)
+  // with the flags and lifetimes given in add6; addresses made by SLAAC are
+  // not advertised again.
+  for (const Lifc& l : f.lifcs) {
+    if (l.local.is_v4() || l.local.is_v6_linklocal() || l.from_ra) continue;
+    uint8_t len = uint8_t(l.mask.prefix_len(false));
+    bool dup = std::any_of(nd.prefixes.begin(), nd.prefixes.end(), [&](const wire::NdPrefix& x) {
+      return x.prefix == l.net && x.len == len;
+    });
+    if (dup || nd.prefixes.size() == kMaxRaPrefixes) continue;
+    wire::NdPrefix px;
+    px.len = len;
+    px.onlink = l.onlink;
+    px.autonomous = l.autoflag;
+    px.valid_lt = l.validlt;
+    px.preferred_lt = l.preflt;
+    px.prefix = l.net;
+    nd.prefixes.push_back(px);
+  }
+  if (dst.is_multicast()) f.last_mcast_ra = ip.clock.now();
+  Mac dmac;
+  if (!dst.is_multicast())
+    if (auto e = cached(ip.arp, dst); e && e->ok) dmac = e->mac;
+  nd_send(ip, f, nd_packet(ip.pool, ll->local, dst, wire::icmp6::kRouterAdvert, nd.ra_rest(), nd),
+          wire::icmp6::kRouterAdvert, dst, dmac);
+}
+
 // ---- Router and prefix lists (RFC 4861 6.3.4) ----
 
 const Route* default_route(const RouteTable& t) {
@@ -351,9 +394,16 @@ void rs_tick(Ip& ip, Ifc& f, Time now) {
 }
 
 // RFC 4861 6.2.4: unsolicited RAs at random intervals in [minraint,
-// maxraint], the first few at most 16 s apart.
+// maxraint], the first few at most 16 s apart. 6.2.5: an interface that
+// stops advertising says so with a final RA of Router Lifetime 0 (next_ra is
+// set only while advertising).
 void ra_tick(Ip& ip, Ifc& f, Time now) {
-  if (!f.ra6.sendra || now < f.next_ra) return;
+  if (!f.ra6.sendra) {
+    if (f.next_ra != 0) emit_ra(ip, f, kAllNodes, 0);
+    f.next_ra = 0;
+    return;
+  }
+  if (now < f.next_ra) return;
   ip.send_ra(f, kAllNodes);
   int lo = std::min(f.ra6.minraint, f.ra6.maxraint);
   Time next = ms(lo) + random_upto(ms(f.ra6.maxraint - lo));
@@ -486,46 +536,9 @@ void Ip::send_rs(Ifc& f) {
 }
 
 void Ip::send_ra(Ifc& f, const Ipaddr& dst) {
-  if (!f.ether()) return;
-  const Lifc* ll = usable_linklocal(f);
-  if (!ll) return;  // RFC 4861 6.2.2: RAs come from a link-local address
-  const Ra6Params& p = f.ra6;
-  wire::NdRepr nd;
-  nd.cur_hop_limit = p.ttl;
-  nd.managed = p.mflag;
-  nd.other = p.oflag;
-  // ip(3) gives routerlt, reachtime and rxmitra in ms; the Router Lifetime
-  // field is in seconds (at most 9000), the two timers in ms (RFC 4861 4.2).
-  nd.router_lifetime = uint16_t(std::min<uint32_t>(p.routerlt / 1000, kMaxRouterLifetime));
-  nd.reachable_time = p.reachtime;
-  nd.retrans_timer = p.rxmitra;
-  nd.src_lladdr = f.mac;
-  if (p.linkmtu) nd.mtu = p.linkmtu;
-  // A Prefix Information option per configured prefix (6.2.1 AdvPrefixList)
-  // with the lifetimes given in add6; addresses made by SLAAC are not
-  // advertised again.
-  for (const Lifc& l : f.lifcs) {
-    if (l.local.is_v4() || l.local.is_v6_linklocal() || l.from_ra) continue;
-    uint8_t len = uint8_t(l.mask.prefix_len(false));
-    bool dup = std::any_of(nd.prefixes.begin(), nd.prefixes.end(), [&](const wire::NdPrefix& x) {
-      return x.prefix == l.net && x.len == len;
-    });
-    if (dup || nd.prefixes.size() == kMaxRaPrefixes) continue;
-    wire::NdPrefix px;
-    px.len = len;
-    px.onlink = l.onlink;
-    px.autonomous = l.autoflag;
-    px.valid_lt = l.validlt;
-    px.preferred_lt = l.preflt;
-    px.prefix = l.net;
-    nd.prefixes.push_back(px);
-  }
-  if (dst.is_multicast()) f.last_mcast_ra = clock.now();
-  Mac dmac;
-  if (!dst.is_multicast())
-    if (auto e = cached(arp, dst); e && e->ok) dmac = e->mac;
-  nd_send(*this, f, nd_packet(pool, ll->local, dst, wire::icmp6::kRouterAdvert, nd.ra_rest(), nd),
-          wire::icmp6::kRouterAdvert, dst, dmac);
+  // ip(3) gives routerlt in ms; the Router Lifetime field is in seconds, at
+  // most 9000 (RFC 4861 4.2, 6.2.1).
+  emit_ra(*this, f, dst, uint16_t(std::min<uint32_t>(f.ra6.routerlt / 1000, kMaxRouterLifetime)));
 }
 
 void Ip::nd_input(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t hop_limit, BlockPtr b) {

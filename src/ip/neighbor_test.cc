@@ -833,6 +833,22 @@ TEST_F(Neighbor, SolicitationBringsTheNextAdvertisementForward) {
   EXPECT_EQ(sent(f).size(), 1u);
 }
 
+TEST_F(Neighbor, StoppingAdvertisingSendsAFinalZeroLifetime) {
+  Ifc* f = bind_ether();
+  ctl(f, "ra6 sendra 1 maxraint 4000 minraint 3000");
+  tick_for(ms(100));
+  sent(f);
+  ctl(f, "ra6 sendra 0");
+  tick_for(ms(100));
+  auto out = sent(f);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0][kIcmp6Off], wire::icmp6::kRouterAdvert);
+  EXPECT_EQ(out[0][kIcmp6Off + 6], 0);  // Router Lifetime 0
+  EXPECT_EQ(out[0][kIcmp6Off + 7], 0);
+  tick_for(sec(20));
+  EXPECT_TRUE(sent(f).empty());
+}
+
 TEST_F(Neighbor, HostsIgnoreSolicitations) {
   Ifc* f = bind_ether();
   sent(f);
