@@ -1,11 +1,23 @@
-// arp.cc — the ARP/ND cache: a hash map from address to entry plus an
-// intrusive LRU list through the entries (most recently used at the front).
+// arp.cc — the ARP/ND cache (ip(3): "an LRU cache of 256 entries").
+//
+// All entries live in one array allocated at construction. An open-addressed
+// hash table (linear probing, backward-shift deletion) maps an address to its
+// slot, and an intrusive doubly linked list through the slots keeps them in
+// use order, most recently used at the head. A resolve hit is a probe plus a
+// relink: no allocation. Replacement takes the tail.
+//
+// Callbacks from tick() run after the table is updated, so they may call back
+// into the cache (an ICMP error for a given-up packet is routed and resolved).
 #include "ip/arp.h"
 
-#include <list>
-#include <unordered_map>
+#include <bit>
+#include <utility>
 
 namespace ninet {
+
+namespace {
+constexpr uint32_t kNil = UINT32_MAX;
+}  // namespace
 
 struct ArpCache::Impl {
   struct Entry {
@@ -13,58 +25,122 @@ struct ArpCache::Impl {
     Mac mac;
     int ifc = -1;
     bool ok = false;
+    int tries = 0;  // requests sent, counting the caller's first one
     Time last_request = 0;
-    int tries = 0;
-    Batch queue;  // packets waiting for the address (WAIT only)
+    Batch queue;                        // packets waiting for the address, oldest first (WAIT only)
+    uint32_t prev = kNil, next = kNil;  // use order; next also links the free list
   };
-  size_t capacity;
-  std::list<Entry> lru;  // front = most recently used
-  std::unordered_map<Ipaddr, std::list<Entry>::iterator, IpaddrHash> map;
+
+  std::vector<Entry> slots;
+  std::vector<uint32_t> table;  // hash slot -> entry index, kNil when empty
+  uint32_t mask = 0;            // table.size() - 1
+  uint32_t head = kNil, tail = kNil, free = kNil;
+  size_t count = 0;
+
+  explicit Impl(size_t capacity) : slots(capacity) {
+    table.assign(std::bit_ceil(capacity * 2), kNil);
+    mask = uint32_t(table.size() - 1);
+    for (uint32_t i = 0; i < slots.size(); i++)
+      slots[i].next = i + 1 < slots.size() ? i + 1 : kNil;
+    free = 0;
+  }
+
+  uint32_t home(const Ipaddr& ip) const { return uint32_t(IpaddrHash()(ip)) & mask; }
+
+  // The table position holding ip, or kNil.
+  uint32_t probe(const Ipaddr& ip) const {
+    for (uint32_t h = home(ip);; h = (h + 1) & mask) {
+      if (table[h] == kNil) return kNil;
+      if (slots[table[h]].ip == ip) return h;
+    }
+  }
 
   Entry* find(const Ipaddr& ip) {
-    auto it = map.find(ip);
-    if (it == map.end()) return nullptr;
-    lru.splice(lru.begin(), lru, it->second);  // touch
-    return &*it->second;
+    uint32_t h = probe(ip);
+    return h == kNil ? nullptr : &slots[table[h]];
   }
-  Entry& make(const Ipaddr& ip) {
-    if (lru.size() >= capacity) {
-      // Replace the least recently used entry.
-      map.erase(lru.back().ip);
-      lru.pop_back();
+
+  uint32_t index(const Entry& e) const { return uint32_t(&e - slots.data()); }
+
+  void unlink(uint32_t i) {
+    Entry& e = slots[i];
+    (e.prev == kNil ? head : slots[e.prev].next) = e.next;
+    (e.next == kNil ? tail : slots[e.next].prev) = e.prev;
+    e.prev = e.next = kNil;
+  }
+  void link_front(uint32_t i) {
+    Entry& e = slots[i];
+    e.prev = kNil;
+    e.next = head;
+    (head == kNil ? tail : slots[head].prev) = i;
+    head = i;
+  }
+  void touch(Entry& e) {
+    uint32_t i = index(e);
+    if (head == i) return;
+    unlink(i);
+    link_front(i);
+  }
+
+  // Removes ip's table position h, shifting later members of its probe run
+  // back so that every lookup still finds its key (Knuth 6.4, algorithm R).
+  void table_erase(uint32_t h) {
+    table[h] = kNil;
+    for (uint32_t j = (h + 1) & mask; table[j] != kNil; j = (j + 1) & mask) {
+      uint32_t want = home(slots[table[j]].ip);
+      // Move j into the hole unless its home lies cyclically in (h, j].
+      bool stays = h <= j ? (h < want && want <= j) : (h < want || want <= j);
+      if (stays) continue;
+      table[h] = table[j];
+      table[j] = kNil;
+      h = j;
     }
-    lru.emplace_front();
-    lru.front().ip = ip;
-    map[ip] = lru.begin();
-    return lru.front();
   }
-  void erase(const Ipaddr& ip) {
-    auto it = map.find(ip);
-    if (it == map.end()) return;
-    lru.erase(it->second);
-    map.erase(it);
+
+  void erase(Entry& e) {
+    uint32_t i = index(e);
+    table_erase(probe(e.ip));
+    unlink(i);
+    e = Entry{};
+    e.next = free;
+    free = i;
+    count--;
+  }
+
+  // A new entry at the head of the use order, replacing the least recently
+  // used one when full (its queued packets are dropped, as in Plan 9).
+  Entry& make(const Ipaddr& ip) {
+    if (free == kNil) erase(slots[tail]);
+    uint32_t i = free;
+    free = slots[i].next;
+    Entry& e = slots[i];
+    e.ip = ip;
+    uint32_t h = home(ip);
+    while (table[h] != kNil)
+      h = (h + 1) & mask;
+    table[h] = i;
+    link_front(i);
+    count++;
+    return e;
   }
 };
 
-ArpCache::ArpCache(size_t capacity) : impl_(std::make_unique<Impl>()) {
-  impl_->capacity = capacity ? capacity : 1;
-  impl_->map.reserve(capacity * 2);
-}
+ArpCache::ArpCache(size_t capacity) : impl_(std::make_unique<Impl>(capacity ? capacity : 1)) {}
 ArpCache::~ArpCache() = default;
 
 Resolve ArpCache::resolve(const Ipaddr& ip, int ifc, Time now, BlockPtr& pkt, Mac* mac) {
   Impl::Entry* e = impl_->find(ip);
+  if (e) impl_->touch(*e);
   if (e && e->ok) {
     *mac = e->mac;
     return Resolve::kOk;
   }
-  bool fresh = false;
-  if (!e) {
+  bool fresh = e == nullptr;
+  if (fresh) {
     e = &impl_->make(ip);
     e->ifc = ifc;
     e->last_request = now;
-    e->tries = 1;
-    fresh = true;
+    e->tries = 1;  // the caller sends the first request
   }
   if (e->queue.size() >= kMaxQueued) e->queue.erase(e->queue.begin());
   e->queue.push_back(std::move(pkt));
@@ -73,7 +149,9 @@ Resolve ArpCache::resolve(const Ipaddr& ip, int ifc, Time now, BlockPtr& pkt, Ma
 
 Batch ArpCache::update(const Ipaddr& ip, const Mac& mac, int ifc, bool create, Time now) {
   Impl::Entry* e = impl_->find(ip);
-  if (!e) {
+  if (e) {
+    impl_->touch(*e);
+  } else {
     if (!create) return {};
     e = &impl_->make(ip);
   }
@@ -81,9 +159,9 @@ Batch ArpCache::update(const Ipaddr& ip, const Mac& mac, int ifc, bool create, T
   e->ifc = ifc;
   e->ok = true;
   e->tries = 0;
-  Batch out;
-  out.swap(e->queue);
-  return out;
+  Batch ready;
+  ready.swap(e->queue);
+  return ready;
 }
 
 Batch ArpCache::add(const Ipaddr& ip, const Mac& mac, int ifc, Time now) {
@@ -91,61 +169,70 @@ Batch ArpCache::add(const Ipaddr& ip, const Mac& mac, int ifc, Time now) {
 }
 
 Status ArpCache::del(const Ipaddr& ip) {
-  if (!impl_->map.count(ip)) return Error(Err::NoSuchEntry, ip.str());
-  impl_->erase(ip);
+  Impl::Entry* e = impl_->find(ip);
+  if (!e) return Error(Err::NoSuchEntry, ip.str());
+  impl_->erase(*e);
   return {};
 }
 
 void ArpCache::flush() {
-  impl_->lru.clear();
-  impl_->map.clear();
+  while (impl_->head != kNil)
+    impl_->erase(impl_->slots[impl_->head]);
 }
 
 void ArpCache::flush_ifc(int ifc) {
-  for (auto it = impl_->lru.begin(); it != impl_->lru.end();) {
-    if (it->ifc == ifc) {
-      impl_->map.erase(it->ip);
-      it = impl_->lru.erase(it);
-    } else {
-      ++it;
-    }
+  for (uint32_t i = impl_->head; i != kNil;) {
+    Impl::Entry& e = impl_->slots[i];
+    i = e.next;
+    if (e.ifc == ifc) impl_->erase(e);
   }
 }
 
-void ArpCache::tick(Time now, const std::function<void(const Ipaddr&, int)>& send_request,
+void ArpCache::tick(Time now, const std::function<void(const Ipaddr&, int ifc)>& send_request,
                     const std::function<void(BlockPtr)>& give_up) {
-  std::vector<Ipaddr> dead;
-  for (auto& e : impl_->lru) {
+  std::vector<std::pair<Ipaddr, int>> requests;
+  Batch dead;
+  for (uint32_t i = impl_->head; i != kNil;) {
+    Impl::Entry& e = impl_->slots[i];
+    i = e.next;
     if (e.ok || now - e.last_request < kRetransmit) continue;
     if (e.tries >= kMaxTries) {
-      dead.push_back(e.ip);
+      for (BlockPtr& b : e.queue)
+        dead.push_back(std::move(b));
+      impl_->erase(e);
       continue;
     }
     e.tries++;
     e.last_request = now;
-    if (send_request) send_request(e.ip, e.ifc);
+    requests.emplace_back(e.ip, e.ifc);
   }
-  for (const Ipaddr& ip : dead) {
-    auto it = impl_->map.find(ip);
-    Batch q;
-    q.swap(it->second->queue);
-    impl_->erase(ip);
-    if (give_up)
-      for (BlockPtr& b : q)
-        give_up(std::move(b));
-  }
+  if (send_request)
+    for (const auto& [ip, ifc] : requests)
+      send_request(ip, ifc);
+  if (give_up)
+    for (BlockPtr& b : dead)
+      give_up(std::move(b));
 }
 
 std::vector<ArpEntryInfo> ArpCache::entries() const {
   std::vector<ArpEntryInfo> v;
-  v.reserve(impl_->lru.size());
-  for (const auto& e : impl_->lru)
+  v.reserve(impl_->count);
+  for (uint32_t i = impl_->head; i != kNil; i = impl_->slots[i].next) {
+    const Impl::Entry& e = impl_->slots[i];
     v.push_back({e.ip, e.mac, e.ifc, e.ok});
+  }
   return v;
 }
 
+std::optional<ArpEntryInfo> ArpCache::find(const Ipaddr& ip) const {
+  uint32_t h = impl_->probe(ip);
+  if (h == kNil) return std::nullopt;
+  const Impl::Entry& e = impl_->slots[impl_->table[h]];
+  return ArpEntryInfo{e.ip, e.mac, e.ifc, e.ok};
+}
+
 size_t ArpCache::size() const {
-  return impl_->lru.size();
+  return impl_->count;
 }
 
 }  // namespace ninet

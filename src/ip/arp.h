@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,8 @@ class ArpCache {
             const std::function<void(BlockPtr)>& give_up);
 
   std::vector<ArpEntryInfo> entries() const;  // most recently used first
+  // The entry for ip, if any, without counting as a use.
+  std::optional<ArpEntryInfo> find(const Ipaddr& ip) const;
   size_t size() const;
 
  private:
