@@ -1,7 +1,16 @@
-// open.h — the Linux media by the words of `bind`:
-//   ether NAME       an existing interface, through AF_PACKET (afpacket.h)
-//   ether tap:NAME   a TAP device, created if missing (tuntap.h)
-//   netdev NAME      a TUN device, created if missing (tuntap.h)
+// open.h — the Linux media by the words of `bind` (ip(3)):
+//   bind ether NAME        an existing Ethernet interface, through AF_PACKET
+//                          (afpacket.h); "/net/ether0" style paths name their
+//                          last element
+//   bind ether tap:NAME    a TAP device NAME, attached if it exists, created
+//                          otherwise; "tap:" lets the kernel name it (tap.h)
+//   bind netdev NAME       a TUN device NAME, likewise (tun.h); "" or
+//                          "/dev/net/tun" lets the kernel name it
+// A missing device, one of the wrong kind, or missing privileges fail with
+// Err::NoDevice and a detail that starts with the name ("veth9: no such
+// interface").
+//
+//   auto m = open_linux_medium("ether", "veth1");
 #pragma once
 
 #include <memory>
