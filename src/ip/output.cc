@@ -50,8 +50,13 @@ Result<Ipaddr> Ip::source_for(const Ipaddr& dst, int ifcn) const {
   if (oifc < 0 || oifc >= int(ifcs_.size())) return Error(Err::NoRoute, dst.str());
   const Ifc& f = *ifcs_[size_t(oifc)];
   if (!(r->flags & route::kIfc)) {
-    // Through a gateway: the address on the gateway's network.
-    if (const Lifc* l = f.on_net(r->gate)) return l->local;
+    // Through a gateway: the address on the gateway's network — unless the
+    // gateway is a link-local router (every RA default route) and the
+    // destination is not: then a global address of the interface (RFC 6724
+    // rule 2, same scope as the destination).
+    bool ll_gate = !v4 && r->gate.is_v6_linklocal() && !dst.is_v6_linklocal();
+    if (!ll_gate)
+      if (const Lifc* l = f.on_net(r->gate)) return l->local;
   }
   if (const Lifc* l = pick(f)) return l->local;
   return Error(Err::NoAddr, dst.str());
