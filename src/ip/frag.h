@@ -49,7 +49,9 @@ class Reassembler {
   // pkt starts at the IPv6 header; w is the walk that found the Fragment
   // header. The result has the Fragment header removed, the previous header's
   // next-header field set to the fragment's next header, and payload length
-  // updated.
+  // updated. Any overlap drops the datagram (RFC 5722), except an exact
+  // duplicate, which is dropped alone (RFC 8200 section 4.5). An atomic
+  // fragment (offset 0, M clear) is returned at once (RFC 6946).
   BlockPtr add_v6(BlockPtr pkt, const wire::Ip6Repr& h, const wire::Ip6Walk& w, Time now);
 
   // Drops queues older than their timeout. For each, if its first fragment
@@ -71,7 +73,8 @@ class Reassembler {
 // Splits an IPv4 datagram (pkt starts at the header, DF clear) into fragments
 // of at most mtu bytes each, appended to out in order. Options are copied only
 // if their copy flag is set (RFC 791). Fails with TooBig if DF is set or the
-// mtu cannot carry 8 bytes of payload.
+// mtu cannot carry 8 bytes of payload. A datagram that fits in mtu is appended
+// unchanged; so is an IPv6 packet below.
 Status fragment_v4(BlockPtr pkt, int mtu, Pool& pool, Batch& out);
 // Splits an IPv6 packet (pkt starts at the fixed header) by inserting Fragment
 // headers after the unfragmentable part (RFC 8200 section 4.5), ident as the
