@@ -30,6 +30,7 @@
 //   poll m->fd() for POLLIN, then m->recv(batch, pool, 64) until it returns 0
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 

@@ -1,6 +1,8 @@
 #include "media/linux/tap.h"
 
-#include <random>
+#include <sys/random.h>
+
+#include <chrono>
 
 #include "media/linux/netif.h"
 
@@ -11,14 +13,18 @@ namespace {
 // A random unicast MAC with the locally administered bit set (IEEE 802:
 // bit 1 of the first octet set, bit 0 clear), never equal to `avoid`.
 Mac local_mac(const Mac& avoid) {
-  std::random_device rd;
+  uint64_t salt = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
   for (;;) {
     uint8_t m[6];
-    for (uint8_t& x : m)
-      x = uint8_t(rd());
+    if (getrandom(m, sizeof m, GRND_NONBLOCK) != ssize_t(sizeof m)) {
+      // No entropy yet (early boot): the clock still makes two TAPs differ.
+      salt = salt * 6364136223846793005ull + 1442695040888963407ull;
+      for (size_t i = 0; i < sizeof m; i++)
+        m[i] = uint8_t(salt >> (8 * i + 16));
+    }
     m[0] = uint8_t((m[0] & 0xfc) | 0x02);
     Mac mac(m);
-    if (mac != avoid && !mac.is_zero()) return mac;
+    if (mac != avoid) return mac;
   }
 }
 

@@ -148,6 +148,23 @@ TEST_F(TunTest, CreatedDeviceGoesAwayOnClose) {
   EXPECT_EQ((*m)->recv(in, pool, 8), 0u);
 }
 
+TEST_F(TunTest, DeviceDeletedUnderTheMedium) {
+  ASSERT_EQ(sh("ip tuntap add dev ntunp mode tun && ip link set ntunp up"), 0);
+  auto m = TunMedium::open("ntunp");
+  ASSERT_TRUE(m.ok()) << m.error().text();
+  ASSERT_EQ(sh("ip link del ntunp"), 0);
+  // The descriptor now polls POLLERR for ever; recv() notices and lets go of
+  // it, so an engine polling fd() does not spin.
+  pollfd p{(*m)->fd(), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 1000), 1);
+  EXPECT_TRUE(p.revents & POLLERR);
+  Pool pool;
+  Batch in;
+  EXPECT_EQ((*m)->recv(in, pool, 8), 0u);
+  EXPECT_EQ((*m)->fd(), -1);
+  EXPECT_EQ((*m)->stats().in_errors, 1u);
+}
+
 TEST_F(TunTest, WrongNamesFailWithNoDevice) {
   auto lo = TunMedium::open("lo");  // exists, not a TUN device
   ASSERT_FALSE(lo.ok());

@@ -31,7 +31,7 @@ Result<TunDevice::Opened> TunDevice::open_device(std::string_view name, bool tap
   if (o.fd < 0) return Error(Err::NoDevice, shown + ": /dev/net/tun: " + std::strerror(errno));
   ifreq ifr{};
   ifr.ifr_flags = short((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
-  std::memcpy(ifr.ifr_name, name.data(), name.size());
+  if (!name.empty()) std::memcpy(ifr.ifr_name, name.data(), name.size());
   if (ioctl(o.fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;
     ::close(o.fd);
