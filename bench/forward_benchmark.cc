@@ -112,11 +112,13 @@ void BM_Forward(benchmark::State& st) {
   std::lock_guard<std::mutex> g(s.ip.mu);
   uint64_t before = s.media[1]->sent;  // announcements made while configuring
   for (auto _ : st) {
-    for (auto& f : s.frames) batch.push_back(s.pool.copy(f.data(), uint32_t(f.size())));
+    for (auto& f : s.frames)
+      batch.push_back(s.pool.copy(f.data(), uint32_t(f.size())));
     s.ip.input(*s.a, batch);
     batch.clear();
   }
-  if (s.media[1]->sent - before != uint64_t(st.iterations()) * 64) st.SkipWithError("frames were lost");
+  if (s.media[1]->sent - before != uint64_t(st.iterations()) * 64)
+    st.SkipWithError("frames were lost");
   st.SetItemsProcessed(st.iterations() * 64);
   // cycles per packet = seconds per packet x clock rate (BENCH.md).
   double mhz = cpu_mhz();
@@ -132,7 +134,8 @@ void BM_CopyBaseline(benchmark::State& st) {
   Batch batch;
   batch.reserve(64);
   for (auto _ : st) {
-    for (auto& f : s.frames) batch.push_back(s.pool.copy(f.data(), uint32_t(f.size())));
+    for (auto& f : s.frames)
+      batch.push_back(s.pool.copy(f.data(), uint32_t(f.size())));
     benchmark::DoNotOptimize(batch.data());
     batch.clear();
   }

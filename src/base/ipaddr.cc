@@ -218,7 +218,8 @@ bool Ipaddr::is_v4_mask() const {
 int Ipaddr::prefix_len(bool v4) const {
   int n = 0;
   size_t i = 0;
-  for (; i < 16 && b_[i] == 0xff; i++) n += 8;
+  for (; i < 16 && b_[i] == 0xff; i++)
+    n += 8;
   if (i < 16) {
     uint8_t c = b_[i];
     int bits = 0;

@@ -67,7 +67,7 @@ class Ipaddr {
   auto operator<=>(const Ipaddr&) const = default;
   bool operator==(const Ipaddr&) const = default;
 
-  std::string str() const;       // "10.0.0.1", "fe80::1"
+  std::string str() const;              // "10.0.0.1", "fe80::1"
   std::string mask_str(bool v4) const;  // "255.255.255.0" for v4 masks, "/64" for v6
 
  private:

@@ -49,9 +49,10 @@ namespace ninet {
 #define NINET_IP_STATS(X)                                                                        \
   X(Forwarding)                                                                                  \
   X(DefaultTTL)                                                                                  \
-  X(InReceives) X(InHdrErrors) X(InAddrErrors) X(ForwDatagrams) X(InUnknownProtos) X(InDiscards) \
-      X(InDelivers) X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmTimeout) X(ReasmReqds)   \
-          X(ReasmOKs) X(ReasmFails) X(FragOKs) X(FragFails) X(FragCreates)
+  X(InReceives)                                                                                  \
+  X(InHdrErrors) X(InAddrErrors) X(ForwDatagrams) X(InUnknownProtos) X(InDiscards) X(InDelivers) \
+      X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmTimeout) X(ReasmReqds) X(ReasmOKs)     \
+          X(ReasmFails) X(FragOKs) X(FragFails) X(FragCreates)
 
 struct IpStats {
 #define X(name) uint64_t name = 0;

@@ -26,7 +26,7 @@ Result<std::unique_ptr<Medium>> open_medium(std::string_view kind, std::string_v
 }
 
 constexpr Time kTick = ms(100);  // ARP retransmit, DAD, RA and reassembly granularity
-}
+}  // namespace
 
 Stack::Stack(int number, Clock* clock) : number_(number) {
   if (!clock) {
