@@ -10,21 +10,51 @@
 #include <random>
 
 // Counts heap allocations while armed, to check that a resolve hit does not
-// allocate. Replacing the global operator new is the standard hook for this.
+// allocate. Replacing the global operator new is the standard hook for this;
+// every non-aligned form is replaced so that news and deletes pair up (ASan
+// checks that).
 namespace {
 std::atomic<bool> g_count_allocs{false};
 std::atomic<int> g_allocs{0};
+
+void* counted_alloc(std::size_t n) noexcept {
+  if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs++;
+  return std::malloc(n ? n : 1);
+}
+void* counted_alloc_or_throw(std::size_t n) {
+  if (void* p = counted_alloc(n)) return p;
+  throw std::bad_alloc();
+}
 }  // namespace
 
 void* operator new(std::size_t n) {
-  if (g_count_allocs.load(std::memory_order_relaxed)) g_allocs++;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
+  return counted_alloc_or_throw(n);
+}
+void* operator new[](std::size_t n) {
+  return counted_alloc_or_throw(n);
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return counted_alloc(n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return counted_alloc(n);
 }
 void operator delete(void* p) noexcept {
   std::free(p);
 }
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
 void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
   std::free(p);
 }
 

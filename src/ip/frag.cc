@@ -419,7 +419,8 @@ Status fragment_v4(BlockPtr pkt, int mtu, Pool& pool, Batch& out) {
     } else {
       std::memcpy(d, p, wire::ip4::kMinHeader);
       d[wire::ip4::kVerIhl] = uint8_t(0x40 | later_hl / 4);
-      std::memcpy(d + wire::ip4::kMinHeader, later_opts.data(), later_opts.size());
+      if (!later_opts.empty())
+        std::memcpy(d + wire::ip4::kMinHeader, later_opts.data(), later_opts.size());
     }
     std::memcpy(d + fhl, p + hl + off, n);
     wire::Ip4View v(d);
