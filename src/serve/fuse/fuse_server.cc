@@ -1,4 +1,13 @@
-#define FUSE_USE_VERSION 312
+// fuse_server.cc — the libfuse low-level callbacks over an ns::Tree.
+//
+// Open files live in a table keyed by the FUSE file handle, each held by a
+// shared_ptr: a process killed while blocked in read(2) makes the kernel send
+// RELEASE while our worker is still inside Handle::read, and the handle must
+// outlive that call. Reads of one open file take turns (as Plan 9's qread
+// does), because a Handle renders its text per open and is not meant to serve
+// two reads at once; writes do not wait for reads (a program may block reading
+// `data` while another thread writes it).
+#define FUSE_USE_VERSION 314
 #include "serve/fuse/fuse_server.h"
 
 #include <errno.h>
@@ -8,218 +17,396 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 namespace ninet {
 
-namespace {
-
-ns::Tree& tree_of(fuse_req_t req) {
-  return static_cast<FuseServer*>(fuse_req_userdata(req))->tree();
-}
-ns::Qid qid_of(fuse_ino_t ino) {
-  return ns::Qid(ino - 1);
-}
-fuse_ino_t ino_of(ns::Qid q) {
-  return fuse_ino_t(q + 1);
-}
-
-void fill_attr(const ns::Stat& s, struct stat* st) {
-  std::memset(st, 0, sizeof *st);
-  st->st_ino = ino_of(s.qid);
-  st->st_mode = (s.dir ? S_IFDIR : S_IFREG) | s.mode;
-  st->st_nlink = s.dir ? 2 : 1;
-  st->st_size = off_t(s.length);
-  st->st_blksize = 8192;
-  st->st_uid = getuid();
-  st->st_gid = getgid();
-}
-
-void reply_err(fuse_req_t req, const Error& e) {
-  int n = e.errnum();
-  fuse_reply_err(req, n ? n : EIO);
-}
-
-void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  ns::Tree& t = tree_of(req);
-  auto q = t.walk(qid_of(parent), name);
-  if (!q) return reply_err(req, q.error());
-  auto s = t.stat(*q);
-  if (!s) return reply_err(req, s.error());
-  fuse_entry_param e{};
-  e.ino = ino_of(*q);
-  e.generation = 1;
-  fill_attr(*s, &e.attr);
-  e.attr_timeout = 0;
-  e.entry_timeout = 0;
-  fuse_reply_entry(req, &e);
-}
-
-void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-  auto s = tree_of(req).stat(qid_of(ino));
-  if (!s) return reply_err(req, s.error());
-  struct stat st;
-  fill_attr(*s, &st);
-  fuse_reply_attr(req, &st, 0);
-}
-
-void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) {
-  ns::Tree& t = tree_of(req);
-  if (to_set & FUSE_SET_ATTR_SIZE) {
-    if (attr->st_size != 0) {
-      fuse_reply_err(req, EINVAL);
-      return;
-    }
-    auto st = t.truncate(qid_of(ino));
-    if (!st) return reply_err(req, st.error());
-  }
-  // Times and modes are not kept; accept them so `touch` and shells work.
-  auto s = t.stat(qid_of(ino));
-  if (!s) return reply_err(req, s.error());
-  struct stat out;
-  fill_attr(*s, &out);
-  fuse_reply_attr(req, &out, 0);
-}
-
-struct DirHandle {
+struct FuseServer::Open {
+  std::unique_ptr<ns::Handle> h;  // a file
+  ns::Qid dir = 0;                // a directory: its qid and a snapshot
+  std::mutex dir_mu;
   std::vector<ns::Stat> entries;
+  bool reading = false;  // a read is in the tree (guarded by FuseServer::mu_)
+  std::condition_variable turn;
 };
 
-void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  auto d = tree_of(req).readdir(qid_of(ino));
-  if (!d) return reply_err(req, d.error());
-  auto* h = new DirHandle{std::move(*d)};
-  fi->fh = reinterpret_cast<uint64_t>(h);
-  fuse_reply_open(req, fi);
+// One read or write in progress; lives on its worker's stack.
+struct FuseServer::Call {
+  std::shared_ptr<Open> o;
+  bool read = false;       // takes the open file's read turn
+  bool cancelled = false;  // guarded by FuseServer::mu_
+  bool in_tree = false;    // guarded by FuseServer::mu_
+  bool has_turn = false;
+};
+
+uint64_t FuseServer::add_open(std::shared_ptr<Open> o) {
+  std::lock_guard<std::mutex> g(mu_);
+  uint64_t fh = next_fh_++;
+  opens_.emplace(fh, std::move(o));
+  return fh;
 }
 
-void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
-  auto* h = reinterpret_cast<DirHandle*>(fi->fh);
-  std::vector<char> buf(size);
-  size_t used = 0;
-  // Offsets: 1 ".", 2 "..", 3+i the entries.
-  std::vector<std::pair<std::string, struct stat>> all;
-  struct stat st {};
-  st.st_mode = S_IFDIR;
-  st.st_ino = ino;
-  all.push_back({".", st});
-  all.push_back({"..", st});
-  for (const ns::Stat& s : h->entries) {
-    fill_attr(s, &st);
-    all.push_back({s.name, st});
+std::shared_ptr<FuseServer::Open> FuseServer::find_open(uint64_t fh) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = opens_.find(fh);
+  return it == opens_.end() ? nullptr : it->second;
+}
+
+void FuseServer::drop_open(uint64_t fh) {
+  std::shared_ptr<Open> o;
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = opens_.find(fh);
+  if (it == opens_.end()) return;
+  o = std::move(it->second);
+  opens_.erase(it);
+  // Calls still running on a released file belong to a process that is gone
+  // (killed while blocked): end them. The handle dies with the last of them.
+  for (Call* c : calls_)
+    if (c->o == o) interrupt(*c);
+}
+
+bool FuseServer::begin(Call& c) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (closing_) return false;
+  calls_.insert(&c);
+  if (c.read) {
+    c.o->turn.wait(l, [&] { return !c.o->reading || c.cancelled || closing_; });
+    if (c.cancelled || closing_) return true;  // the caller sees cancelled
+    c.o->reading = c.has_turn = true;
   }
-  for (size_t i = size_t(off); i < all.size(); i++) {
-    size_t n = fuse_add_direntry(req, buf.data() + used, size - used, all[i].first.c_str(),
-                                 &all[i].second, off_t(i + 1));
-    if (n > size - used) break;
-    used += n;
+  c.in_tree = !c.cancelled;
+  return true;
+}
+
+void FuseServer::end(Call& c) {
+  std::lock_guard<std::mutex> g(mu_);
+  c.in_tree = false;
+  if (c.has_turn) {
+    c.o->reading = c.has_turn = false;
+    c.o->turn.notify_all();
   }
-  fuse_reply_buf(req, buf.data(), used);
+  calls_.erase(&c);
 }
 
-void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  delete reinterpret_cast<DirHandle*>(fi->fh);
-  fuse_reply_err(req, 0);
+void FuseServer::interrupt(Call& c) {  // mu_ held
+  c.cancelled = true;
+  if (c.in_tree) c.o->h->interrupt();
+  c.o->turn.notify_all();
 }
 
-void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  ns::Tree& t = tree_of(req);
-  auto s = t.stat(qid_of(ino));
-  if (!s) return reply_err(req, s.error());
-  if (s->dir) {
-    fuse_reply_err(req, EISDIR);
-    return;
+// The callbacks, as static members so that they may use the server's state.
+struct FuseOps {
+  static FuseServer& srv(fuse_req_t req) {
+    return *static_cast<FuseServer*>(fuse_req_userdata(req));
   }
-  auto h = t.open(qid_of(ino), fi->flags);
-  if (!h) return reply_err(req, h.error());
-  fi->fh = reinterpret_cast<uint64_t>(h->release());
-  fi->direct_io = s->generated;
-  fi->keep_cache = 0;
-  fi->nonseekable = 0;
-  if (fuse_reply_open(req, fi) == -ENOENT) {
-    // The opener went away (interrupted): close what was opened.
-    delete reinterpret_cast<ns::Handle*>(fi->fh);
+  static ns::Qid qid_of(fuse_ino_t ino) { return ns::Qid(ino - 1); }
+  static fuse_ino_t ino_of(ns::Qid q) { return fuse_ino_t(q + 1); }
+
+  static void fill_attr(const ns::Stat& s, struct stat* st) {
+    std::memset(st, 0, sizeof *st);
+    st->st_ino = ino_of(s.qid);
+    st->st_mode = (s.dir ? S_IFDIR : S_IFREG) | (s.mode & 07777);
+    st->st_nlink = s.dir ? 2 : 1;
+    st->st_size = off_t(s.length);
+    st->st_blksize = 4096;
+    st->st_uid = getuid();
+    st->st_gid = getgid();
+    st->st_atime = st->st_mtime = st->st_ctime = std::time(nullptr);
   }
-}
 
-void on_interrupt(fuse_req_t, void* data) {
-  static_cast<ns::Handle*>(data)->interrupt();
-}
+  static void reply_err(fuse_req_t req, const Error& e) {
+    int n = e.errnum();
+    fuse_reply_err(req, n ? n : EIO);
+  }
 
-void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
-  auto* h = reinterpret_cast<ns::Handle*>(fi->fh);
-  fuse_req_interrupt_func(req, on_interrupt, h);
-  std::vector<uint8_t> buf(size);
-  auto n = h->read(buf, uint64_t(off));
-  if (!n) return reply_err(req, n.error());
-  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), *n);
-}
+  static void init(void*, fuse_conn_info* conn) {
+    // `> file` opens with O_TRUNC and lets the tree decide (a ctl ignores it)
+    // instead of a separate setattr(size 0) that a ctl file would refuse.
+    if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+    // One read(2) is one tree read: no read-ahead in parallel, and a large
+    // direct read is not split into concurrent requests (a stream read would
+    // block in the second one).
+    conn->want &= ~unsigned(FUSE_CAP_ASYNC_READ | FUSE_CAP_ASYNC_DIO | FUSE_CAP_WRITEBACK_CACHE);
+    conn->max_write = 128 * 1024;
+    conn->max_readahead = 0;
+  }
 
-void op_write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t off,
-              fuse_file_info* fi) {
-  auto* h = reinterpret_cast<ns::Handle*>(fi->fh);
-  fuse_req_interrupt_func(req, on_interrupt, h);
-  // One write(2) is one message: FUSE delivers it whole (up to max_write).
-  auto n = h->write(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), size),
-                    uint64_t(off));
-  if (!n) return reply_err(req, n.error());
-  fuse_reply_write(req, *n);
-}
+  static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+    ns::Tree& t = srv(req).tree();
+    auto q = t.walk(qid_of(parent), name);
+    if (!q) return reply_err(req, q.error());
+    auto s = t.stat(*q);
+    if (!s) return reply_err(req, s.error());
+    fuse_entry_param e{};
+    e.ino = ino_of(*q);
+    e.generation = 1;
+    fill_attr(*s, &e.attr);
+    e.attr_timeout = 0;
+    e.entry_timeout = 0;
+    fuse_reply_entry(req, &e);
+  }
 
-void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  delete reinterpret_cast<ns::Handle*>(fi->fh);
-  fuse_reply_err(req, 0);
-}
+  static void forget(fuse_req_t req, fuse_ino_t, uint64_t) { fuse_reply_none(req); }
+  static void forget_multi(fuse_req_t req, size_t, fuse_forget_data*) { fuse_reply_none(req); }
 
-void op_statfs(fuse_req_t req, fuse_ino_t) {
-  struct statvfs st {};
-  st.f_bsize = 8192;
-  st.f_namemax = 255;
-  fuse_reply_statfs(req, &st);
-}
+  static void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+    auto s = srv(req).tree().stat(qid_of(ino));
+    if (!s) return reply_err(req, s.error());
+    struct stat st;
+    fill_attr(*s, &st);
+    fuse_reply_attr(req, &st, 0);
+  }
 
-void op_init(void*, fuse_conn_info* conn) {
-  // Big writes arrive whole; async reads off so reads of one file stay in order.
-  conn->want &= ~unsigned(FUSE_CAP_ASYNC_READ);
-  conn->max_write = 128 * 1024;
-}
+  static void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
+                      fuse_file_info*) {
+    ns::Tree& t = srv(req).tree();
+    if (to_set & FUSE_SET_ATTR_SIZE) {
+      if (attr->st_size != 0) return (void)fuse_reply_err(req, EINVAL);
+      auto st = t.truncate(qid_of(ino));
+      if (!st) return reply_err(req, st.error());
+    }
+    // Modes, owners and times are not kept; accept them so `touch` works.
+    auto s = t.stat(qid_of(ino));
+    if (!s) return reply_err(req, s.error());
+    struct stat out;
+    fill_attr(*s, &out);
+    fuse_reply_attr(req, &out, 0);
+  }
 
-const fuse_lowlevel_ops kOps = [] {
-  fuse_lowlevel_ops o{};
-  o.init = op_init;
-  o.lookup = op_lookup;
-  o.getattr = op_getattr;
-  o.setattr = op_setattr;
-  o.opendir = op_opendir;
-  o.readdir = op_readdir;
-  o.releasedir = op_releasedir;
-  o.open = op_open;
-  o.read = op_read;
-  o.write = op_write;
-  o.release = op_release;
-  o.statfs = op_statfs;
-  return o;
-}();
+  static void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    auto s = srv(req).tree().stat(qid_of(ino));
+    if (!s) return reply_err(req, s.error());
+    if (!s->dir) return (void)fuse_reply_err(req, ENOTDIR);
+    auto o = std::make_shared<FuseServer::Open>();
+    o->dir = qid_of(ino);
+    fi->fh = srv(req).add_open(std::move(o));
+    fi->keep_cache = 0;
+    fi->cache_readdir = 0;
+    if (fuse_reply_open(req, fi) != 0) srv(req).drop_open(fi->fh);
+  }
+
+  // Offsets: 1 ".", 2 "..", 3+i the i-th entry. The listing is taken afresh
+  // at offset 0 (opendir, rewinddir) and served from that snapshot after.
+  static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                             fuse_file_info* fi, bool plus) {
+    FuseServer& s = srv(req);
+    auto o = s.find_open(fi->fh);
+    if (!o) return (void)fuse_reply_err(req, EBADF);
+    std::lock_guard<std::mutex> g(o->dir_mu);
+    if (off == 0) {
+      auto d = s.tree().readdir(o->dir);
+      if (!d) return reply_err(req, d.error());
+      o->entries = std::move(*d);
+    }
+    std::vector<char> buf(size);
+    size_t used = 0;
+    for (size_t i = size_t(off); i < o->entries.size() + 2; i++) {
+      ns::Stat dot;
+      const ns::Stat* e;
+      const char* name;
+      if (i < 2) {
+        dot.qid = qid_of(ino);
+        dot.dir = true;
+        dot.mode = 0555;
+        e = &dot;
+        name = i == 0 ? "." : "..";
+      } else {
+        e = &o->entries[i - 2];
+        name = e->name.c_str();
+      }
+      size_t n;
+      if (plus) {
+        fuse_entry_param ep{};
+        ep.ino = ino_of(e->qid);
+        ep.generation = 1;
+        fill_attr(*e, &ep.attr);
+        n = fuse_add_direntry_plus(req, buf.data() + used, size - used, name, &ep, off_t(i + 1));
+      } else {
+        struct stat st;
+        fill_attr(*e, &st);
+        n = fuse_add_direntry(req, buf.data() + used, size - used, name, &st, off_t(i + 1));
+      }
+      if (n > size - used) break;
+      used += n;
+    }
+    fuse_reply_buf(req, buf.data(), used);
+  }
+  static void readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+    readdir_common(req, ino, size, off, fi, false);
+  }
+  static void readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                          fuse_file_info* fi) {
+    readdir_common(req, ino, size, off, fi, true);
+  }
+
+  static void release_any(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+    srv(req).drop_open(fi->fh);
+    fuse_reply_err(req, 0);
+  }
+
+  static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    FuseServer& s = srv(req);
+    ns::Tree& t = s.tree();
+    auto st = t.stat(qid_of(ino));
+    if (!st) return reply_err(req, st.error());
+    if (st->dir) return (void)fuse_reply_err(req, EISDIR);
+    // May block (listen); the tree cannot interrupt an open.
+    auto h = t.open(qid_of(ino), fi->flags & (O_ACCMODE | O_TRUNC));
+    if (!h) return reply_err(req, h.error());
+    bool generated = st->generated;
+    if ((*h)->qid() != qid_of(ino)) {  // clone, listen: the fd reads the new ctl
+      auto st2 = t.stat((*h)->qid());
+      generated = generated || !st2 || st2->generated;
+    }
+    auto o = std::make_shared<FuseServer::Open>();
+    o->h = std::move(*h);
+    fi->fh = s.add_open(std::move(o));
+    fi->direct_io = generated;
+    fi->keep_cache = 0;
+    // The opener may have gone (killed) while the open blocked: close it.
+    if (fuse_reply_open(req, fi) != 0) s.drop_open(fi->fh);
+  }
+
+  static void on_interrupt(fuse_req_t req, void* data) {
+    FuseServer& s = srv(req);
+    std::lock_guard<std::mutex> g(s.mu_);
+    s.interrupt(*static_cast<FuseServer::Call*>(data));
+  }
+
+  // Runs fn(handle) as one interruptible call; returns its result.
+  template <typename Fn>
+  static Result<size_t> call(fuse_req_t req, fuse_file_info* fi, bool read, Fn fn) {
+    FuseServer& s = srv(req);
+    FuseServer::Call c;
+    c.o = s.find_open(fi->fh);
+    if (!c.o || !c.o->h) return Error(Err::Io, "bad file handle");
+    c.read = read;
+    // An INTERRUPT that came first calls on_interrupt at once.
+    fuse_req_interrupt_func(req, on_interrupt, &c);
+    Result<size_t> r = Err::Interrupted;
+    if (!s.begin(c)) {
+      r = Err::Shutdown;
+    } else {
+      if (c.in_tree) r = fn(*c.o->h);
+      s.end(c);
+    }
+    // Waits for an on_interrupt still running, and stops later ones: `c` is
+    // about to go.
+    fuse_req_interrupt_func(req, nullptr, nullptr);
+    return r;
+  }
+
+  static void read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+    std::vector<uint8_t> buf(size);
+    auto n = call(req, fi, true, [&](ns::Handle& h) { return h.read(buf, uint64_t(off)); });
+    if (!n) return reply_err(req, n.error());
+    fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), std::min(*n, size));
+  }
+
+  static void write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t off,
+                    fuse_file_info* fi) {
+    // One write(2) arrives as one request (direct_io, size <= max_write) and
+    // goes to the tree as one message.
+    std::span<const uint8_t> msg(reinterpret_cast<const uint8_t*>(data), size);
+    auto n = call(req, fi, false, [&](ns::Handle& h) { return h.write(msg, uint64_t(off)); });
+    if (!n) return reply_err(req, n.error());
+    fuse_reply_write(req, std::min(*n, size));
+  }
+
+  static void flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
+
+  static void statfs(fuse_req_t req, fuse_ino_t) {
+    struct statvfs st {};
+    st.f_bsize = 4096;
+    st.f_frsize = 4096;
+    st.f_namemax = 255;
+    fuse_reply_statfs(req, &st);
+  }
+
+  // The tree's names are made by the stack, not by users.
+  static void perm(fuse_req_t req) { fuse_reply_err(req, EPERM); }
+  static void mknod(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) { perm(req); }
+  static void mkdir(fuse_req_t req, fuse_ino_t, const char*, mode_t) { perm(req); }
+  static void unlink(fuse_req_t req, fuse_ino_t, const char*) { perm(req); }
+  static void rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned) {
+    perm(req);
+  }
+  static void create(fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) {
+    perm(req);
+  }
+
+  static fuse_lowlevel_ops ops() {
+    fuse_lowlevel_ops o{};
+    o.init = init;
+    o.lookup = lookup;
+    o.forget = forget;
+    o.forget_multi = forget_multi;
+    o.getattr = getattr;
+    o.setattr = setattr;
+    o.opendir = opendir;
+    o.readdir = readdir;
+    o.readdirplus = readdirplus;
+    o.releasedir = release_any;
+    o.open = open;
+    o.read = read;
+    o.write = write;
+    o.flush = flush;
+    o.release = release_any;
+    o.statfs = statfs;
+    o.mknod = mknod;
+    o.mkdir = mkdir;
+    o.unlink = unlink;
+    o.rmdir = unlink;
+    o.rename = rename;
+    o.create = create;
+    return o;
+  }
+};
+
+namespace {
+
+const fuse_lowlevel_ops kOps = FuseOps::ops();
+
+// mkdir -p.
+Status make_dirs(const std::string& path) {
+  for (size_t i = 1; i <= path.size(); i++) {
+    if (i < path.size() && path[i] != '/') continue;
+    std::string p = path.substr(0, i);
+    if (::mkdir(p.c_str(), 0755) < 0 && errno != EEXIST)
+      return Error(Err::Io, "mkdir " + p + ": " + std::strerror(errno));
+  }
+  return {};
+}
 
 }  // namespace
 
-Result<std::unique_ptr<FuseServer>> FuseServer::mount(ns::Tree& tree, const std::string& mp,
-                                                      const Options& opt) {
+Result<std::unique_ptr<FuseServer>> FuseServer::mount(ns::Tree& tree, std::string mp, Options opt) {
   struct stat st;
-  if (stat(mp.c_str(), &st) < 0) {
-    if (errno == ENOTCONN) {
-      // A stale mount of a daemon that died: detach it first.
-      umount2(mp.c_str(), MNT_DETACH);
-    } else if (errno == ENOENT) {
-      if (mkdir(mp.c_str(), 0755) < 0 && errno != EEXIST)
-        return Error(Err::Io, "mkdir " + mp + ": " + std::strerror(errno));
+  int r;
+  // The mount of a server that died fails every access with ENOTCONN: detach
+  // it (and any other stacked below it) and mount on the directory under it.
+  for (int i = 0; (r = ::stat(mp.c_str(), &st)) < 0 && errno == ENOTCONN && i < 16; i++)
+    if (umount2(mp.c_str(), MNT_DETACH) < 0)
+      return Error(Err::Io, "stale mount " + mp + ": " + std::strerror(errno));
+  if (r < 0) {
+    if (errno == ENOENT) {
+      auto made = make_dirs(mp);
+      if (!made) return made.error();
+    } else {
+      return Error(Err::Io, mp + ": " + std::strerror(errno));
     }
+  } else if (!S_ISDIR(st.st_mode)) {
+    return Error(Err::Io, mp + ": not a directory");
   }
-  std::unique_ptr<FuseServer> s(new FuseServer(tree, mp));
-  s->opt_ = opt;
-  std::vector<std::string> argv_s = {"ninetd", "-o", "fsname=ninet,subtype=ninet"};
-  if (opt.allow_other && getuid() == 0) argv_s.back() += ",allow_other";
+
+  std::unique_ptr<FuseServer> s(new FuseServer(tree, mp, opt));
+  std::string o = "fsname=ninet,subtype=ninet";
+  if (opt.allow_other && geteuid() == 0) o += ",allow_other";
+  if (opt.default_permissions) o += ",default_permissions";
+  std::vector<std::string> argv_s = {"ninet", "-o", o};
   std::vector<char*> argv;
   for (auto& a : argv_s)
     argv.push_back(a.data());
@@ -236,22 +423,48 @@ Result<std::unique_ptr<FuseServer>> FuseServer::mount(ns::Tree& tree, const std:
   s->loop_ = std::thread([self] {
     fuse_loop_config* cfg = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(cfg, self->opt_.max_threads);
-    fuse_loop_cfg_set_idle_threads(cfg, 4);
+    fuse_loop_cfg_set_idle_threads(cfg, self->opt_.max_idle_threads);
     fuse_session_loop_mt(self->se_, cfg);
     fuse_loop_cfg_destroy(cfg);
   });
+  // Served by the loop we just started; see unmount().
+  s->root_fd_ = ::open(mp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return s;
 }
 
 void FuseServer::unmount() {
   if (!mounted_.exchange(false)) return;
   fuse_session_exit(se_);
-  // Unmounting makes the kernel end the session, which wakes the loop's
-  // workers out of their reads of /dev/fuse.
-  fuse_session_unmount(se_);
+  {
+    // New calls fail; calls blocked in the tree are interrupted.
+    std::lock_guard<std::mutex> g(mu_);
+    closing_ = true;
+    for (Call* c : calls_)
+      interrupt(*c);
+  }
+  // The loop ends when one of its workers finishes a request and sees the
+  // exit flag: make one. statx with FORCE_SYNC always reaches the server, and
+  // through root_fd_ it does even if someone detached the mount. It runs on
+  // its own thread because the loop may have ended already, with nobody left
+  // to answer until fuse_session_unmount() closes the device below.
+  std::thread poke([this] {
+    struct statx sx;
+    if (root_fd_ >= 0)
+      statx(root_fd_, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &sx);
+    else
+      statx(AT_FDCWD, mountpoint_.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &sx);
+  });
   if (loop_.joinable()) loop_.join();
+  if (root_fd_ >= 0) ::close(root_fd_);  // its RELEASEDIR is not waited for
+  root_fd_ = -1;
+  // Closes /dev/fuse (aborting anything still queued) and detaches the mount.
+  fuse_session_unmount(se_);
+  poke.join();
   fuse_session_destroy(se_);
   se_ = nullptr;
+  std::unordered_map<uint64_t, std::shared_ptr<Open>> left;
+  std::lock_guard<std::mutex> g(mu_);
+  left.swap(opens_);  // destroyed after the lock is released
 }
 
 FuseServer::~FuseServer() {
