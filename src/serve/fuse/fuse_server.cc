@@ -412,6 +412,7 @@ Result<std::unique_ptr<FuseServer>> FuseServer::mount(ns::Tree& tree, std::strin
     argv.push_back(a.data());
   fuse_args args = FUSE_ARGS_INIT(int(argv.size()), argv.data());
   s->se_ = fuse_session_new(&args, &kOps, sizeof kOps, s.get());
+  fuse_opt_free_args(&args);
   if (!s->se_) return Error(Err::Io, "fuse_session_new failed");
   if (fuse_session_mount(s->se_, mp.c_str()) != 0) {
     fuse_session_destroy(s->se_);
@@ -447,19 +448,20 @@ void FuseServer::unmount() {
   // through root_fd_ it does even if someone detached the mount. It runs on
   // its own thread because the loop may have ended already, with nobody left
   // to answer until fuse_session_unmount() closes the device below.
-  std::thread poke([this] {
+  std::thread poke([fd = root_fd_, mp = mountpoint_] {
     struct statx sx;
-    if (root_fd_ >= 0)
-      statx(root_fd_, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &sx);
+    if (fd >= 0)
+      statx(fd, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &sx);
     else
-      statx(AT_FDCWD, mountpoint_.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &sx);
+      statx(AT_FDCWD, mp.c_str(), AT_STATX_FORCE_SYNC, STATX_BASIC_STATS, &sx);
   });
   if (loop_.joinable()) loop_.join();
-  if (root_fd_ >= 0) ::close(root_fd_);  // its RELEASEDIR is not waited for
-  root_fd_ = -1;
-  // Closes /dev/fuse (aborting anything still queued) and detaches the mount.
+  // Closes /dev/fuse (aborting anything still queued, such as a poke nobody
+  // read) and detaches the mount.
   fuse_session_unmount(se_);
   poke.join();
+  if (root_fd_ >= 0) ::close(root_fd_);
+  root_fd_ = -1;
   fuse_session_destroy(se_);
   se_ = nullptr;
   std::unordered_map<uint64_t, std::shared_ptr<Open>> left;
