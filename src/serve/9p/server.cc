@@ -23,63 +23,13 @@
 
 #include "serve/9p/ninep.h"
 #include "serve/9p/sockaddr.h"
+#include "serve/9p/workers.h"
 
 namespace ninet {
 
 using ninep::Fcall;
 
 namespace {
-
-// Workers of one connection: a thread per request in progress, kept for reuse.
-// A request never waits behind a blocked one while fewer than `max` run.
-class Workers {
- public:
-  explicit Workers(unsigned max) : max_(max) {}
-  ~Workers() { join(); }
-  void submit(std::function<void()> fn) {
-    std::lock_guard<std::mutex> g(mu_);
-    jobs_.push_back(std::move(fn));
-    if (jobs_.size() > idle_ && threads_.size() < max_)
-      threads_.emplace_back([this] { loop(); });
-    else
-      cv_.notify_one();
-  }
-  // Runs what is queued, then ends the threads.
-  void join() {
-    std::vector<std::thread> ts;
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      stop_ = true;
-      ts.swap(threads_);
-    }
-    cv_.notify_all();
-    for (auto& t : ts)
-      t.join();
-  }
-
- private:
-  void loop() {
-    std::unique_lock<std::mutex> l(mu_);
-    for (;;) {
-      idle_++;
-      cv_.wait(l, [&] { return !jobs_.empty() || stop_; });
-      idle_--;
-      if (jobs_.empty()) return;
-      auto fn = std::move(jobs_.front());
-      jobs_.pop_front();
-      l.unlock();
-      fn();
-      l.lock();
-    }
-  }
-  unsigned max_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  std::vector<std::thread> threads_;
-  size_t idle_ = 0;
-  bool stop_ = false;
-};
 
 // An open file. Reads take turns (a Handle serves one read at a time).
 struct OpenFile {
@@ -155,7 +105,7 @@ struct NinepServer::Conn {
   std::unordered_map<uint32_t, std::shared_ptr<Fid>> fids;
   std::unordered_map<uint16_t, std::shared_ptr<Req>> pending;
   std::mutex wmu;  // writes to fd
-  Workers workers;
+  ninep::Workers workers;
 
   // --- replies
   void send(const Fcall& f) {
@@ -384,7 +334,14 @@ struct NinepServer::Conn {
     workers.submit([this, f, rq, iounit] {
       static constexpr int kFlags[4] = {O_RDONLY, O_WRONLY, O_RDWR, O_RDONLY};
       int flags = kFlags[rq->t.mode & 3] | ((rq->t.mode & ninep::OTRUNC) ? O_TRUNC : 0);
-      auto h = tree.open(f->path.back(), flags);
+      bool flushed;
+      {
+        std::lock_guard<std::mutex> g(mu);
+        flushed = rq->flushed;
+      }
+      // Flushed while queued: nobody wants the file.
+      auto h = flushed ? Result<std::unique_ptr<ns::Handle>>(Err::Interrupted)
+                       : tree.open(f->path.back(), flags);
       Result<ns::Stat> st = h ? tree.stat((*h)->qid()) : Result<ns::Stat>(h.error());
       Fcall r;
       if (!st) {
@@ -765,7 +722,12 @@ void NinepServer::accept_loop(int lfd) {
     if (p[1].revents) return;
     if (!(p[0].revents & POLLIN)) continue;
     int c = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) continue;
+    if (c < 0) {
+      // Out of descriptors or memory: back off instead of spinning.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        ::poll(nullptr, 0, 100);
+      continue;
+    }
     serve(c);
   }
 }
