@@ -1,9 +1,18 @@
 // conv.cc — the protocol-independent part of ip(3) conversations: clone,
 // the generic ctl messages, blocking reads, listen, port choice and the
 // default local/remote/status texts. Protocols supply the rest (conv.h).
+//
+// Addresses in ctl messages follow Plan 9's devip: a remote is
+// `addr[!port[!r]]`, a local is `[addr!]port[!r]` where addr may be `*` (any)
+// and, for announce, port may be `*` (every port no one else announced).
+// ip(3) says "Port numbers must be in the range 1 to 32767"; programs use the
+// whole 16-bit space (and Plan 9's own code does), so ninet accepts 0-65535,
+// 0 meaning "choose one".
 #include "ip/conv.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "ip/ip.h"
 
@@ -25,6 +34,52 @@ std::string_view conv_state_name(ConvState s) {
   return "Unknown";
 }
 
+namespace {
+
+// ---- Multicast memberships of conversations (addmulti/remmulti) ----
+
+Ifc* ifc_with_address(Ip& ip, const Ipaddr& a) {
+  for (auto& f : ip.ifcs())
+    if (f->inuse && f->find(a)) return f.get();
+  return nullptr;
+}
+
+// Groups the IP layer joined for itself (ifcctl.cc, neighbor.cc): a
+// conversation leaving them must not take them from the interface.
+bool stack_group(const Ifc& f, const Ipaddr& g) {
+  static const Ipaddr kAllNodes4 = Ipaddr::v4(224, 0, 0, 1);
+  static const Ipaddr kAllNodes6 = *Ipaddr::parse("ff02::1");
+  static const Ipaddr kAllRouters6 = *Ipaddr::parse("ff02::2");
+  if (g == kAllNodes4 || g == kAllNodes6 || (g == kAllRouters6 && f.iprouting)) return true;
+  for (const Lifc& l : f.lifcs)
+    if (!l.local.is_v4() && solicited_node(l.local) == g) return true;
+  return false;
+}
+
+Mac group_mac(const Ipaddr& g) {
+  return g.is_v4() ? Mac::multicast_v4(g) : Mac::multicast_v6(g);
+}
+
+// Drops the interface's membership of m.second unless another conversation
+// (of any protocol) or the IP layer still wants it. `gone` is no longer in
+// any conversation's list.
+void leave_group(Ip& ip, const std::pair<Ipaddr, Ipaddr>& gone) {
+  Ifc* f = ifc_with_address(ip, gone.first);
+  if (!f || !f->has_group(gone.second) || stack_group(*f, gone.second)) return;
+  for (auto& p : ip.protos())
+    for (auto& c : p->convs)
+      for (auto& m : c->multi)
+        if (m.second == gone.second && ifc_with_address(ip, m.first) == f) return;
+  std::erase(f->groups, gone.second);
+  // Several groups can share one link address (RFC 1112 section 6.4: 23 bits).
+  Mac mac = group_mac(gone.second);
+  for (const Ipaddr& g : f->groups)
+    if (group_mac(g) == mac) return;
+  if (f->ether()) (void)f->medium->rem_multi(mac);
+}
+
+}  // namespace
+
 bool Conv::enqueue(BlockPtr b) {
   if (rq_bytes + b->size() > kReadQueueBytes) return false;
   rq_bytes += b->size();
@@ -44,11 +99,15 @@ Result<size_t> Conv::read(std::unique_lock<std::mutex>& l, std::span<uint8_t> bu
   rq.pop_front();
   rq_bytes -= b->size();
   size_t n = std::min<size_t>(buf.size(), b->size());
-  std::memcpy(buf.data(), b->data(), n);
+  if (n) std::memcpy(buf.data(), b->data(), n);
   return n;  // the rest of the datagram is discarded (ip(3) UDP)
 }
 
 void Conv::reset() {
+  auto groups = std::move(multi);
+  multi.clear();
+  for (auto& m : groups)
+    leave_group(proto.ip, m);
   state = ConvState::kIdle;
   laddr = raddr = Ipaddr();
   lport = rport = 0;
@@ -57,7 +116,6 @@ void Conv::reset() {
   tos = 0;
   ignoreadvice = headers = hungup = false;
   err.clear();
-  multi.clear();
   rq.clear();
   rq_bytes = 0;
   incall.clear();
@@ -68,19 +126,22 @@ void Conv::reset() {
 }
 
 Result<Conv*> Proto::clone(std::string_view who) {
-  for (auto& c : convs) {
-    if (!c->inuse && c->refs == 0 && c->state == ConvState::kIdle) {
+  Conv* c = nullptr;
+  for (auto& x : convs) {
+    if (!x->inuse && x->refs == 0 && x->state == ConvState::kIdle) {
+      c = x.get();
       c->reset();
-      c->inuse = true;
-      c->owner = std::string(who);
-      return c.get();
+      break;
     }
   }
-  if (int(convs.size()) >= max_convs) return Err::NoFree;
-  convs.push_back(std::make_unique<Conv>(*this, int(convs.size())));
-  convs.back()->inuse = true;
-  convs.back()->owner = std::string(who);
-  return convs.back().get();
+  if (!c) {
+    if (int(convs.size()) >= max_convs) return Err::NoFree;
+    convs.push_back(std::make_unique<Conv>(*this, int(convs.size())));
+    c = convs.back().get();
+  }
+  c->inuse = true;
+  c->owner = std::string(who);
+  return c;
 }
 
 namespace {
@@ -88,11 +149,12 @@ namespace {
 std::vector<std::string_view> fields(std::string_view s) {
   std::vector<std::string_view> v;
   size_t i = 0;
+  auto blank = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; };
   while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+    while (i < s.size() && blank(s[i]))
       i++;
     size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r')
+    while (j < s.size() && !blank(s[j]))
       j++;
     if (j > i) v.push_back(s.substr(i, j - i));
     i = j;
@@ -100,22 +162,203 @@ std::vector<std::string_view> fields(std::string_view s) {
   return v;
 }
 
-// A port: decimal 0-65535. ip(3) says 1-32767; real programs (and Plan 9's
-// own code) use the whole 16-bit space, so ninet accepts it.
-bool parse_port(std::string_view s, uint16_t* out) {
+bool parse_uint(std::string_view s, unsigned max, unsigned* out) {
   unsigned v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v > 65535) return false;
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v > max) return false;
+  *out = v;
+  return true;
+}
+
+bool parse_port(std::string_view s, uint16_t* out) {
+  unsigned v;
+  if (!parse_uint(s, 65535, &v)) return false;
   *out = uint16_t(v);
   return true;
 }
 
-bool parse_byte(std::string_view s, uint8_t* out) {
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v > 255) return false;
-  *out = uint8_t(v);
-  return true;
+// A remote `addr[!port[!r]]`.
+struct RemoteArg {
+  Ipaddr addr;
+  uint16_t port = 0;
+  bool restricted = false;
+};
+Result<RemoteArg> parse_remote(std::string_view s) {
+  RemoteArg r;
+  size_t bang = s.find('!');
+  auto addr = Ipaddr::parse(s.substr(0, bang));
+  if (!addr) return addr.error();
+  r.addr = *addr;
+  if (bang == std::string_view::npos) return r;  // icmp: no port
+  std::string_view rest = s.substr(bang + 1);
+  size_t b2 = rest.find('!');
+  if (b2 != std::string_view::npos) {
+    if (rest.substr(b2 + 1) != "r") return Error(Err::BadArg, std::string(s));
+    r.restricted = true;
+    rest = rest.substr(0, b2);
+  }
+  if (!parse_port(rest, &r.port)) return Error(Err::BadPort, std::string(rest));
+  return r;
+}
+
+// A local `[addr!]port[!r]`: addr `*` or absent means any; port `*` is only
+// meaningful to announce (star), 0 means "choose".
+struct LocalArg {
+  Ipaddr addr;
+  uint16_t port = 0;
+  bool star = false;
+};
+Result<LocalArg> parse_local(Ip& ip, std::string_view s) {
+  LocalArg l;
+  if (s.ends_with("!r")) s.remove_suffix(2);  // devip: meaningless on local ports
+  size_t bang = s.find('!');
+  if (bang != std::string_view::npos) {
+    std::string_view a = s.substr(0, bang);
+    if (a != "*") {
+      auto addr = Ipaddr::parse(a);
+      if (!addr) return addr.error();
+      if (!ip.is_self(*addr) && !addr->is_multicast())
+        return Error(Err::NoAddr, std::string(a));  // devip: "not a local IP address"
+      l.addr = *addr;
+    }
+    s = s.substr(bang + 1);
+  }
+  if (s == "*")
+    l.star = true;
+  else if (!parse_port(s, &l.port))
+    return Error(Err::BadPort, std::string(s));
+  return l;
+}
+
+// A protocol reports why a connect failed in the conv's err file, with the
+// texts of errors.def ("connection timed out"); the write fails with that
+// error. Unknown texts are refusals.
+Error error_from_text(const std::string& t) {
+  static constexpr Err kAll[] = {
+#define X(name, errnum, text) Err::name,
+#include "base/errors.def"
+#undef X
+  };
+  for (Err e : kAll) {
+    std::string_view s = err_text(e);
+    if (e == Err::Ok || !t.starts_with(s)) continue;
+    if (t.size() == s.size()) return e;
+    if (t.compare(s.size(), 2, ": ") == 0) return Error(e, t.substr(s.size() + 2));
+  }
+  return t.empty() ? Error(Err::Refused) : Error(Err::Refused, t);
+}
+
+Status ctl_connect(Proto& p, Conv& c, const std::vector<std::string_view>& a,
+                   std::unique_lock<std::mutex>& l, const std::atomic<bool>* cancel) {
+  // connect addr!port[!r] [[addr!]port]
+  if (a.size() < 2 || a.size() > 3) return Error(Err::BadArg, "connect addr!port[!r] [local]");
+  if (c.state != ConvState::kIdle) return Err::InUse;
+  auto r = parse_remote(a[1]);
+  if (!r) return r.error();
+  LocalArg loc;
+  if (a.size() == 3) {
+    auto x = parse_local(p.ip, a[2]);
+    if (!x) return x.error();
+    if (x->star) return Error(Err::BadPort, "*");
+    loc = *x;
+  }
+  uint16_t bound = c.lport;  // from `bind`, kept unless local names a port
+  c.raddr = r->addr;
+  c.rport = r->port;
+  c.restricted = r->restricted;
+  c.laddr = loc.addr;
+  if (loc.port) c.lport = loc.port;
+  Status st;
+  if (c.lport == 0) {
+    c.lport = p.pick_port(c.restricted);
+    if (c.lport == 0) st = Error(Err::AddrInUse, "no free port");
+  } else if (p.port_in_use(c.lport, c.raddr, c.rport, &c)) {
+    st = Error(Err::AddrInUse, std::to_string(c.lport));
+  }
+  if (st) st = p.connect(c);
+  if (st && c.state == ConvState::kConnecting) {
+    // ip(3): the write returns only when connected or failed.
+    c.cv.wait(l, [&] {
+      return c.state != ConvState::kConnecting || c.hungup || (cancel && cancel->load());
+    });
+    if (c.state == ConvState::kConnecting)  // the protocol still owns the attempt
+      return c.hungup ? Err::Hangup : Err::Interrupted;
+    if (c.state != ConvState::kConnected) st = error_from_text(c.err);
+  }
+  if (!st && c.state != ConvState::kConnected) {
+    c.state = ConvState::kIdle;
+    c.laddr = c.raddr = Ipaddr();
+    c.rport = 0;
+    c.lport = bound;
+    c.restricted = false;
+  }
+  return st;
+}
+
+Status ctl_announce(Proto& p, Conv& c, const std::vector<std::string_view>& a,
+                    std::unique_lock<std::mutex>& l, const std::atomic<bool>* cancel) {
+  // announce [addr!]port|*
+  if (a.size() != 2) return Error(Err::BadArg, "announce [addr!]port|*");
+  if (c.state != ConvState::kIdle) return Err::InUse;  // ip(3): already announced or connected
+  auto loc = parse_local(p.ip, a[1]);
+  if (!loc) return loc.error();
+  uint16_t port = loc->port;
+  if (!loc->star && port == 0) {
+    port = p.pick_port(false);
+    if (port == 0) return Error(Err::AddrInUse, "no free port");
+  }
+  // `*` is lport 0, which no other announce may hold either.
+  if (p.port_in_use(port, Ipaddr(), 0, &c)) return Error(Err::AddrInUse, std::string(a[1]));
+  uint16_t bound = c.lport;
+  c.laddr = loc->addr;
+  c.lport = port;
+  Status st = p.announce(c);
+  if (st && c.state == ConvState::kAnnouncing) {
+    c.cv.wait(l, [&] {
+      return c.state != ConvState::kAnnouncing || c.hungup || (cancel && cancel->load());
+    });
+    if (c.state == ConvState::kAnnouncing) return c.hungup ? Err::Hangup : Err::Interrupted;
+    if (c.state != ConvState::kAnnounced) st = error_from_text(c.err);
+  }
+  if (!st && c.state != ConvState::kAnnounced) {
+    c.state = ConvState::kIdle;
+    c.laddr = Ipaddr();
+    c.lport = bound;
+  }
+  return st;
+}
+
+Status ctl_multi(Ip& ip, Conv& c, const std::vector<std::string_view>& a) {
+  if (a[0] == "addmulti") {
+    // addmulti ifc-ip [mcast-ip]; without mcast-ip the group is the remote.
+    if (a.size() < 2 || a.size() > 3) return Error(Err::BadArg, "addmulti ifc-ip [mcast-ip]");
+    auto ifcip = Ipaddr::parse(a[1]);
+    if (!ifcip) return ifcip.error();
+    Result<Ipaddr> mc = a.size() == 3 ? Ipaddr::parse(a[2]) : Result<Ipaddr>(c.raddr);
+    if (!mc) return mc.error();
+    if (!mc->is_multicast()) return Error(Err::BadIp, "addmulti for a non multicast address");
+    if (mc->is_v4() != ifcip->is_v4()) return Error(Err::BadIp, "address families differ");
+    Ifc* f = ifc_with_address(ip, *ifcip);
+    if (!f) return Error(Err::NoAddr, std::string(a[1]));
+    std::pair<Ipaddr, Ipaddr> m{*ifcip, *mc};
+    if (std::find(c.multi.begin(), c.multi.end(), m) == c.multi.end()) c.multi.push_back(m);
+    ip.join_group(*f, *mc);
+    return {};
+  }
+  // remmulti ip: drops memberships whose interface or group address is ip.
+  if (a.size() != 2) return Error(Err::BadArg, "remmulti ip");
+  auto x = Ipaddr::parse(a[1]);
+  if (!x) return x.error();
+  std::vector<std::pair<Ipaddr, Ipaddr>> gone;
+  std::erase_if(c.multi, [&](auto& m) {
+    if (m.first != *x && m.second != *x) return false;
+    gone.push_back(m);
+    return true;
+  });
+  if (gone.empty()) return Error(Err::NoSuchEntry, std::string(a[1]));
+  for (auto& m : gone)
+    leave_group(ip, m);
+  return {};
 }
 
 }  // namespace
@@ -127,114 +370,46 @@ Status Proto::ctl_message(Conv& c, std::string_view msg, std::unique_lock<std::m
   if (a.empty()) {
     st = Error(Err::BadCtl, "empty control message");
   } else if (a[0] == "connect") {
-    // connect addr!port[!r] [local]
-    if (a.size() < 2 || a.size() > 3) {
-      st = Error(Err::BadArg, "connect addr!port[!r] [local]");
-    } else if (c.state != ConvState::kIdle) {
-      st = Err::InUse;
-    } else {
-      std::string_view s = a[1];
-      size_t bang = s.find('!');
-      std::string_view host = s.substr(0, bang);
-      auto addr = Ipaddr::parse(host);
-      uint16_t rport = 0, lport = 0;
-      bool restricted = false;
-      if (!addr) {
-        st = addr.error();
-      } else if (bang != std::string_view::npos) {
-        std::string_view rest = s.substr(bang + 1);
-        size_t b2 = rest.find('!');
-        if (b2 != std::string_view::npos) {
-          if (rest.substr(b2 + 1) != "r") st = Error(Err::BadArg, std::string(rest.substr(b2)));
-          restricted = true;
-          rest = rest.substr(0, b2);
-        }
-        if (st && !parse_port(rest, &rport)) st = Error(Err::BadPort, std::string(rest));
-      }
-      if (st && a.size() == 3 && !parse_port(a[2], &lport))
-        st = Error(Err::BadPort, std::string(a[2]));
-      if (st) {
-        c.raddr = *addr;
-        c.rport = rport;
-        c.restricted = restricted;
-        if (lport) c.lport = lport;
-        st = connect(c);
-        if (st && c.state == ConvState::kConnecting) {
-          // ip(3): the write returns only when connected or failed.
-          c.cv.wait(
-              l, [&] { return c.state != ConvState::kConnecting || (cancel && cancel->load()); });
-          if (c.state == ConvState::kConnecting)
-            st = Err::Interrupted;
-          else if (c.state != ConvState::kConnected)
-            st = Error(Err::Refused, c.err.empty() ? "" : c.err);
-        }
-        if (!st && c.state != ConvState::kConnected) {
-          c.state = ConvState::kIdle;
-          c.raddr = Ipaddr();
-          c.rport = 0;
-        }
-      }
-    }
+    st = ctl_connect(*this, c, a, l, cancel);
   } else if (a[0] == "announce") {
-    if (a.size() != 2) {
-      st = Error(Err::BadArg, "announce port|*");
+    st = ctl_announce(*this, c, a, l, cancel);
+  } else if (a[0] == "bind") {
+    // bind [addr!]port|*: BSD emulation; * and 0 choose a port (devip).
+    auto loc = a.size() == 2 ? parse_local(ip, a[1])
+                             : Result<LocalArg>(Error(Err::BadArg, "bind [addr!]port|*"));
+    if (!loc) {
+      st = loc.error();
     } else if (c.state != ConvState::kIdle) {
       st = Err::InUse;
     } else {
-      uint16_t p = 0;
-      if (a[1] != "*" && !parse_port(a[1], &p)) {
-        st = Error(Err::BadPort, std::string(a[1]));
-      } else if (p && port_in_use(p, Ipaddr(), 0, &c)) {
+      uint16_t p = loc->port ? loc->port : pick_port(false);
+      if (p == 0)
+        st = Error(Err::AddrInUse, "no free port");
+      else if (port_in_use(p, Ipaddr(), 0, &c))
         st = Error(Err::AddrInUse, std::to_string(p));
-      } else {
+      if (st) {
+        c.laddr = loc->addr;
         c.lport = p;
-        st = announce(c);
+        st = bind(c);
       }
     }
-  } else if (a[0] == "bind") {
-    uint16_t p = 0;
-    if (a.size() != 2 || (a[1] != "*" && !parse_port(a[1], &p))) {
-      st = Error(Err::BadArg, "bind port|*");
-    } else {
-      c.lport = p;
-      st = bind(c);
-    }
-  } else if (a[0] == "ttl") {
-    if (a.size() != 2 || !parse_byte(a[1], &c.ttl)) st = Error(Err::BadArg, "ttl n");
-  } else if (a[0] == "tos") {
-    if (a.size() != 2 || !parse_byte(a[1], &c.tos)) st = Error(Err::BadArg, "tos n");
+  } else if (a[0] == "ttl" || a[0] == "tos") {
+    unsigned v;
+    if (a.size() != 2 || !parse_uint(a[1], 255, &v))
+      st = Error(Err::BadArg, std::string(a[0]) + " n");
+    else
+      (a[0] == "ttl" ? c.ttl : c.tos) = uint8_t(v);
   } else if (a[0] == "ignoreadvice") {
     c.ignoreadvice = true;
-  } else if (a[0] == "addmulti") {
-    if (a.size() < 2 || a.size() > 3) {
-      st = Error(Err::BadArg, "addmulti ifc-ip [mcast-ip]");
-    } else {
-      auto ifcip = Ipaddr::parse(a[1]);
-      Result<Ipaddr> mc = a.size() == 3 ? Ipaddr::parse(a[2]) : Result<Ipaddr>(Ipaddr());
-      if (!ifcip)
-        st = ifcip.error();
-      else if (!mc)
-        st = mc.error();
-      else if (a.size() == 3 && !mc->is_multicast())
-        st = Error(Err::BadIp, "not multicast");
-      else
-        c.multi.push_back({*ifcip, *mc});
-    }
-  } else if (a[0] == "remmulti") {
-    auto ip =
-        a.size() == 2 ? Ipaddr::parse(a[1]) : Result<Ipaddr>(Error(Err::BadArg, "remmulti ip"));
-    if (!ip) {
-      st = ip.error();
-    } else {
-      size_t before = c.multi.size();
-      std::erase_if(c.multi, [&](auto& m) { return m.first == *ip || m.second == *ip; });
-      if (c.multi.size() == before) st = Error(Err::NoSuchEntry, std::string(a[1]));
-    }
+  } else if (a[0] == "addmulti" || a[0] == "remmulti") {
+    st = ctl_multi(ip, c, a);
   } else {
     st = ctl(c, a);
   }
   if (!st) {
     c.set_err(st.error());
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r' || msg.back() == ' '))
+      msg.remove_suffix(1);
     ip.log.print(name + " " + std::to_string(c.index) + ": " + std::string(msg) + ": " + c.err);
   }
   return st;
@@ -244,7 +419,8 @@ Result<Conv*> Proto::listen(Conv& c, std::unique_lock<std::mutex>& l,
                             const std::atomic<bool>* cancel) {
   if (c.state != ConvState::kAnnounced) return Err::NotAnnounced;
   c.cv.wait(l, [&] {
-    return !c.incall.empty() || c.state != ConvState::kAnnounced || (cancel && cancel->load());
+    return !c.incall.empty() || c.state != ConvState::kAnnounced || c.hungup ||
+           (cancel && cancel->load());
   });
   if (!c.incall.empty()) {
     int n = c.incall.front();
@@ -252,20 +428,16 @@ Result<Conv*> Proto::listen(Conv& c, std::unique_lock<std::mutex>& l,
     if (Conv* nc = conv(n)) return nc;
     return Err::Hangup;
   }
-  if (c.state != ConvState::kAnnounced) return Err::Hangup;
+  if (c.state != ConvState::kAnnounced || c.hungup) return Err::Hangup;
   return Err::Interrupted;
 }
 
 Status Proto::connect(Conv& c) {
-  if (c.lport == 0) {
-    c.lport = pick_port(c.restricted);
-    if (c.lport == 0) return Error(Err::AddrInUse, "no free port");
-  } else if (port_in_use(c.lport, c.raddr, c.rport, &c)) {
-    return Error(Err::AddrInUse, std::to_string(c.lport));
+  if (c.laddr.is_zero()) {
+    auto src = ip.source_for(c.raddr);
+    if (!src) return src.error();
+    c.laddr = *src;
   }
-  auto src = ip.source_for(c.raddr);
-  if (!src) return src.error();
-  c.laddr = *src;
   c.state = ConvState::kConnected;
   return {};
 }
@@ -295,23 +467,31 @@ std::string Proto::remote(const Conv& c) const {
 
 bool Proto::port_in_use(uint16_t lport, const Ipaddr& raddr, uint16_t rport,
                         const Conv* except) const {
+  // devip's setluniqueport: only conversations that are announced or
+  // connected hold a port, and only for their own remote.
   for (auto& c : convs) {
-    if (c.get() == except || !c->inuse || c->lport != lport) continue;
-    if (c->state == ConvState::kAnnounced || c->state == ConvState::kAnnouncing) return true;
-    if (rport == 0 && raddr.is_zero()) return true;
-    if (c->raddr == raddr && c->rport == rport) return true;
+    if (c.get() == except || !c->inuse || c->state == ConvState::kIdle) continue;
+    if (c->lport == lport && c->raddr == raddr && c->rport == rport) return true;
   }
   return false;
 }
 
 uint16_t Proto::pick_port(bool restricted) const {
-  // ip(3): restricted ports are below 1024; others start at 5000.
-  uint32_t lo = restricted ? 600 : 5000, hi = restricted ? 1023 : 65535;
-  for (uint32_t p = lo; p <= hi; p++) {
-    bool used = false;
-    for (auto& c : convs)
-      if (c->inuse && c->lport == p) used = true;
-    if (!used) return uint16_t(p);
+  // ip(3): restricted ports are below 1024 (devip uses 600-1023); others
+  // start at 5000. The search goes on from the last port given, so a port
+  // just freed is not handed out again at once (a peer may still hold
+  // state for it, TCP's TIME-WAIT or late echo replies).
+  const uint32_t lo = restricted ? 600 : 5000, hi = restricted ? 1023 : 65535;
+  uint16_t& next = restricted ? next_restricted_port_ : next_port_;
+  if (next < lo || next > hi) next = uint16_t(lo);
+  for (uint32_t i = 0, n = hi - lo + 1; i < n; i++) {
+    uint32_t p = lo + (next - lo + i) % n;
+    bool used =
+        std::any_of(convs.begin(), convs.end(), [&](auto& c) { return c->inuse && c->lport == p; });
+    if (!used) {
+      next = uint16_t(p == hi ? lo : p + 1);
+      return uint16_t(p);
+    }
   }
   return 0;
 }

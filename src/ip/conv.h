@@ -123,9 +123,12 @@ class Proto {
   Result<Conv*> listen(Conv& c, std::unique_lock<std::mutex>& l, const std::atomic<bool>* cancel);
 
   // ---- What a protocol implements ----
-  // connect/announce: the generic code has parsed and set raddr/rport (and
-  // lport if given) or lport; the protocol completes it (choose a local
-  // address, start a handshake). The default sets the state.
+  // connect/announce: the generic code has parsed and set raddr/rport and
+  // lport (given, or from pick_port; 0 for `announce *`) and laddr if the
+  // message named one; the protocol completes it (choose a local address,
+  // start a handshake). The default connect picks laddr and both set the
+  // state. A protocol that goes to Connecting/Announcing makes the ctl write
+  // wait until it leaves that state (failure text in Conv::err).
   virtual Status connect(Conv& c);
   virtual Status announce(Conv& c);
   virtual Status bind(Conv& c) { return {}; }
@@ -155,9 +158,14 @@ class Proto {
   // Local port to use when connect gave none: 5000 upward (ip(3)), or below
   // 1024 when restricted. 0 if none is free.
   uint16_t pick_port(bool restricted) const;
-  // True if some conversation already uses lport (and, for connected ones, the
-  // same remote).
+  // True if another announced or connected conversation has this lport and
+  // this remote (raddr zero and rport 0 for announcements), as devip's
+  // setluniqueport.
   bool port_in_use(uint16_t lport, const Ipaddr& raddr, uint16_t rport, const Conv* except) const;
+
+ private:
+  // Where pick_port's searches go on from (conv.cc).
+  mutable uint16_t next_port_ = 5000, next_restricted_port_ = 600;
 };
 
 }  // namespace ninet
