@@ -1,9 +1,10 @@
+// icmp.cc — the icmp and icmpv6 protocol directories (icmp.h, icmp6.h):
+// user echo through conversations, echo answered by the stack, ICMP errors
+// handed to the protocol of the packet they quote, and the stats files.
 #include "proto/icmp.h"
 
-#include <cstdio>
 #include <cstring>
 
-#include "base/checksum.h"
 #include "base/endian.h"
 #include "proto/icmp_proto.h"
 #include "wire/icmp.h"
@@ -13,75 +14,176 @@
 
 namespace ninet {
 
+namespace {
+
+namespace v4 = wire::icmp;
+namespace v6 = wire::icmp6;
+
+// Requests whose `rest` starts with an identifier the stack sets to the
+// conversation's local port (NOTES.md: "id = local port").
+bool has_id(bool is_v6, uint8_t type) {
+  return type == (is_v6 ? v6::kEchoRequest : v4::kEchoRequest);
+}
+
+}  // namespace
+
+std::string icmp_advice(bool is_v6, uint8_t type, uint8_t code, uint32_t rest) {
+  std::string mtu = ": mtu " + std::to_string(is_v6 ? rest : rest & 0xffff);
+  if (!is_v6) {
+    // RFC 792 and RFC 1812 section 5.2.7.1 codes.
+    static const char* const kUnreach[] = {"net unreachable",
+                                           "host unreachable",
+                                           "protocol unreachable",
+                                           "port unreachable",
+                                           "fragmentation needed and DF set",
+                                           "source route failed",
+                                           "destination network unknown",
+                                           "destination host unknown",
+                                           "source host isolated",
+                                           "network administratively prohibited",
+                                           "host administratively prohibited",
+                                           "network unreachable for tos",
+                                           "host unreachable for tos",
+                                           "administratively prohibited",
+                                           "host precedence violation",
+                                           "precedence cutoff in effect"};
+    switch (type) {
+      case v4::kUnreach:
+        if (code == v4::kFragNeeded) return kUnreach[code] + mtu;
+        return code < std::size(kUnreach) ? kUnreach[code] : "destination unreachable";
+      case v4::kTimeExceeded:
+        return code == v4::kReasmExceeded ? "fragment reassembly time exceeded" : "ttl exceeded";
+      case v4::kParamProblem:
+        return "parameter problem";
+    }
+    return "icmp type " + std::to_string(type) + " code " + std::to_string(code);
+  }
+  // RFC 4443 section 3.
+  static const char* const kUnreach[] = {"no route to destination",
+                                         "administratively prohibited",
+                                         "beyond scope of source address",
+                                         "address unreachable",
+                                         "port unreachable",
+                                         "source address failed ingress/egress policy",
+                                         "reject route to destination"};
+  switch (type) {
+    case v6::kDstUnreach:
+      return code < std::size(kUnreach) ? kUnreach[code] : "destination unreachable";
+    case v6::kPacketTooBig:
+      return "packet too big" + mtu;
+    case v6::kTimeExceeded:
+      return code == v6::kReasmExceeded ? "fragment reassembly time exceeded"
+                                        : "hop limit exceeded";
+    case v6::kParamProblem:
+      return "parameter problem";
+  }
+  return "icmpv6 type " + std::to_string(type) + " code " + std::to_string(code);
+}
+
 IcmpProto::IcmpProto(Ip& ip, bool v6)
     : Proto(ip, v6 ? "icmpv6" : "icmp", v6 ? wire::ipproto::kIcmp6 : wire::ipproto::kIcmp, 1024),
       v6_(v6) {}
 
 bool IcmpProto::is_error(uint8_t t) const {
+  // RFC 4443 2.4(d): every ICMPv6 error type, known or not, goes to the
+  // upper layer. IPv4: source quench is ignored (RFC 6633) and redirects
+  // are not errors.
   if (v6_) return t < 128;
-  return t == wire::icmp::kUnreach || t == wire::icmp::kTimeExceeded ||
-         t == wire::icmp::kParamProblem || t == wire::icmp::kSourceQuench ||
-         t == wire::icmp::kRedirect;
+  return t == v4::kUnreach || t == v4::kTimeExceeded || t == v4::kParamProblem;
+}
+
+void IcmpProto::emit(uint8_t type, uint8_t code, uint32_t rest, const Ipaddr& src,
+                     const Ipaddr& dst, std::span<uint8_t> out,
+                     std::span<const uint8_t> body) const {
+  if (v6_)
+    wire::Icmp6Repr{type, code, rest, {}}.emit(src, dst, out, body);
+  else
+    wire::IcmpRepr{type, code, rest, {}}.emit(out, body);
+}
+
+int IcmpProto::scoped_ifc(const Ipaddr& dst, int ifc) const {
+  const SelfEntry* se = ip.self(dst);
+  if (se && (se->flags & route::kUnicast)) return -1;  // ourselves: looped back
+  if (v6_ && (dst.is_v6_linklocal() || dst.is_multicast())) return ifc;
+  return -1;
+}
+
+Status IcmpProto::send(const SendParams& sp, BlockPtr b) {
+  uint8_t type = b->data()[0];
+  auto st = ip.send(sp, std::move(b));
+  if (!st) {
+    counters().out_errors++;
+    return st;
+  }
+  counters().out[type]++;
+  counters().out_msgs++;
+  return {};
+}
+
+Status IcmpProto::connect(Conv& c) {
+  if (c.raddr.is_v4() == v6_)
+    return Error(Err::BadIp, v6_ ? "icmpv6 needs IPv6" : "icmp needs IPv4");
+  return Proto::connect(c);
 }
 
 Status IcmpProto::ctl(Conv& c, const std::vector<std::string_view>& a) {
-  if (a[0] == "headers" && v6_) {
+  if (v6_ && a[0] == "headers") {
     c.headers = true;
     return {};
   }
-  if (a[0] == "noheaders" && v6_) {
-    c.headers = false;
-    return {};
-  }
-  return Error(Err::BadCtl, std::string(a[0]));
+  return Proto::ctl(c, a);
 }
 
 Result<size_t> IcmpProto::write(Conv& c, std::span<const uint8_t> data) {
-  Ipaddr src = c.laddr, dst = c.raddr;
+  SendParams sp;
+  sp.proto = ipproto;
+  sp.ttl = c.ttl;
+  sp.tos = c.tos;
   std::span<const uint8_t> msg = data;
   if (c.headers) {
+    // ip(3) ICMPV6: the message goes to raddr from laddr; a local address
+    // that is not one of our unicast addresses is overridden (as for UDP).
     if (data.size() < kHeadersLen) return Error(Err::TooShort, "icmpv6 headers");
-    src = Ipaddr(data.data() + 8);
-    dst = Ipaddr(data.data() + 24);
+    Ipaddr laddr(data.data() + 8);
+    sp.dst = Ipaddr(data.data() + 24);
+    const SelfEntry* se = ip.self(laddr);
+    if (se && (se->flags & route::kUnicast)) sp.src = laddr;
     msg = data.subspan(kHeadersLen);
-    if (!ip.is_self(src) || src.is_multicast()) src = Ipaddr();  // ip(3): overridden
-  } else if (c.state != ConvState::kConnected) {
-    return Err::NotConnected;
+  } else {
+    if (c.state != ConvState::kConnected) return Err::NotConnected;
+    sp.src = c.laddr;
+    sp.dst = c.raddr;
   }
-  if (msg.size() < 8) return Error(Err::TooShort, "icmp message");
-  if (msg.size() > 65000) return Err::TooBig;
-  if (dst.is_v4() == v6_) return Error(Err::BadIp, v6_ ? "icmpv6 needs IPv6" : "icmp needs IPv4");
-  if (src.is_zero()) {
-    auto s = ip.source_for(dst);
+  if (msg.size() < v4::kHeaderLen) return Error(Err::TooShort, "icmp message");
+  if (sp.dst.is_v4() == v6_ || sp.dst.is_zero())
+    return Error(Err::BadIp, v6_ ? "icmpv6 needs IPv6" : "icmp needs IPv4");
+  if (!sp.src.is_zero()) {
+    for (auto& f : ip.ifcs())
+      if (f->inuse && f->find(sp.src)) sp.ifc = scoped_ifc(sp.dst, f->index);
+  } else {
+    auto s = ip.source_for(sp.dst);
     if (!s) {
       counters().out_errors++;
       return s.error();
     }
-    src = *s;
+    sp.src = *s;
   }
+  uint8_t type = msg[0];
+  uint32_t rest = load32(msg.data() + 4);
+  if (has_id(v6_, type)) rest = uint32_t(c.lport) << 16 | (rest & 0xffff);
   BlockPtr b = ip.pool.alloc(uint32_t(msg.size()));
-  uint8_t* p = b->put(uint32_t(msg.size()));
-  std::memcpy(p, msg.data(), msg.size());
-  if (is_echo_request(p[0])) store16(p + 4, c.lport);  // NOTES.md: id = local port
-  store16(p + 2, 0);
-  uint32_t sum = v6_ ? csum_pseudo(src, dst, wire::ipproto::kIcmp6, uint32_t(msg.size())) : 0;
-  store16(p + 2, csum_fold(csum_partial(p, msg.size(), sum)));
-  uint8_t type = p[0];
-  SendParams sp;
-  sp.src = src;
-  sp.dst = dst;
-  sp.proto = ipproto;
-  sp.ttl = c.ttl;
-  sp.tos = c.tos;
-  auto st = ip.send(sp, std::move(b));
-  if (!st) {
-    counters().out_errors++;
-    c.set_err(st.error());
-    return st.error();
-  }
-  counters().out[type]++;
-  counters().out_msgs++;
+  emit(type, msg[1], rest, sp.src, sp.dst, {b->put(uint32_t(msg.size())), msg.size()},
+       msg.subspan(v4::kHeaderLen));
+  auto st = send(sp, std::move(b));
+  if (!st) return st.error();
   return data.size();
+}
+
+bool IcmpProto::from_remote(const Conv& c, const Ipaddr& src) const {
+  if (c.headers || c.state != ConvState::kConnected || c.raddr == src) return true;
+  // Pings of a group or a broadcast address are answered by its members.
+  const SelfEntry* se = ip.self(c.raddr);
+  return c.raddr.is_multicast() || c.raddr.is_v4_broadcast() || (se && (se->flags & route::kBcast));
 }
 
 void IcmpProto::deliver(Conv& c, const Ipaddr& src, const Ipaddr& dst, const Block& b) {
@@ -90,48 +192,52 @@ void IcmpProto::deliver(Conv& c, const Ipaddr& src, const Ipaddr& dst, const Blo
     q = ip.pool.alloc(uint32_t(b.size() + kHeadersLen));
     uint8_t* h = q->put(kHeadersLen);
     std::memset(h, 0, 8);
-    std::memcpy(h + 8, dst.data(), 16);
-    std::memcpy(h + 24, src.data(), 16);
+    std::memcpy(h + 8, dst.data(), Ipaddr::kLen);   // laddr: us
+    std::memcpy(h + 24, src.data(), Ipaddr::kLen);  // raddr: them
     q->append(b.data(), b.size());
   } else {
     q = ip.pool.copy(b.data(), b.size());
   }
+  // A reader that does not keep up loses messages, as a full socket buffer.
   if (!c.enqueue(std::move(q))) counters().in_errors++;
 }
 
-void IcmpProto::echo_reply(const Ipaddr& src, const Ipaddr& dst, Block& req) {
+void IcmpProto::echo_reply(int ifc, const Ipaddr& src, const Ipaddr& dst, uint32_t rest,
+                           BlockPtr req) {
   // IP accepted the request, so a unicast destination is ours: answer from it.
-  Ipaddr from = dst;
-  const SelfEntry* se = ip.self(dst);
-  if (dst.is_multicast() || dst.is_v4_broadcast() || (se && (se->flags & route::kBcast))) {
-    if (!v6_) return;  // as Linux: no replies to broadcast or multicast pings
-    auto s = ip.source_for(src);
-    if (!s) return;
-    from = *s;
-  }
-  BlockPtr r = ip.pool.copy(req.data(), req.size());
-  uint8_t* p = r->data();
-  p[0] = v6_ ? wire::icmp6::kEchoReply : wire::icmp::kEchoReply;
-  store16(p + 2, 0);
-  uint32_t sum = v6_ ? csum_pseudo(from, src, wire::ipproto::kIcmp6, r->size()) : 0;
-  store16(p + 2, csum_fold(csum_partial(p, r->size(), sum)));
   SendParams sp;
-  sp.src = from;
+  sp.src = dst;
   sp.dst = src;
   sp.proto = ipproto;
   sp.ttl = Ip::kDefaultTtl;
-  if (ip.send(sp, std::move(r))) {
-    counters().out[p[0]]++;
-    counters().out_msgs++;
-  } else {
-    counters().out_errors++;
+  sp.ifc = scoped_ifc(src, ifc);
+  const SelfEntry* se = ip.self(dst);
+  if (dst.is_multicast() || dst.is_v4_broadcast() || (se && (se->flags & route::kBcast))) {
+    // IPv4: no replies to broadcast or multicast pings (Linux's default,
+    // icmp_echo_ignore_broadcasts; RFC 1122 3.2.2.6 allows it). IPv6: from a
+    // unicast address of the arrival interface (RFC 4443 section 4.2).
+    if (!v6_) return;
+    auto s = ip.source_for(src, ifc);
+    if (!s) {
+      counters().out_errors++;
+      return;
+    }
+    sp.src = *s;
   }
+  // The reply reuses the request's buffer: same id, sequence and data.
+  req->ifc = -1;
+  req->stamp = 0;
+  req->flags = 0;
+  req->net_off = 0;
+  emit(v6_ ? v6::kEchoReply : v4::kEchoReply, 0, rest, sp.src, sp.dst, req->span(),
+       req->span().subspan(v4::kHeaderLen));
+  (void)send(sp, std::move(req));
 }
 
-void IcmpProto::error_in(const Ipaddr& src, const Ipaddr& dst, Block& b, uint8_t type,
-                         uint8_t code) {
-  // The quoted packet: its IP header, then at least 8 bytes of transport.
-  std::span<const uint8_t> inner = b.span().subspan(8);
+void IcmpProto::error_in(const Ipaddr& src, const Ipaddr& dst, const Block& b, uint8_t type,
+                         uint8_t code, uint32_t rest) {
+  // The quoted packet: its IP header, then (at least) 8 bytes of transport.
+  std::span<const uint8_t> inner = b.span().subspan(v4::kHeaderLen);
   Ipaddr isrc, idst;
   uint8_t iproto;
   size_t hl;
@@ -139,6 +245,7 @@ void IcmpProto::error_in(const Ipaddr& src, const Ipaddr& dst, Block& b, uint8_t
     if (inner.size() < 20 || (inner[0] >> 4) != 4) return;
     hl = size_t(inner[0] & 0xf) * 4;
     if (hl < 20 || inner.size() < hl) return;
+    if (load16(inner.data() + 6) & 0x1fff) return;  // a later fragment: no transport header
     isrc = Ipaddr::from_v4_bytes(inner.data() + 12);
     idst = Ipaddr::from_v4_bytes(inner.data() + 16);
     iproto = inner[9];
@@ -147,124 +254,122 @@ void IcmpProto::error_in(const Ipaddr& src, const Ipaddr& dst, Block& b, uint8_t
     isrc = Ipaddr(inner.data() + 8);
     idst = Ipaddr(inner.data() + 24);
     auto w = wire::ip6_walk(inner.subspan(40), inner[6]);
-    // A quote may be cut inside the extension headers; use what was found.
-    if (!w) return;
+    if (!w || (w->frag && w->frag->offset != 0)) return;  // cut short, or a later fragment
     iproto = w->proto;
     hl = 40 + w->offset;
   }
   if (hl > inner.size()) return;
   std::span<const uint8_t> transport = inner.subspan(hl);
-  char msg[64];
-  std::snprintf(msg, sizeof msg, "%s type %d code %d", v6_ ? "icmpv6" : "icmp", type, code);
   if (iproto == ipproto) {
-    // About one of our echo requests: give it to the pinging conversation.
-    if (transport.size() >= 8 && is_echo_request(transport[0])) {
-      uint16_t id = load16(transport.data() + 4);
-      for (auto& c : convs)
-        if (c->inuse && c->lport == id && (c->raddr == idst || c->headers))
-          deliver(*c, src, dst, b);
-    }
+    // About one of our echo requests: the pinging conversation sees it.
+    if (transport.size() < 8 || !is_echo_request(transport[0])) return;
+    uint16_t id = load16(transport.data() + 4);
+    for (auto& c : convs)
+      if (c->inuse && c->lport == id && (c->headers || c->raddr == idst)) deliver(*c, src, dst, b);
     return;
   }
-  if (Proto* p = ip.proto_for(iproto)) p->advise(isrc, idst, transport, msg);
+  if (Proto* p = ip.proto_for(iproto))
+    p->advise(isrc, idst, transport, icmp_advice(v6_, type, code, rest));
 }
 
 void IcmpProto::rcv(int ifc, const Ipaddr& src, const Ipaddr& dst, BlockPtr b) {
   IcmpCounters& k = counters();
+  if (v6_ && b->size() > 0 && b->data()[0] >= v6::kRouterSolicit && b->data()[0] <= v6::kRedirect)
+    return;  // Neighbour Discovery is the IP layer's (Ip::nd_input), counted there
   k.in_msgs++;
   uint8_t type, code;
-  uint16_t id;
+  uint32_t rest;
   if (v6_) {
     auto m = wire::Icmp6Repr::parse(src, dst, b->span());
     if (!m) {
       k.in_errors++;
-      ip.log.print(LogItem::kIcmp, src, dst, m.error().text());
+      ip.log.print(LogItem::kIcmp, src, dst, "icmpv6: " + m.error().text());
       return;
     }
     type = m->type;
     code = m->code;
-    id = m->id();
+    rest = m->rest;
   } else {
     auto m = wire::IcmpRepr::parse(b->span());
     if (!m) {
       k.in_errors++;
-      ip.log.print(LogItem::kIcmp, src, dst, m.error().text());
+      ip.log.print(LogItem::kIcmp, src, dst, "icmp: " + m.error().text());
       return;
     }
     type = m->type;
     code = m->code;
-    id = m->id();
+    rest = m->rest;
   }
   k.in[type]++;
   if (is_echo_request(type)) {
-    echo_reply(src, dst, *b);
-    return;
+    echo_reply(ifc, src, dst, rest, std::move(b));
+  } else if (is_echo_reply(type)) {
+    uint16_t id = uint16_t(rest >> 16);
+    for (auto& c : convs)
+      if (c->inuse && c->lport == id && from_remote(*c, src)) deliver(*c, src, dst, *b);
+  } else if (is_error(type)) {
+    error_in(src, dst, *b, type, code, rest);
+  } else if (v6_) {
+    // Anything else (MLD...) is for announced conversations in headers
+    // mode: user-level ICMPv6 programs.
+    for (auto& c : convs)
+      if (c->inuse && c->headers && c->state == ConvState::kAnnounced) deliver(*c, src, dst, *b);
   }
-  if (is_echo_reply(type)) {
-    for (auto& c : convs) {
-      if (!c->inuse || c->lport != id) continue;
-      if (!c->headers && c->state == ConvState::kConnected && c->raddr != src) continue;
-      deliver(*c, src, dst, *b);
-    }
-    return;
-  }
-  if (is_error(type)) {
-    error_in(src, dst, *b, type, code);
-    return;
-  }
-  // Anything else goes to announced conversations in headers mode (icmpv6
-  // users that want to see the raw traffic).
-  for (auto& c : convs)
-    if (c->inuse && c->headers && c->state == ConvState::kAnnounced) deliver(*c, src, dst, *b);
 }
 
 std::string IcmpProto::status(const Conv& c) const {
-  // Plan 9 reports ICMP conversations as datagram endpoints.
-  return std::string("Datagram ") + std::string(conv_state_name(c.state)) + " qin " +
-         std::to_string(c.rq_bytes) + " qout 0\n";
+  // Plan 9 reports ICMP conversations as datagram endpoints (NOTES.md).
+  return "Datagram " + Proto::status(c);
 }
 
 namespace {
-// ip(3)'s 26 fields, in the page's order, with Plan 9's names.
-struct Field {
+// ip(3)'s 26 icmp fields in the page's order, with SNMP's names (RFC 2011
+// icmpInMsgs...); for icmpv6 the same shape over ICMPv6 types with RFC
+// 2466's names (as Linux's /proc/net/snmp6; icmp6.h lists them).
+struct TypeName {
+  uint8_t type;
   const char* name;
-  int type;  // -1: the message/error totals
 };
-constexpr uint8_t kV4Types[] = {
-    wire::icmp::kUnreach,      wire::icmp::kTimeExceeded, wire::icmp::kParamProblem,
-    wire::icmp::kSourceQuench, wire::icmp::kRedirect,     wire::icmp::kEchoRequest,
-    wire::icmp::kEchoReply,    wire::icmp::kTimestamp,    wire::icmp::kTimestampReply,
-    wire::icmp::kMaskRequest,  wire::icmp::kMaskReply};
-constexpr const char* kV4Names[] = {"Unreachables",  "TimeExceeds", "ParmProbs",   "SrcQuenchs",
-                                    "Redirects",     "Echos",       "EchoReps",    "Timestamps",
-                                    "TimestampReps", "AddrMasks",   "AddrMaskReps"};
-constexpr uint8_t kV6Types[] = {
-    wire::icmp6::kDstUnreach,     wire::icmp6::kPacketTooBig, wire::icmp6::kTimeExceeded,
-    wire::icmp6::kParamProblem,   wire::icmp6::kEchoRequest,  wire::icmp6::kEchoReply,
-    wire::icmp6::kRouterSolicit,  wire::icmp6::kRouterAdvert, wire::icmp6::kNeighborSolicit,
-    wire::icmp6::kNeighborAdvert, wire::icmp6::kRedirect,     wire::icmp6::kMldQuery,
-    wire::icmp6::kMldReport,      wire::icmp6::kMldDone,      wire::icmp6::kMld2Report};
-constexpr const char* kV6Names[] = {"DestUnreachs", "PktTooBigs",   "TimeExcds",   "ParmProblems",
-                                    "Echos",        "EchoReplies",  "RouterSols",  "RouterAdvs",
-                                    "NeighborSols", "NeighborAdvs", "Redirects",   "MLDQueries",
-                                    "MLDReports",   "MLDDones",     "MLDv2Reports"};
+constexpr TypeName kV4Names[] = {
+    {v4::kUnreach, "Unreachables"},         {v4::kTimeExceeded, "TimeExceeds"},
+    {v4::kParamProblem, "ParmProbs"},       {v4::kSourceQuench, "SrcQuenchs"},
+    {v4::kRedirect, "Redirects"},           {v4::kEchoRequest, "Echos"},
+    {v4::kEchoReply, "EchoReps"},           {v4::kTimestamp, "Timestamps"},
+    {v4::kTimestampReply, "TimestampReps"}, {v4::kMaskRequest, "AddrMasks"},
+    {v4::kMaskReply, "AddrMaskReps"}};
+constexpr TypeName kV6Names[] = {{v6::kDstUnreach, "DestUnreachs"},
+                                 {v6::kPacketTooBig, "PktTooBigs"},
+                                 {v6::kTimeExceeded, "TimeExcds"},
+                                 {v6::kParamProblem, "ParmProblems"},
+                                 {v6::kEchoRequest, "Echos"},
+                                 {v6::kEchoReply, "EchoReplies"},
+                                 {v6::kRouterSolicit, "RouterSolicits"},
+                                 {v6::kRouterAdvert, "RouterAdvertisements"},
+                                 {v6::kNeighborSolicit, "NeighborSolicits"},
+                                 {v6::kNeighborAdvert, "NeighborAdvertisements"},
+                                 {v6::kRedirect, "Redirects"},
+                                 {v6::kMldQuery, "GroupMembQueries"},
+                                 {v6::kMldReport, "GroupMembResponses"},
+                                 {v6::kMldDone, "GroupMembReductions"},
+                                 {v6::kMld2Report, "MLDv2Reports"}};
 }  // namespace
 
 std::string IcmpProto::stats() const {
   const IcmpCounters& k = counters();
   std::string s;
-  auto line = [&](const std::string& n, uint64_t v) { s += n + ": " + std::to_string(v) + "\n"; };
-  const uint8_t* types = v6_ ? kV6Types : kV4Types;
-  const char* const* names = v6_ ? kV6Names : kV4Names;
-  size_t n = v6_ ? std::size(kV6Types) : std::size(kV4Types);
+  auto line = [&](std::string_view n, uint64_t v) {
+    s.append(n).append(": ").append(std::to_string(v)).append("\n");
+  };
+  std::span<const TypeName> names =
+      v6_ ? std::span<const TypeName>(kV6Names) : std::span<const TypeName>(kV4Names);
   line("InMsgs", k.in_msgs);
   line("InErrors", k.in_errors);
-  for (size_t i = 0; i < n; i++)
-    line(std::string("In") + names[i], k.in[types[i]]);
+  for (auto& n : names)
+    line(std::string("In") + n.name, k.in[n.type]);
   line("OutMsgs", k.out_msgs);
   line("OutErrors", k.out_errors);
-  for (size_t i = 0; i < n; i++)
-    line(std::string("Out") + names[i], k.out[types[i]]);
+  for (auto& n : names)
+    line(std::string("Out") + n.name, k.out[n.type]);
   return s;
 }
 
