@@ -157,16 +157,17 @@ Result<size_t> IcmpProto::write(Conv& c, std::span<const uint8_t> data) {
   if (msg.size() < v4::kHeaderLen) return Error(Err::TooShort, "icmp message");
   if (sp.dst.is_v4() == v6_ || sp.dst.is_zero())
     return Error(Err::BadIp, v6_ ? "icmpv6 needs IPv6" : "icmp needs IPv4");
-  if (!sp.src.is_zero()) {
-    for (auto& f : ip.ifcs())
-      if (f->inuse && f->find(sp.src)) sp.ifc = scoped_ifc(sp.dst, f->index);
-  } else {
+  if (sp.src.is_zero()) {
     auto s = ip.source_for(sp.dst);
     if (!s) {
       counters().out_errors++;
       return s.error();
     }
     sp.src = *s;
+  } else if (v6_) {
+    // A link-scoped destination is reached through the source's interface.
+    for (auto& f : ip.ifcs())
+      if (f->inuse && f->find(sp.src)) sp.ifc = scoped_ifc(sp.dst, f->index);
   }
   uint8_t type = msg[0];
   uint32_t rest = load32(msg.data() + 4);

@@ -85,6 +85,35 @@ TEST_F(v6, AMulticastPingIsAnsweredFromAUnicastAddress) {
   EXPECT_TRUE(wire::Icmp6Repr::parse(h->src, h->dst, std::span(replies[0]).subspan(40)).ok());
 }
 
+TEST_F(v6, LinkLocalTrafficLeavesByTheSourcesInterface) {
+  // Two links with fe80::/64: the routing table holds one route for it (the
+  // later replaced the earlier), which leads to the second link.
+  ASSERT_TRUE(ip.ifc_ctl(*wire, "add fe80::1 /64").ok());
+  PktMedium* first = pkt;
+  Ifc* second = *ip.ifc_clone();
+  ASSERT_TRUE(ip.ifc_ctl(*second, "bind pkt").ok());
+  PktMedium* other = pkt;
+  ASSERT_TRUE(ip.ifc_ctl(*second, "add fe80::2 /64").ok());
+  pump();
+  first->sent.clear();
+  other->sent.clear();
+  Ipaddr peer = A("fe80::9"), us = A("fe80::1");
+  Conv* c = open(icmp6, "announce 5");
+  ASSERT_TRUE(ctl(c, "headers").ok());
+  ASSERT_TRUE(write(c, with_headers(us, peer, echo6({}, {}, 0, 1, "x"))).ok());
+  EXPECT_TRUE(other->sent.empty());
+  ASSERT_EQ(first->sent.size(), 1u);
+  EXPECT_EQ(wire::Ip6Repr::parse(first->sent[0]->span())->src, us);
+  first->sent.clear();
+  // The stack's answer to a ping that came in on the first link.
+  auto req = ip6_packet(peer, us, wire::ipproto::kIcmp6, echo6(peer, us, 1, 2, "y"));
+  first->in.push_back(pool.copy(req.data(), uint32_t(req.size())));
+  pump();
+  EXPECT_TRUE(other->sent.empty());
+  ASSERT_EQ(first->sent.size(), 1u);
+  EXPECT_EQ(first->sent[0]->data()[40], t6::kEchoReply);
+}
+
 TEST_F(v6, ABadChecksumIsCountedAndLogged) {
   ASSERT_TRUE(ip.log.ctl("set icmp").ok());
   ip.log.open();
