@@ -262,11 +262,13 @@ Status ctl_connect(Proto& p, Conv& c, const std::vector<std::string_view>& a,
     if (x->star) return Error(Err::BadPort, "*");
     loc = *x;
   }
-  uint16_t bound = c.lport;  // from `bind`, kept unless local names a port
+  // From `bind`: kept unless the local argument names an address or port.
+  const Ipaddr bound_addr = c.laddr;
+  const uint16_t bound_port = c.lport;
   c.raddr = r->addr;
   c.rport = r->port;
   c.restricted = r->restricted;
-  c.laddr = loc.addr;
+  if (a.size() == 3 && a[2].find('!') != std::string_view::npos) c.laddr = loc.addr;
   if (loc.port) c.lport = loc.port;
   Status st;
   if (c.lport == 0) {
@@ -287,9 +289,10 @@ Status ctl_connect(Proto& p, Conv& c, const std::vector<std::string_view>& a,
   }
   if (!st && c.state != ConvState::kConnected) {
     c.state = ConvState::kIdle;
-    c.laddr = c.raddr = Ipaddr();
+    c.raddr = Ipaddr();
     c.rport = 0;
-    c.lport = bound;
+    c.laddr = bound_addr;
+    c.lport = bound_port;
     c.restricted = false;
   }
   return st;

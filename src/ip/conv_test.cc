@@ -289,6 +289,13 @@ TEST_F(ConvTest, BindSetsTheLocalPortThatConnectThenUses) {
   EXPECT_EQ(c->state, ConvState::kIdle);
   ASSERT_TRUE(ctl(c, "connect 10.0.0.2!80").ok());
   EXPECT_EQ(c->lport, 4444);
+  ASSERT_TRUE(ip.ifc_ctl(*ifc, "add 10.0.0.3 255.255.255.0").ok());
+  Conv* b = clone();
+  ASSERT_TRUE(ctl(b, "bind 10.0.0.3!4445").ok());
+  EXPECT_EQ(b->laddr, Ipaddr::v4(10, 0, 0, 3));
+  ASSERT_TRUE(ctl(b, "connect 10.0.0.2!80").ok());
+  EXPECT_EQ(b->laddr, Ipaddr::v4(10, 0, 0, 3)) << "the bound address too, not the first";
+  EXPECT_EQ(b->lport, 4445);
   Conv* d = clone();
   ASSERT_TRUE(ctl(d, "bind *").ok());
   EXPECT_GE(d->lport, 5000) << "bind * chooses a port";
