@@ -50,7 +50,8 @@ bool stack_group(const Ifc& f, const Ipaddr& g) {
   static const Ipaddr kAllNodes4 = Ipaddr::v4(224, 0, 0, 1);
   static const Ipaddr kAllNodes6 = *Ipaddr::parse("ff02::1");
   static const Ipaddr kAllRouters6 = *Ipaddr::parse("ff02::2");
-  if (g == kAllNodes4 || g == kAllNodes6 || (g == kAllRouters6 && f.iprouting)) return true;
+  if (g == kAllNodes4 || g == kAllNodes6 || (g == kAllRouters6 && (f.ra6.sendra || f.iprouting)))
+    return true;
   for (const Lifc& l : f.lifcs)
     if (!l.local.is_v4() && solicited_node(l.local) == g) return true;
   return false;
