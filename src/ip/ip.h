@@ -46,13 +46,28 @@
 namespace ninet {
 
 // /net/ipifc/stats: the 19 fields of ip(3), in the page's order.
-#define NINET_IP_STATS(X)                                                                        \
-  X(Forwarding)                                                                                  \
-  X(DefaultTTL)                                                                                  \
-  X(InReceives)                                                                                  \
-  X(InHdrErrors) X(InAddrErrors) X(ForwDatagrams) X(InUnknownProtos) X(InDiscards) X(InDelivers) \
-      X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmTimeout) X(ReasmReqds) X(ReasmOKs)     \
-          X(ReasmFails) X(FragOKs) X(FragFails) X(FragCreates)
+// clang-format off
+#define NINET_IP_STATS(X) \
+  X(Forwarding) \
+  X(DefaultTTL) \
+  X(InReceives) \
+  X(InHdrErrors) \
+  X(InAddrErrors) \
+  X(ForwDatagrams) \
+  X(InUnknownProtos) \
+  X(InDiscards) \
+  X(InDelivers) \
+  X(OutRequests) \
+  X(OutDiscards) \
+  X(OutNoRoutes) \
+  X(ReasmTimeout) \
+  X(ReasmReqds) \
+  X(ReasmOKs) \
+  X(ReasmFails) \
+  X(FragOKs) \
+  X(FragFails) \
+  X(FragCreates)
+// clang-format on
 
 struct IpStats {
 #define X(name) uint64_t name = 0;

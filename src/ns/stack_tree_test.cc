@@ -35,7 +35,8 @@ TEST_F(TreeTest, RootListsTheStackFilesAndProtocols) {
   auto d = tree.readdir(tree.root());
   ASSERT_TRUE(d.ok());
   std::string names;
-  for (auto& s : *d) names += s.name + " ";
+  for (auto& s : *d)
+    names += s.name + " ";
   EXPECT_EQ(names, "ipifc iproute arp log ndb ipselftab icmp icmpv6 ");
   EXPECT_FALSE(tree.walk_path("ipifc/0").ok());
   EXPECT_FALSE(tree.walk_path("tcpx").ok());
