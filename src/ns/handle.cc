@@ -23,14 +23,33 @@ class FileHandle final : public Handle {
   ~FileHandle() override;
 
   Qid qid() const override { return q_; }
-  Result<size_t> read(std::span<uint8_t> buf, uint64_t offset) override;
-  Result<size_t> write(std::span<const uint8_t> data, uint64_t offset) override;
+  Result<size_t> read(std::span<uint8_t> buf, uint64_t offset) override {
+    Call c(*this);
+    return do_read(buf, offset);
+  }
+  Result<size_t> write(std::span<const uint8_t> data, uint64_t offset) override {
+    Call c(*this);
+    return do_write(data, offset);
+  }
   void interrupt() override;
 
   std::string tag = "none";  // iproute: the tag for this open's adds
   bool log_open = false;
 
  private:
+  // interrupt() ends the calls in progress, not later ones: the flag is
+  // cleared when the last call running on this open returns. (An interrupt
+  // that comes before its call starts still ends it: the servers interrupt
+  // only calls they have handed to the tree.)
+  struct Call {
+    explicit Call(FileHandle& h) : h(h) { h.active_++; }
+    ~Call() {
+      if (--h.active_ == 0) h.cancel_ = false;
+    }
+    FileHandle& h;
+  };
+  Result<size_t> do_read(std::span<uint8_t> buf, uint64_t offset);
+  Result<size_t> do_write(std::span<const uint8_t> data, uint64_t offset);
   Result<std::string> render();  // with ip_.mu held
   Result<size_t> serve_text(std::span<uint8_t> buf, uint64_t offset);
   StackTree& t_;
@@ -39,6 +58,7 @@ class FileHandle final : public Handle {
   Ifc* ifc_;
   Conv* conv_;
   std::atomic<bool> cancel_{false};
+  std::atomic<int> active_{0};
   std::string text_;
   bool rendered_ = false;
 };
@@ -130,7 +150,7 @@ Result<size_t> FileHandle::serve_text(std::span<uint8_t> buf, uint64_t offset) {
   return n;
 }
 
-Result<size_t> FileHandle::read(std::span<uint8_t> buf, uint64_t offset) {
+Result<size_t> FileHandle::do_read(std::span<uint8_t> buf, uint64_t offset) {
   T::File f = T::file(q_);
   if (T::kind(q_) == T::kTopFile && f == T::fLog) return ip_.log.read(buf, &cancel_);
   if (T::kind(q_) == T::kTopFile && f == T::fNdb) {
@@ -164,7 +184,7 @@ Result<size_t> FileHandle::read(std::span<uint8_t> buf, uint64_t offset) {
   return serve_text(buf, offset);
 }
 
-Result<size_t> FileHandle::write(std::span<const uint8_t> data, uint64_t offset) {
+Result<size_t> FileHandle::do_write(std::span<const uint8_t> data, uint64_t offset) {
   std::string_view msg(reinterpret_cast<const char*>(data.data()), data.size());
   T::File f = T::file(q_);
   switch (T::kind(q_)) {

@@ -123,6 +123,18 @@ TEST_F(TreeTest, LogReadBlocksUntilTextOrInterrupt) {
   t.join();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), Err::Interrupted);
+  // The interrupt ended that read only: the next read on the same open
+  // blocks again and gets the next line.
+  std::thread t2([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto c = open("ipifc/clone");
+    (void)c->write("frobnicate");
+  });
+  auto again = log->read(buf, 0);
+  t2.join();
+  ASSERT_TRUE(again.ok()) << again.error().text();
+  EXPECT_NE(std::string(reinterpret_cast<char*>(buf), *again).find("unknown control request"),
+            std::string::npos);
   // An error now lands in the log.
   auto ctl = open("ipifc/clone");
   (void)ctl->write("frobnicate");
