@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "ns/stack_tree.h"
+#include "serve/9p/server.h"
 #include "serve/fuse/fuse_server.h"
 #include "stack/stack.h"
 
@@ -40,6 +41,7 @@ struct Running {
   std::unique_ptr<Stack> stack;
   std::unique_ptr<ns::StackTree> tree;
   std::unique_ptr<FuseServer> fuse;
+  std::unique_ptr<NinepServer> ninep;
 };
 
 // Applies a stack's configuration writes through its tree, exactly as a user
@@ -148,11 +150,18 @@ int main(int argc, char** argv) {
       r.fuse = std::move(*m);
       std::fprintf(stderr, "ninetd: stack %d at %s\n", cs.number, cs.mountpoint.c_str());
     }
-    if (!cs.ninep.empty()) {
-      // 9P2000 service is the next step (docs/ninetd.md); say so rather than
-      // pretend.
-      std::fprintf(stderr, "ninetd: stack %d: 9p is not served yet\n", cs.number);
-      status = 1;
+    if (!check_only && !cs.ninep.empty()) {
+      r.ninep = std::make_unique<NinepServer>(*r.tree);
+      for (const std::string& addr : cs.ninep) {
+        auto st = r.ninep->listen(addr);
+        if (!st) {
+          std::fprintf(stderr, "ninetd: stack %d: 9p %s: %s\n", cs.number, addr.c_str(),
+                       st.error().text().c_str());
+          status = 1;
+          break;
+        }
+        std::fprintf(stderr, "ninetd: stack %d on 9p %s\n", cs.number, addr.c_str());
+      }
     }
     run.push_back(std::move(r));
     if (status) break;
@@ -170,6 +179,7 @@ int main(int argc, char** argv) {
     r.stack->ip().hangup_all();
   }
   for (auto& r : run) {
+    if (r.ninep) r.ninep->stop();
     if (r.fuse) r.fuse->unmount();
   }
   for (auto& r : run)

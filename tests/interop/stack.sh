@@ -9,6 +9,7 @@ ipifc/clone bind loopback
 . add 127.0.0.1 255.0.0.0
 . add ::1 /128
 stack 1 $M1
+9p unix!$WORK/ninep.sock
 ipifc/clone bind pkt
 . add 10.94.0.1 255.255.255.0"
 
@@ -22,6 +23,17 @@ empty "stack 0 does not see stack 1's addresses" "$(grep 10.94.0.1 "$MNT/ipselft
 empty "stack 1 does not see stack 0's routes" "$(grep 127.0.0 "$M1/iproute")"
 expect_fail "stack 0 cannot reach stack 1's address" "$NINET" -m "$MNT" ping -c 1 -W 500 10.94.0.1
 expect "stack 1 reaches its own address" "$NINET" -m "$M1" ping -c 1 -W 2000 10.94.0.1
+
+# 9P2000: stack 1 is also served on a Unix socket; a separate client reads
+# and writes the same tree.
+NP="python3 $(dirname "$0")/ninep.py unix!$WORK/ninep.sock"
+contains "9P: stack 1's interface status over 9P" "^pkt" "$($NP read ipifc/0/status 2>&1)"
+expect "9P: a ctl write over 9P" $NP write ipifc/0/ctl "add 10.94.1.1 255.255.255.0"
+contains "9P: the address added over 9P shows in the mounted tree" "10\.94\.1\.1" "$(cat "$M1/ipselftab")"
+contains "9P: a bad ctl write gets the stack's error text" "bad ip address syntax" "$($NP write ipifc/0/ctl 'add 10.0.0.300' 2>&1)"
+selftab9=$($NP read ipselftab 2>&1)
+contains "9P: ipselftab over 9P is stack 1's" "10\.94\.0\.1" "$selftab9"
+empty "9P: ... and not stack 0's" "$(printf '%s' "$selftab9" | grep 127.0.0.1)"
 
 # Errors: a bad ctl write fails with EINVAL and the text is in err and log.
 exec 3<"$MNT/log"
