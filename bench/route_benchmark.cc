@@ -1,0 +1,837 @@
+// route_benchmark — ninet's RouteTable (src/ip/route.h: IPv4 DIR-16-8-8,
+// IPv6 binary search on prefix lengths) against DPDK's rte_lpm (DIR-24-8) and
+// rte_lpm6 in the same binary, on the same tables and destinations.
+//
+//   ./build-bench/bench/route_benchmark --benchmark_repetitions=5 \
+//       --benchmark_report_aggregates_only=true
+//
+// Tables: 1,000,000 distinct IPv4 prefixes (mostly /24, then /16-/23, a few
+// /8-/15 and /25-/32) and 200,000 distinct IPv6 prefixes (mostly /32-/48,
+// some /56 and /64) drawn with a fixed seed. Destinations: 16M IPv4 and 4M
+// IPv6 addresses generated up front, half inside an inserted prefix and half
+// random, walked in order so every lookup lands somewhere new in tables far
+// larger than the caches.
+//
+// Each prefix's index is its next hop: rte_lpm is given it (24-bit next
+// hops), ninet keeps it in Route::ifc. Before anything is timed, 100,000
+// destinations and the edges of 100,000 prefixes are looked up in both and
+// the program aborts if the answers differ.
+//
+// Benchmarks (counters: lookups_per_s, time_per_lookup, bytes; CPU time):
+//   v4_lookup/{ninet,rte_lpm}       independent lookups, one call each
+//   v4_lookup_nexthop/ninet         the same, reading the Route it returns
+//   v4_lookup_bulk64/rte_lpm        rte_lpm_lookup_bulk, 64 at a time
+//   v4_latency/{ninet,rte_lpm}      each lookup depends on the one before
+//   v4_build/{ninet,rte_lpm}        empty table -> all prefixes -> first lookup
+//   v6_... the same with rte_lpm6 (bulk: rte_lpm6_lookup_bulk_func)
+// ninet has no batch lookup; its one-at-a-time loop is what it offers.
+#include <benchmark/benchmark.h>
+
+#include <malloc.h>
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "ip/route.h"
+
+#ifdef NINET_HAVE_DPDK
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
+#include <rte_malloc.h>
+#endif
+
+namespace ninet {
+namespace {
+
+constexpr size_t kV4Prefixes = 1'000'000;
+constexpr size_t kV6Prefixes = 200'000;
+constexpr size_t kV4Dsts = size_t(16) << 20;
+constexpr size_t kV6Dsts = size_t(4) << 20;  // 64 MiB, as for IPv4
+constexpr size_t kVerify = 100'000;
+constexpr size_t kChunk = 64;  // lookups per benchmark iteration
+
+using Addr6 = std::array<uint8_t, 16>;
+
+struct Prefix4 {
+  uint32_t addr;  // host order, masked
+  int len;
+};
+struct Prefix6 {
+  Addr6 addr;  // masked
+  int len;
+};
+
+// splitmix64: fixed seed, same tables in every run.
+struct Rng {
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  uint32_t below(uint32_t n) { return uint32_t((next() >> 32) * n >> 32); }
+};
+
+struct LenShare {
+  int len;
+  int per_mille;
+};
+
+// Roughly the shape of a full BGP table: /24 dominates, /16-/23 follow.
+constexpr LenShare kV4Mix[] = {
+    {8, 1},   {10, 1},  {12, 1},  {14, 1},   {15, 1},   {16, 25},  {17, 15}, {18, 20},
+    {19, 30}, {20, 45}, {21, 50}, {22, 110}, {23, 100}, {24, 580}, {25, 4},  {26, 4},
+    {27, 3},  {28, 3},  {29, 2},  {30, 2},   {31, 1},   {32, 1},
+};
+// /48 dominates, then /32 and the nibble lengths between; some /56 and /64.
+constexpr LenShare kV6Mix[] = {
+    {32, 120}, {33, 10}, {34, 10}, {35, 10}, {36, 40}, {38, 20},  {40, 70}, {41, 10},
+    {42, 20},  {44, 80}, {45, 20}, {46, 30}, {47, 30}, {48, 450}, {56, 50}, {64, 30},
+};
+// IPv6 prefixes come from a few /12 blocks (2001::/16 lies in 2000::/12), as
+// RIR allocations do; a uniformly random 128-bit space would be unrealistic.
+constexpr uint16_t kV6Blocks[] = {0x200, 0x240, 0x260, 0x280, 0x2a0, 0x2c0};
+
+int pick_len(Rng& rng, std::span<const LenShare> mix) {
+  int total = 0;
+  for (auto& m : mix)
+    total += m.per_mille;
+  int x = int(rng.below(uint32_t(total)));
+  for (auto& m : mix) {
+    if (x < m.per_mille) return m.len;
+    x -= m.per_mille;
+  }
+  return mix.back().len;
+}
+
+uint32_t mask4(int len) {
+  return len == 0 ? 0 : ~0u << (32 - len);
+}
+
+Addr6 mask6(const Addr6& a, int len) {
+  Addr6 m{};
+  for (int i = 0; i < 16; i++) {
+    int bits = std::clamp(len - 8 * i, 0, 8);
+    m[size_t(i)] = uint8_t(a[size_t(i)] & uint8_t(0xff00 >> bits));
+  }
+  return m;
+}
+
+Addr6 random6(Rng& rng) {
+  Addr6 a;
+  uint64_t hi = rng.next(), lo = rng.next();
+  uint16_t block = kV6Blocks[rng.below(std::size(kV6Blocks))];
+  hi = (uint64_t(block) << 52) | (hi & ((1ull << 52) - 1));
+  for (int i = 0; i < 8; i++) {
+    a[size_t(i)] = uint8_t(hi >> (56 - 8 * i));
+    a[size_t(8 + i)] = uint8_t(lo >> (56 - 8 * i));
+  }
+  return a;
+}
+
+std::vector<Prefix4> make_v4_prefixes(Rng& rng) {
+  std::vector<Prefix4> v;
+  std::unordered_set<uint64_t> seen;
+  while (v.size() < kV4Prefixes) {
+    int len = pick_len(rng, kV4Mix);
+    uint32_t a = (1 + rng.below(223)) << 24 | (uint32_t(rng.next()) & 0xffffff);  // 1-223.x.x.x
+    a &= mask4(len);
+    if (seen.insert(uint64_t(a) << 8 | uint64_t(len)).second) v.push_back({a, len});
+  }
+  return v;
+}
+
+std::vector<Prefix6> make_v6_prefixes(Rng& rng) {
+  std::vector<Prefix6> v;
+  std::unordered_set<std::string> seen;
+  while (v.size() < kV6Prefixes) {
+    int len = pick_len(rng, kV6Mix);
+    Addr6 a = mask6(random6(rng), len);
+    std::string key(reinterpret_cast<const char*>(a.data()), a.size());
+    key += char(len);
+    if (seen.insert(key).second) v.push_back({a, len});
+  }
+  return v;
+}
+
+// Half inside a random inserted prefix (random host bits), half random.
+std::vector<uint32_t> make_v4_dsts(Rng& rng, const std::vector<Prefix4>& p) {
+  std::vector<uint32_t> d(kV4Dsts);
+  for (auto& a : d) {
+    uint32_t r = uint32_t(rng.next());
+    if (rng.next() & 1) {
+      const Prefix4& x = p[rng.below(uint32_t(p.size()))];
+      a = x.addr | (r & ~mask4(x.len));
+    } else {
+      a = r;
+    }
+  }
+  return d;
+}
+
+std::vector<Addr6> make_v6_dsts(Rng& rng, const std::vector<Prefix6>& p) {
+  std::vector<Addr6> d(kV6Dsts);
+  for (auto& a : d) {
+    Addr6 r = random6(rng);
+    if (rng.next() & 1) {
+      const Prefix6& x = p[rng.below(uint32_t(p.size()))];
+      Addr6 host = r;
+      a = mask6(x.addr, x.len);
+      Addr6 net = mask6(host, x.len);
+      for (size_t i = 0; i < 16; i++)
+        a[i] |= uint8_t(host[i] ^ net[i]);
+    } else {
+      a = r;
+    }
+  }
+  return d;
+}
+
+// CPU time of this thread: on a shared machine, time spent descheduled is
+// not the table's cost (Google Benchmark reports CPU time for the same reason).
+double thread_cpu_s() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+// ---- ninet ----
+
+std::vector<Route> ninet_routes(const std::vector<Prefix4>& p) {
+  std::vector<Route> v;
+  v.reserve(p.size());
+  for (size_t i = 0; i < p.size(); i++)
+    v.push_back({Ipaddr::v4(p[i].addr), Ipaddr::mask_v4(p[i].len), Ipaddr::v4(0x0a000001),
+                 route::kV4, "none", int(i)});
+  return v;
+}
+
+std::vector<Route> ninet_routes(const std::vector<Prefix6>& p) {
+  std::vector<Route> v;
+  v.reserve(p.size());
+  Ipaddr gate = *Ipaddr::parse("fe80::1");
+  for (size_t i = 0; i < p.size(); i++)
+    v.push_back(
+        {Ipaddr(p[i].addr.data()), Ipaddr::mask_v6(p[i].len), gate, route::kV6, "none", int(i)});
+  return v;
+}
+
+// Bytes malloc has handed out and not got back (mmap'd blocks included).
+size_t heap_in_use() {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+struct NinetBuild {
+  std::unique_ptr<RouteTable> table;
+  double add_s = 0, build_s = 0;
+  // Heap growth while adding (the entries and their index) and while
+  // building (the lookup structures), next to memory_bytes()'s own total.
+  size_t entry_bytes = 0, lookup_bytes = 0;
+};
+
+// Adds every route, then makes the first lookup (which builds the lookup
+// structure, route.cc).
+NinetBuild ninet_build(const std::vector<Route>& routes, const Ipaddr& probe) {
+  NinetBuild b{std::make_unique<RouteTable>()};
+  size_t h0 = heap_in_use();
+  double t0 = thread_cpu_s();
+  for (const Route& r : routes)
+    if (!b.table->add(r)) {
+      std::fprintf(stderr, "route_benchmark: ninet refused %s\n", r.target.str().c_str());
+      std::abort();
+    }
+  double t1 = thread_cpu_s();
+  size_t h1 = heap_in_use();
+  benchmark::DoNotOptimize(b.table->lookup(probe));
+  b.add_s = t1 - t0;
+  b.build_s = thread_cpu_s() - t1;
+  b.entry_bytes = h1 - h0;
+  b.lookup_bytes = heap_in_use() - h1;
+  return b;
+}
+
+// The next hop ninet answers: the prefix index, or -1 for no route.
+int64_t ninet_hop(const RouteTable& t, const Ipaddr& a) {
+  const Route* r = t.lookup(a);
+  return r ? r->ifc : -1;
+}
+
+// ---- DPDK ----
+#ifdef NINET_HAVE_DPDK
+
+size_t heap_allocated() {
+  rte_malloc_socket_stats s{};
+  rte_malloc_get_socket_stats(int(rte_socket_id()), &s);
+  return s.heap_allocsz_bytes;
+}
+
+std::string unique_name(const char* base) {
+  static int n = 0;
+  return std::string(base) + std::to_string(n++);
+}
+
+[[noreturn]] void dpdk_fail(const char* what) {
+  std::fprintf(stderr, "route_benchmark: %s: %s\n", what, rte_strerror(rte_errno));
+  std::abort();
+}
+
+// rte_lpm needs one tbl8 group per /24 holding a longer prefix; giving it
+// exactly that (plus a little) keeps its memory figure honest.
+uint32_t lpm_tbl8s(const std::vector<Prefix4>& p) {
+  std::unordered_set<uint32_t> g;
+  for (auto& x : p)
+    if (x.len > 24) g.insert(x.addr >> 8);
+  return uint32_t(g.size() + g.size() / 100 + 16);
+}
+
+// rte_lpm6: a tbl24 then one tbl8 group per further byte; a prefix of
+// length d needs a group under each of its first 24, 32, 40, ... bits
+// shorter than d.
+uint32_t lpm6_tbl8s(const std::vector<Prefix6>& p) {
+  std::unordered_set<std::string> g;
+  for (auto& x : p)
+    for (int l = 24; l < x.len; l += 8) {
+      std::string key(reinterpret_cast<const char*>(x.addr.data()), size_t(l / 8));
+      g.insert(key);  // the key's length says the level
+    }
+  return uint32_t(g.size() + g.size() / 100 + 16);
+}
+
+struct Lpm4 {
+  rte_lpm* lpm = nullptr;
+  size_t bytes = 0;
+  rte_lpm_config cfg{};
+};
+
+Lpm4 lpm4_build(const std::vector<Prefix4>& p, uint32_t tbl8s) {
+  Lpm4 l;
+  l.cfg.max_rules = uint32_t(p.size());
+  l.cfg.number_tbl8s = tbl8s;
+  size_t before = heap_allocated();
+  l.lpm = rte_lpm_create(unique_name("bench4_").c_str(), int(rte_socket_id()), &l.cfg);
+  if (!l.lpm) dpdk_fail("rte_lpm_create");
+  for (size_t i = 0; i < p.size(); i++)
+    if (rte_lpm_add(l.lpm, p[i].addr, uint8_t(p[i].len), uint32_t(i)) < 0) dpdk_fail("rte_lpm_add");
+  l.bytes = heap_allocated() - before;
+  return l;
+}
+
+struct Lpm6 {
+  rte_lpm6* lpm = nullptr;
+  size_t bytes = 0;
+  rte_lpm6_config cfg{};
+};
+
+Lpm6 lpm6_build(const std::vector<Prefix6>& p, uint32_t tbl8s) {
+  Lpm6 l;
+  l.cfg.max_rules = uint32_t(p.size());
+  l.cfg.number_tbl8s = tbl8s;
+  size_t before = heap_allocated();
+  l.lpm = rte_lpm6_create(unique_name("bench6_").c_str(), int(rte_socket_id()), &l.cfg);
+  if (!l.lpm) dpdk_fail("rte_lpm6_create");
+  for (size_t i = 0; i < p.size(); i++)
+    if (rte_lpm6_add(l.lpm, p[i].addr.data(), uint8_t(p[i].len), uint32_t(i)) < 0)
+      dpdk_fail("rte_lpm6_add");
+  l.bytes = heap_allocated() - before;
+  return l;
+}
+
+int64_t lpm_hop(const rte_lpm* l, uint32_t a) {
+  uint32_t nh = 0;
+  return rte_lpm_lookup(l, a, &nh) == 0 ? int64_t(nh) : -1;
+}
+
+int64_t lpm6_hop(const rte_lpm6* l, const Addr6& a) {
+  uint32_t nh = 0;
+  return rte_lpm6_lookup(l, a.data(), &nh) == 0 ? int64_t(nh) : -1;
+}
+
+std::string prefix_str(const std::vector<Prefix4>& p, int64_t i) {
+  if (i < 0) return "no route";
+  return Ipaddr::v4(p[size_t(i)].addr).str() + "/" + std::to_string(p[size_t(i)].len);
+}
+
+std::string prefix_str(const std::vector<Prefix6>& p, int64_t i) {
+  if (i < 0) return "no route";
+  return Ipaddr(p[size_t(i)].addr.data()).str() + "/" + std::to_string(p[size_t(i)].len);
+}
+
+// Sampled destinations, and the first and last address of sampled prefixes
+// (for IPv4 also their neighbours outside): every one must get the same
+// answer, or the figures below would time a wrong answer.
+template <typename Dst, typename Pfx, typename Ninet, typename Dpdk, typename Edges, typename Show>
+void verify(const char* family, const std::vector<Dst>& dsts, const std::vector<Pfx>& p,
+            Ninet ninet, Dpdk dpdk, Edges edges, Show show) {
+  std::vector<Dst> probe;
+  Rng rng{77};
+  for (size_t i = 0; i < kVerify; i++)
+    probe.push_back(dsts[rng.below(uint32_t(dsts.size()))]);
+  for (size_t i = 0; i < kVerify; i++)
+    edges(p[rng.below(uint32_t(p.size()))], probe);
+  size_t hits = 0;
+  for (const Dst& a : probe) {
+    int64_t n = ninet(a), d = dpdk(a);
+    if (n != d) {
+      std::fprintf(stderr, "route_benchmark: %s answers differ for %s: ninet %s, DPDK %s\n", family,
+                   show(a).c_str(), prefix_str(p, n).c_str(), prefix_str(p, d).c_str());
+      std::abort();
+    }
+    hits += n >= 0;
+  }
+  std::fprintf(stderr, "route_benchmark: %s: ninet and DPDK agree on %zu addresses (%zu routed)\n",
+               family, probe.size(), hits);
+}
+
+#endif  // NINET_HAVE_DPDK
+
+// ---- the tables every lookup benchmark shares, built once ----
+
+// Runs f, printing how long it took (setup progress on stderr).
+template <typename F>
+auto timed(const char* what, F f) {
+  double t0 = thread_cpu_s();
+  auto r = f();
+  std::fprintf(stderr, "route_benchmark: %s: %.2f s CPU\n", what, thread_cpu_s() - t0);
+  return r;
+}
+
+struct V4World {
+  std::vector<Prefix4> prefixes;
+  std::vector<uint32_t> dsts;
+  std::vector<Route> routes;
+  NinetBuild ninet;
+#ifdef NINET_HAVE_DPDK
+  uint32_t tbl8s = 0;
+  Lpm4 lpm;
+#endif
+
+  V4World() {
+    Rng rng{1};
+    prefixes = make_v4_prefixes(rng);
+    dsts = make_v4_dsts(rng, prefixes);
+    routes = ninet_routes(prefixes);
+    ninet = timed("ninet IPv4 build", [&] { return ninet_build(routes, Ipaddr::v4(0)); });
+#ifdef NINET_HAVE_DPDK
+    tbl8s = lpm_tbl8s(prefixes);
+    lpm = timed("rte_lpm build", [&] { return lpm4_build(prefixes, tbl8s); });
+    const RouteTable& t = *ninet.table;
+    const rte_lpm* l = lpm.lpm;
+    verify(
+        "IPv4", dsts, prefixes, [&](uint32_t a) { return ninet_hop(t, Ipaddr::v4(a)); },
+        [&](uint32_t a) { return lpm_hop(l, a); },
+        [](const Prefix4& x, std::vector<uint32_t>& out) {
+          uint32_t last = x.addr | ~mask4(x.len);
+          out.insert(out.end(), {x.addr, last, x.addr - 1, last + 1});
+        },
+        [](uint32_t a) { return Ipaddr::v4(a).str(); });
+#endif
+  }
+  static V4World& get() {
+    static V4World w;
+    return w;
+  }
+};
+
+struct V6World {
+  std::vector<Prefix6> prefixes;
+  std::vector<Addr6> dsts;
+  std::vector<Route> routes;
+  NinetBuild ninet;
+#ifdef NINET_HAVE_DPDK
+  uint32_t tbl8s = 0;
+  Lpm6 lpm;
+#endif
+
+  V6World() {
+    Rng rng{2};
+    prefixes = make_v6_prefixes(rng);
+    dsts = make_v6_dsts(rng, prefixes);
+    routes = ninet_routes(prefixes);
+    ninet =
+        timed("ninet IPv6 build", [&] { return ninet_build(routes, *Ipaddr::parse("2001::1")); });
+#ifdef NINET_HAVE_DPDK
+    tbl8s = lpm6_tbl8s(prefixes);
+    lpm = timed("rte_lpm6 build", [&] { return lpm6_build(prefixes, tbl8s); });
+    const RouteTable& t = *ninet.table;
+    const rte_lpm6* l = lpm.lpm;
+    verify(
+        "IPv6", dsts, prefixes, [&](const Addr6& a) { return ninet_hop(t, Ipaddr(a.data())); },
+        [&](const Addr6& a) { return lpm6_hop(l, a); },
+        [&](const Prefix6& x, std::vector<Addr6>& out) {
+          Addr6 last = x.addr;
+          for (int i = x.len; i < 128; i++)
+            last[size_t(i / 8)] |= uint8_t(0x80 >> (i % 8));
+          out.push_back(x.addr);
+          out.push_back(last);
+        },
+        [](const Addr6& a) { return Ipaddr(a.data()).str(); });
+#endif
+  }
+  static V6World& get() {
+    static V6World w;
+    return w;
+  }
+};
+
+// ---- benchmark bodies ----
+
+benchmark::Counter bytes_counter(size_t b) {
+  return benchmark::Counter(double(b), benchmark::Counter::kDefaults, benchmark::Counter::kIs1024);
+}
+
+void lookup_counters(benchmark::State& st, size_t bytes) {
+  double n = double(st.iterations() * kChunk);
+  st.counters["lookups_per_s"] = benchmark::Counter(n, benchmark::Counter::kIsRate);
+  // Seconds per lookup, shown with an SI prefix ("35.2ns").
+  st.counters["time_per_lookup"] =
+      benchmark::Counter(n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  st.counters["bytes"] = bytes_counter(bytes);
+}
+
+// Runs body(first, count) over consecutive chunks of n destinations; body
+// returns something derived from every answer so none can be skipped.
+template <typename Body>
+void lookup_loop(benchmark::State& st, size_t n, size_t bytes, Body body) {
+  size_t pos = 0;
+  uint64_t sink = 0;
+  for (auto _ : st) {
+    sink += body(pos);
+    pos += kChunk;
+    if (pos + kChunk > n) pos = 0;
+  }
+  benchmark::DoNotOptimize(sink);
+  lookup_counters(st, bytes);
+}
+
+// A zero the compiler cannot see through: (answer & zero) chains a lookup to
+// the one before without changing its destination.
+uint64_t opaque_zero() {
+  uint64_t z = 0;
+  benchmark::DoNotOptimize(z);
+  return z;
+}
+
+void v4_lookup_ninet(benchmark::State& st) {
+  V4World& w = V4World::get();
+  const RouteTable& t = *w.ninet.table;
+  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
+    uint64_t s = 0;
+    for (size_t i = 0; i < kChunk; i++)
+      s += uintptr_t(t.lookup(Ipaddr::v4(w.dsts[pos + i])));
+    return s;
+  });
+}
+
+void v4_lookup_nexthop_ninet(benchmark::State& st) {
+  V4World& w = V4World::get();
+  const RouteTable& t = *w.ninet.table;
+  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
+    uint64_t s = 0;
+    for (size_t i = 0; i < kChunk; i++)
+      s += uint64_t(ninet_hop(t, Ipaddr::v4(w.dsts[pos + i])));
+    return s;
+  });
+}
+
+void v4_latency_ninet(benchmark::State& st) {
+  V4World& w = V4World::get();
+  const RouteTable& t = *w.ninet.table;
+  uint64_t zero = opaque_zero();
+  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
+    uint64_t carry = 0;
+    for (size_t i = 0; i < kChunk; i++)
+      carry = uintptr_t(t.lookup(Ipaddr::v4(w.dsts[pos + i] ^ uint32_t(carry)))) & zero;
+    return carry;
+  });
+}
+
+void v6_lookup_ninet(benchmark::State& st) {
+  V6World& w = V6World::get();
+  const RouteTable& t = *w.ninet.table;
+  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
+    uint64_t s = 0;
+    for (size_t i = 0; i < kChunk; i++)
+      s += uintptr_t(t.lookup(Ipaddr(w.dsts[pos + i].data())));
+    return s;
+  });
+}
+
+void v6_lookup_nexthop_ninet(benchmark::State& st) {
+  V6World& w = V6World::get();
+  const RouteTable& t = *w.ninet.table;
+  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
+    uint64_t s = 0;
+    for (size_t i = 0; i < kChunk; i++)
+      s += uint64_t(ninet_hop(t, Ipaddr(w.dsts[pos + i].data())));
+    return s;
+  });
+}
+
+void v6_latency_ninet(benchmark::State& st) {
+  V6World& w = V6World::get();
+  const RouteTable& t = *w.ninet.table;
+  uint64_t zero = opaque_zero();
+  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
+    uint64_t carry = 0;
+    for (size_t i = 0; i < kChunk; i++) {
+      Ipaddr a(w.dsts[pos + i].data());
+      a[15] ^= uint8_t(carry);
+      carry = uintptr_t(t.lookup(a)) & zero;
+    }
+    return carry;
+  });
+}
+
+void build_ninet(benchmark::State& st, const std::vector<Route>& routes, const Ipaddr& probe) {
+  double add_s = 0, build_s = 0;
+  size_t bytes = 0, entry_bytes = 0, lookup_bytes = 0;
+  for (auto _ : st) {
+    NinetBuild b = ninet_build(routes, probe);
+    st.PauseTiming();
+    add_s += b.add_s;
+    build_s += b.build_s;
+    bytes = b.table->memory_bytes();
+    entry_bytes = b.entry_bytes;
+    lookup_bytes = b.lookup_bytes;
+    b.table.reset();
+    st.ResumeTiming();
+  }
+  double n = double(st.iterations());
+  st.counters["add_ms"] = add_s * 1e3 / n;
+  st.counters["build_ms"] = build_s * 1e3 / n;
+  st.counters["bytes"] = bytes_counter(bytes);
+  st.counters["entry_bytes"] = bytes_counter(entry_bytes);
+  st.counters["lookup_bytes"] = bytes_counter(lookup_bytes);
+  st.counters["prefixes"] = double(routes.size());
+}
+
+void v4_build_ninet(benchmark::State& st) {
+  build_ninet(st, V4World::get().routes, Ipaddr::v4(0));
+}
+
+void v6_build_ninet(benchmark::State& st) {
+  build_ninet(st, V6World::get().routes, *Ipaddr::parse("2001::1"));
+}
+
+#ifdef NINET_HAVE_DPDK
+
+void v4_lookup_lpm(benchmark::State& st) {
+  V4World& w = V4World::get();
+  const rte_lpm* l = w.lpm.lpm;
+  lookup_loop(st, w.dsts.size(), w.lpm.bytes, [&](size_t pos) {
+    uint64_t s = 0;
+    for (size_t i = 0; i < kChunk; i++) {
+      uint32_t nh = 0;
+      int ret = rte_lpm_lookup(l, w.dsts[pos + i], &nh);
+      s += nh ^ uint32_t(ret);
+    }
+    return s;
+  });
+}
+
+void v4_lookup_bulk_lpm(benchmark::State& st) {
+  V4World& w = V4World::get();
+  const rte_lpm* l = w.lpm.lpm;
+  lookup_loop(st, w.dsts.size(), w.lpm.bytes, [&](size_t pos) {
+    uint32_t hops[kChunk];
+    rte_lpm_lookup_bulk(l, &w.dsts[pos], hops, kChunk);
+    uint64_t s = 0;
+    for (uint32_t h : hops)
+      s += h;
+    return s;
+  });
+}
+
+void v4_latency_lpm(benchmark::State& st) {
+  V4World& w = V4World::get();
+  const rte_lpm* l = w.lpm.lpm;
+  uint64_t zero = opaque_zero();
+  lookup_loop(st, w.dsts.size(), w.lpm.bytes, [&](size_t pos) {
+    uint64_t carry = 0;
+    for (size_t i = 0; i < kChunk; i++) {
+      uint32_t nh = 0;
+      int ret = rte_lpm_lookup(l, w.dsts[pos + i] ^ uint32_t(carry), &nh);
+      carry = (nh ^ uint32_t(ret)) & zero;
+    }
+    return carry;
+  });
+}
+
+void v6_lookup_lpm(benchmark::State& st) {
+  V6World& w = V6World::get();
+  const rte_lpm6* l = w.lpm.lpm;
+  lookup_loop(st, w.dsts.size(), w.lpm.bytes, [&](size_t pos) {
+    uint64_t s = 0;
+    for (size_t i = 0; i < kChunk; i++) {
+      uint32_t nh = 0;
+      int ret = rte_lpm6_lookup(l, w.dsts[pos + i].data(), &nh);
+      s += nh ^ uint32_t(ret);
+    }
+    return s;
+  });
+}
+
+void v6_lookup_bulk_lpm(benchmark::State& st) {
+  V6World& w = V6World::get();
+  const rte_lpm6* l = w.lpm.lpm;
+  lookup_loop(st, w.dsts.size(), w.lpm.bytes, [&](size_t pos) {
+    int32_t hops[kChunk];
+    // The API takes a non-const array; it only reads it.
+    auto* ips = reinterpret_cast<uint8_t(*)[16]>(w.dsts[pos].data());
+    rte_lpm6_lookup_bulk_func(l, ips, hops, kChunk);
+    uint64_t s = 0;
+    for (int32_t h : hops)
+      s += uint32_t(h);
+    return s;
+  });
+}
+
+void v6_latency_lpm(benchmark::State& st) {
+  V6World& w = V6World::get();
+  const rte_lpm6* l = w.lpm.lpm;
+  uint64_t zero = opaque_zero();
+  lookup_loop(st, w.dsts.size(), w.lpm.bytes, [&](size_t pos) {
+    uint64_t carry = 0;
+    for (size_t i = 0; i < kChunk; i++) {
+      Addr6 a = w.dsts[pos + i];
+      a[15] ^= uint8_t(carry);
+      uint32_t nh = 0;
+      int ret = rte_lpm6_lookup(l, a.data(), &nh);
+      carry = (nh ^ uint32_t(ret)) & zero;
+    }
+    return carry;
+  });
+}
+
+template <typename Lpm, typename Build, typename Free>
+void build_dpdk(benchmark::State& st, size_t prefixes, Build build, Free free_lpm) {
+  size_t bytes = 0;
+  for (auto _ : st) {
+    Lpm l = build();
+    st.PauseTiming();
+    bytes = l.bytes;
+    free_lpm(l.lpm);
+    st.ResumeTiming();
+  }
+  st.counters["bytes"] = bytes_counter(bytes);
+  st.counters["prefixes"] = double(prefixes);
+}
+
+void v4_build_lpm(benchmark::State& st) {
+  V4World& w = V4World::get();
+  build_dpdk<Lpm4>(
+      st, w.prefixes.size(), [&] { return lpm4_build(w.prefixes, w.tbl8s); }, rte_lpm_free);
+}
+
+void v6_build_lpm(benchmark::State& st) {
+  V6World& w = V6World::get();
+  build_dpdk<Lpm6>(
+      st, w.prefixes.size(), [&] { return lpm6_build(w.prefixes, w.tbl8s); }, rte_lpm6_free);
+}
+
+#endif  // NINET_HAVE_DPDK
+
+void register_all() {
+  using Fn = void (*)(benchmark::State&);
+  struct Entry {
+    const char* name;
+    Fn fn;
+    bool build;
+  };
+  const Entry entries[] = {
+      {"v4_lookup/ninet", v4_lookup_ninet, false},
+#ifdef NINET_HAVE_DPDK
+      {"v4_lookup/rte_lpm", v4_lookup_lpm, false},
+      {"v4_lookup_bulk64/rte_lpm", v4_lookup_bulk_lpm, false},
+#endif
+      {"v4_lookup_nexthop/ninet", v4_lookup_nexthop_ninet, false},
+      {"v4_latency/ninet", v4_latency_ninet, false},
+#ifdef NINET_HAVE_DPDK
+      {"v4_latency/rte_lpm", v4_latency_lpm, false},
+#endif
+      {"v4_build/ninet", v4_build_ninet, true},
+#ifdef NINET_HAVE_DPDK
+      {"v4_build/rte_lpm", v4_build_lpm, true},
+#endif
+      {"v6_lookup/ninet", v6_lookup_ninet, false},
+#ifdef NINET_HAVE_DPDK
+      {"v6_lookup/rte_lpm6", v6_lookup_lpm, false},
+      {"v6_lookup_bulk64/rte_lpm6", v6_lookup_bulk_lpm, false},
+#endif
+      {"v6_lookup_nexthop/ninet", v6_lookup_nexthop_ninet, false},
+      {"v6_latency/ninet", v6_latency_ninet, false},
+#ifdef NINET_HAVE_DPDK
+      {"v6_latency/rte_lpm6", v6_latency_lpm, false},
+#endif
+      {"v6_build/ninet", v6_build_ninet, true},
+#ifdef NINET_HAVE_DPDK
+      {"v6_build/rte_lpm6", v6_build_lpm, true},
+#endif
+  };
+  for (const Entry& e : entries) {
+    auto* b = benchmark::RegisterBenchmark(e.name, e.fn);
+    // One build is a million adds, and rte_lpm's take minutes (its rule
+    // table is searched linearly per depth): builds run 3 times, not 5.
+    if (e.build)
+      b->Iterations(1)->Repetitions(3)->Unit(benchmark::kMillisecond);
+    else
+      b->Unit(benchmark::kNanosecond);
+  }
+}
+
+}  // namespace
+}  // namespace ninet
+
+int main(int argc, char** argv) {
+  // Keep freed memory in the process, faulted in: DPDK's heap is one mapping
+  // made at rte_eal_init and reused after rte_lpm_free, so without this every
+  // ninet build would pay the page faults (costly in a VM) that only the
+  // first DPDK build pays. Both first (cold) builds are printed at setup.
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+#ifdef NINET_HAVE_DPDK
+  // No hugepages, no devices, no telemetry socket, no shared runtime files
+  // (so runs cannot collide), one lcore: only the LPM libraries are used.
+  const char* eal[] = {"route_benchmark",
+                       "-l",
+                       "0",
+                       "--no-huge",
+                       "--no-pci",
+                       "-m",
+                       "2048",
+                       "--no-telemetry",
+                       "--no-shconf",
+                       "--log-level=error"};
+  std::vector<char*> eal_argv;
+  for (const char* a : eal)
+    eal_argv.push_back(const_cast<char*>(a));
+  if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) {
+    std::fprintf(stderr, "route_benchmark: rte_eal_init: %s\n", rte_strerror(rte_errno));
+    return 1;
+  }
+#else
+  std::fprintf(stderr, "route_benchmark: built without DPDK: no rte_lpm baseline\n");
+#endif
+  ninet::register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+#ifdef NINET_HAVE_DPDK
+  rte_eal_cleanup();
+#endif
+  return 0;
+}
