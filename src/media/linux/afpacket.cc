@@ -20,15 +20,9 @@ namespace ninet {
 
 namespace {
 
-// tpacket_req3 wants a frame size too, although V3 packs variable-size
-// frames into its blocks; any aligned value that divides the block will do.
-constexpr uint32_t kFrameSize = 2048;
 constexpr uint32_t kMinFrame = wire::EtherRepr::kMinFrame;
+constexpr uint32_t kVlanLen = 4;  // an 802.1Q tag
 const uint8_t kZeros[64] = {};
-
-tpacket_block_desc* block_at(uint8_t* ring, uint32_t i) {
-  return reinterpret_cast<tpacket_block_desc*>(ring + size_t(i) * AfPacketMedium::kRingBlockSize);
-}
 
 // Errors that say the device takes nothing right now: drop the rest of the
 // chunk rather than try each frame.
@@ -37,7 +31,24 @@ bool device_refuses(int e) {
          e == ENODEV;
 }
 
+const tpacket2_hdr* hdr(const uint8_t* slot) {
+  return reinterpret_cast<const tpacket2_hdr*>(slot);
+}
+
+uint32_t* status_word(uint8_t* slot) {
+  return &reinterpret_cast<tpacket2_hdr*>(slot)->tp_status;
+}
+
 }  // namespace
+
+uint32_t AfPacketMedium::slot_size_for(int mtu) {
+  // tpacket_rcv() in net/packet/af_packet.c puts the network header at
+  // TPACKET_ALIGN(TPACKET2_HDRLEN + 16) (16: room for a MAC header), the
+  // MAC header just before it. Leave room for a whole Ethernet header after
+  // that, a VLAN tag the device left in the frame, and the MTU.
+  uint32_t need = TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + ETH_HLEN + kVlanLen + uint32_t(mtu);
+  return std::max<uint32_t>(kMinSlotSize, TPACKET_ALIGN(need));
+}
 
 Result<std::unique_ptr<AfPacketMedium>> AfPacketMedium::open(std::string_view ifname) {
   std::unique_ptr<AfPacketMedium> m(new AfPacketMedium);
@@ -68,36 +79,59 @@ Status AfPacketMedium::setup(std::string_view name) {
       return Error(Err::NoDevice, ifname_ + ": permission denied (AF_PACKET needs CAP_NET_RAW)");
     return fail("socket");
   }
-  int v = TPACKET_V3;
-  if (setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return fail("TPACKET_V3");
+  int v = TPACKET_V2;
+  if (setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return fail("TPACKET_V2");
   // Since Linux 4.20; older kernels hand our frames back as PACKET_OUTGOING,
   // which take_frame() skips.
   int one = 1;
   (void)setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+  // Frames bigger than a slot are queued whole on the socket as well
+  // (TP_STATUS_COPY), as long as its receive buffer has room. Beyond
+  // net.core.rmem_max only with CAP_NET_ADMIN; else what rmem_max allows.
+  if (setsockopt(fd_, SOL_PACKET, PACKET_COPY_THRESH, &one, sizeof one) < 0)
+    return fail("PACKET_COPY_THRESH");
+  int rcvbuf = kCopyQueueBytes;
+  if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+    (void)setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   // Room for bursts of output; the kernel caps it at net.core.wmem_max.
   int sndbuf = 4 << 20;
   (void)setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-
-  tpacket_req3 req{};
-  req.tp_block_size = kRingBlockSize;
-  req.tp_block_nr = kRingBlocks;
-  req.tp_frame_size = kFrameSize;
-  req.tp_frame_nr = kRingBlockSize / kFrameSize * kRingBlocks;
-  req.tp_retire_blk_tov = kRetireMs;
-  if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
-    return fail("PACKET_RX_RING");
-  ring_size_ = size_t(kRingBlockSize) * kRingBlocks;
-  // Locked pages if the limits allow (no page faults on the receive path).
-  void* p = mmap(nullptr, ring_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd_, 0);
-  if (p == MAP_FAILED) p = mmap(nullptr, ring_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-  if (p == MAP_FAILED) return fail("mmap");
-  ring_ = static_cast<uint8_t*>(p);
+  if (auto st = map_ring(); !st) return st;
 
   sockaddr_ll sll{};
   sll.sll_family = AF_PACKET;
   sll.sll_protocol = htons(ETH_P_ALL);
   sll.sll_ifindex = ifindex_;
   if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) return fail("bind");
+  return {};
+}
+
+Status AfPacketMedium::map_ring() {
+  // Geometry (packet_mmap.rst): blocks of whole pages, each holding
+  // slots_per_block_ slots; the slot count a whole number of blocks.
+  const uint32_t page = uint32_t(sysconf(_SC_PAGESIZE));
+  slot_size_ = slot_size_for(kernel_mtu_);
+  slots_per_block_ = std::max<uint32_t>(1, kBlockBytes / slot_size_);
+  block_size_ = (slots_per_block_ * slot_size_ + page - 1) / page * page;
+  const uint32_t want =
+      std::clamp<uint32_t>(uint32_t(kRingBytes / slot_size_), kMinSlots, kMaxSlots);
+  const uint32_t blocks = (want + slots_per_block_ - 1) / slots_per_block_;
+  slots_ = blocks * slots_per_block_;
+
+  tpacket_req req{};
+  req.tp_block_size = block_size_;
+  req.tp_block_nr = blocks;
+  req.tp_frame_size = slot_size_;
+  req.tp_frame_nr = slots_;
+  if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
+    return Error(Err::NoDevice, ifname_ + ": PACKET_RX_RING: " + std::strerror(errno));
+  ring_size_ = size_t(block_size_) * blocks;
+  // Locked pages if the limits allow (no page faults on the receive path).
+  void* p = mmap(nullptr, ring_size_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd_, 0);
+  if (p == MAP_FAILED) p = mmap(nullptr, ring_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (p == MAP_FAILED) return Error(Err::NoDevice, ifname_ + ": mmap: " + std::strerror(errno));
+  ring_ = static_cast<uint8_t*>(p);
+  cur_ = 0;
   return {};
 }
 
@@ -110,16 +144,12 @@ void AfPacketMedium::close() {
   ring_ = nullptr;
   if (fd_ >= 0) ::close(fd_);  // also drops our promiscuous and multicast memberships
   fd_ = -1;
-  pkts_left_ = 0;
-  next_pkt_ = nullptr;
+  cur_ = 0;
 }
 
-void AfPacketMedium::release_block() {
-  __atomic_store_n(&block_at(ring_, cur_block_)->hdr.bh1.block_status, TP_STATUS_KERNEL,
-                   __ATOMIC_RELEASE);
-  cur_block_ = (cur_block_ + 1) % kRingBlocks;
-  pkts_left_ = 0;
-  next_pkt_ = nullptr;
+uint8_t* AfPacketMedium::slot(uint32_t i) const {
+  return ring_ + size_t(i / slots_per_block_) * block_size_ +
+         size_t(i % slots_per_block_) * slot_size_;
 }
 
 void AfPacketMedium::check_socket() {
@@ -130,31 +160,59 @@ void AfPacketMedium::check_socket() {
   if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) stats_.in_errors++;
 }
 
-BlockPtr AfPacketMedium::take_frame(const uint8_t* p, Pool& pool) {
-  auto* h = reinterpret_cast<const tpacket3_hdr*>(p);
-  auto* sll = reinterpret_cast<const sockaddr_ll*>(p + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
-  if (sll->sll_pkttype == PACKET_OUTGOING) return nullptr;  // our own, on kernels < 4.20
-  const uint32_t snap = h->tp_snaplen;
-  if (snap < h->tp_len || snap < wire::EtherRepr::kLen) {
-    stats_.in_errors++;  // truncated: bigger than a ring block
+void AfPacketMedium::count_ring_drops() {
+  // Reading the statistics resets them: what was dropped since last time.
+  tpacket_stats st{};
+  socklen_t len = sizeof st;
+  if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0 && st.tp_drops) {
+    ring_drops_ += st.tp_drops;
+    stats_.in_errors += st.tp_drops;
+  }
+}
+
+bool AfPacketMedium::read_copy(uint8_t* to, uint32_t len) {
+  // One recv() takes one queued frame, whatever its length (MSG_TRUNC: the
+  // real one), so a wrong length cannot put the queue out of step.
+  ssize_t r;
+  do {
+    r = ::recv(fd_, to, len, MSG_DONTWAIT | MSG_TRUNC);
+  } while (r < 0 && errno == EINTR);
+  return r == ssize_t(len);
+}
+
+BlockPtr AfPacketMedium::take_frame(const uint8_t* s, uint32_t status, Pool& pool) {
+  const tpacket2_hdr* h = hdr(s);
+  const bool copied = status & TP_STATUS_COPY;
+  auto* sll = reinterpret_cast<const sockaddr_ll*>(s + TPACKET_ALIGN(sizeof(tpacket2_hdr)));
+  if (sll->sll_pkttype == PACKET_OUTGOING) {  // our own, on kernels < 4.20
+    if (copied) (void)read_copy(nullptr, 0);
     return nullptr;
   }
-  const uint8_t* f = p + h->tp_mac;
+  const uint32_t len = h->tp_len;
+  if ((!copied && h->tp_snaplen < len) || len < wire::EtherRepr::kLen) {
+    stats_.in_errors++;  // bigger than a slot and no whole copy, or a runt
+    if (copied) (void)read_copy(nullptr, 0);
+    return nullptr;
+  }
   // The device took the 802.1Q tag off into metadata: put it back where it
   // was, so the frame is what was on the wire.
-  const bool vlan = h->tp_status & TP_STATUS_VLAN_VALID;
-  const uint32_t total = snap + (vlan ? 4 : 0);
+  const bool vlan = status & TP_STATUS_VLAN_VALID;
+  const uint32_t total = len + (vlan ? kVlanLen : 0);
   BlockPtr b = pool.alloc(total);  // a heap block if it is a jumbo or GSO frame
   uint8_t* d = b->put(total);
-  if (vlan) {
-    std::memcpy(d, f, 12);
-    store16(d + 12, (h->tp_status & TP_STATUS_VLAN_TPID_VALID) ? h->hv1.tp_vlan_tpid : 0x8100);
-    store16(d + 14, uint16_t(h->hv1.tp_vlan_tci));
-    std::memcpy(d + 16, f + 12, snap - 12);
-  } else {
-    std::memcpy(d, f, snap);
+  uint8_t* frame = d + (vlan ? kVlanLen : 0);
+  if (!copied) {
+    std::memcpy(frame, s + h->tp_mac, len);
+  } else if (!read_copy(frame, len)) {
+    stats_.in_errors++;
+    return nullptr;
   }
-  if (h->tp_status & TP_STATUS_CSUMNOTREADY) (void)complete_l4_checksum(b->span());
+  if (vlan) {
+    std::memmove(d, frame, 12);  // the addresses, then the tag
+    store16(d + 12, (status & TP_STATUS_VLAN_TPID_VALID) ? h->tp_vlan_tpid : 0x8100);
+    store16(d + 14, uint16_t(h->tp_vlan_tci));
+  }
+  if (status & TP_STATUS_CSUMNOTREADY) (void)complete_l4_checksum(b->span());
   stats_.in_packets++;
   stats_.in_bytes += total;
   return b;
@@ -162,41 +220,28 @@ BlockPtr AfPacketMedium::take_frame(const uint8_t* p, Pool& pool) {
 
 size_t AfPacketMedium::recv(Batch& out, Pool& pool, size_t max) {
   size_t n = 0;
-  bool released = false;
+  bool full = false;
   while (n < max && ring_) {
-    if (pkts_left_ == 0) {
-      tpacket_block_desc* bd = block_at(ring_, cur_block_);
-      if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) break;
-      pkts_left_ = bd->hdr.bh1.num_pkts;
-      next_pkt_ = reinterpret_cast<const uint8_t*>(bd) + bd->hdr.bh1.offset_to_first_pkt;
-      if (pkts_left_ == 0) {
-        release_block();
-        released = true;
-        continue;
-      }
-    }
-    const uint8_t* p = next_pkt_;
-    BlockPtr b = take_frame(p, pool);
-    next_pkt_ = p + reinterpret_cast<const tpacket3_hdr*>(p)->tp_next_offset;
-    if (--pkts_left_ == 0) {
-      release_block();
-      released = true;
-    }
+    uint8_t* s = slot(cur_);
+    const uint32_t status = __atomic_load_n(status_word(s), __ATOMIC_ACQUIRE);
+    if (!(status & TP_STATUS_USER)) break;  // the kernel has not filled it yet
+    // The slot before this one is the one given back last: if the kernel has
+    // filled it too, it went all the way round, and frames that came while
+    // the ring was full were dropped. (The kernel also flags later slots
+    // TP_STATUS_LOSING, but only once another frame comes.)
+    const uint32_t prev = cur_ == 0 ? slots_ - 1 : cur_ - 1;
+    if (__atomic_load_n(status_word(slot(prev)), __ATOMIC_ACQUIRE) & TP_STATUS_USER) full = true;
+    BlockPtr b = take_frame(s, status, pool);
+    // Give the slot back only after the frame was copied out of it.
+    __atomic_store_n(status_word(s), uint32_t(TP_STATUS_KERNEL), __ATOMIC_RELEASE);
+    cur_ = cur_ + 1 == slots_ ? 0 : cur_ + 1;
     if (b) {
       out.push_back(std::move(b));
       n++;
     }
   }
+  if (full) count_ring_drops();
   if (fd_ >= 0 && n == 0) check_socket();
-  if (fd_ >= 0 && released) {
-    // Reading the statistics resets them: what was dropped since last time.
-    tpacket_stats_v3 st{};
-    socklen_t len = sizeof st;
-    if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0 && st.tp_drops) {
-      ring_drops_ += st.tp_drops;
-      stats_.in_errors += st.tp_drops;
-    }
-  }
   return n;
 }
 

@@ -1,11 +1,14 @@
 // AF_PACKET medium on one end of a veth pair whose other end the kernel owns,
 // inside a namespace the test makes: ARP, UDP (with the kernel's offloaded
-// checksum completed) and ICMP echo both ways; a batched send; enough traffic
-// to go round the receive ring; our own frames never come back; VLAN tags
-// survive; promiscuous and multicast memberships show on the interface.
+// checksum completed) and ICMP echo both ways; a batched send; the V2 ring
+// sized from the MTU, drained in order up to the count asked for, wrapped
+// round, overflowed (drops counted); frames bigger than a slot whole or
+// counted and dropped; our own frames never come back; VLAN tags survive;
+// promiscuous and multicast memberships show on the interface.
 #include "media/linux/afpacket.h"
 
 #include <linux/if_packet.h>
+#include <netinet/udp.h>
 
 #include <set>
 
@@ -159,36 +162,176 @@ TEST_F(AfPacketTest, BatchedSendGetsEveryReply) {
   EXPECT_EQ(seqs.size(), kN);
 }
 
+// The payload of a datagram sent by kernel_udp_send(us_, port, numbered(k)).
+Bytes numbered(uint32_t k, size_t size = 64) {
+  Bytes b(size, 0x5a);
+  store32(b.data(), k);
+  return b;
+}
+
+// The number in a datagram to port, or -1 for any other frame.
+int64_t number_in(const Block& b, const Ipaddr& to, uint16_t port) {
+  auto p = parse_ip4(b.span(), true);
+  if (!p) return -1;
+  auto d = udp_payload(*p, to, port);
+  if (!d || d->size() < 4 || !udp_checksum_ok(*p)) return -1;
+  return load32(d->data());
+}
+
+TEST_F(AfPacketTest, RingIsSizedFromTheMtu) {
+  // MTU 1500: 80 bytes of slot header (tpacket2_hdr, sockaddr_ll, MAC room),
+  // 14 + 4 + 1500 of frame, less than the 2048 minimum.
+  EXPECT_EQ(m_->slot_size(), 2048u);
+  EXPECT_EQ(m_->ring_slots(), 4096u);
+  EXPECT_EQ(AfPacketMedium::slot_size_for(9000), 9104u);  // 80 + 9018, rounded to 16
+  m_.reset();
+  ASSERT_EQ(sh("ip link set nveth1 mtu 9000"), 0);
+  auto jumbo = AfPacketMedium::open("nveth1");
+  ASSERT_TRUE(jumbo.ok()) << jumbo.error().text();
+  EXPECT_EQ((*jumbo)->slot_size(), 9104u);
+  // 8 MiB of 9104-byte slots, rounded up to whole blocks of 14.
+  EXPECT_EQ((*jumbo)->ring_slots(), 924u);
+}
+
+TEST_F(AfPacketTest, OneCallTakesEveryReadySlotUpToTheCount) {
+  static_neighbor();
+  constexpr uint32_t kN = 200;
+  for (uint32_t k = 0; k < kN; k++)
+    ASSERT_TRUE(kernel_udp_send(us_, 7100, numbered(k)));
+  std::vector<int64_t> got;
+  size_t biggest = 0;
+  Batch in;
+  for (int idle = 0; got.size() < kN && idle < 100;) {
+    in.clear();
+    size_t n = m_->recv(in, pool_, 64);
+    ASSERT_EQ(n, in.size());
+    ASSERT_LE(n, 64u);
+    biggest = std::max(biggest, n);
+    for (auto& b : in)
+      if (int64_t k = number_in(*b, us_, 7100); k >= 0) got.push_back(k);
+    if (n == 0) {
+      pollfd p{m_->fd(), POLLIN, 0};
+      if (poll(&p, 1, 50) == 0) idle++;
+    }
+  }
+  ASSERT_EQ(got.size(), kN);
+  for (uint32_t k = 0; k < kN; k++)
+    ASSERT_EQ(got[k], k);  // in order
+  // The 200 frames were waiting: a call takes as many as it is asked for.
+  EXPECT_EQ(biggest, 64u);
+}
+
 TEST_F(AfPacketTest, TrafficGoesRoundTheRing) {
   static_neighbor();
-  // 40 rounds: each hands over at least one ring block, so the 32 blocks are
-  // all used and given back at least once; 4.8 MB in all, more than the ring.
-  constexpr int kRounds = 40, kPerRound = 100;
-  Bytes payload(1200);
-  for (int round = 0; round < kRounds; round++) {
-    for (int i = 0; i < kPerRound; i++) {
-      store16(payload.data(), uint16_t(round));
-      store16(payload.data() + 2, uint16_t(i));
-      ASSERT_TRUE(kernel_udp_send(us_, 7000, payload));
-    }
+  // 500 frames wait in the ring at a time (more than one recv() takes), and
+  // 2.5 times the ring's slots go through it in all, so it wraps twice, in
+  // the middle of a batch too (500 does not divide the slot count).
+  constexpr uint32_t kPerRound = 500;
+  const uint32_t rounds = m_->ring_slots() * 5 / 2 / kPerRound + 1;
+  ASSERT_GT(rounds * kPerRound, 2 * m_->ring_slots());
+  for (uint32_t round = 0; round < rounds; round++) {
+    for (uint32_t i = 0; i < kPerRound; i++)
+      ASSERT_TRUE(kernel_udp_send(us_, 7000, numbered(round * kPerRound + i, 1200)));
     auto got = await_n(
-        *m_, pool_,
-        [&](const Block& b) {
-          auto p = parse_ip4(b.span(), true);
-          return p && udp_payload(*p, us_, 7000);
-        },
-        kPerRound);
+        *m_, pool_, [&](const Block& b) { return number_in(b, us_, 7000) >= 0; }, kPerRound);
     ASSERT_EQ(got.size(), size_t(kPerRound)) << "round " << round;
-    for (int i = 0; i < kPerRound; i++) {
-      auto p = parse_ip4(got[size_t(i)]->span(), true);
-      auto d = *udp_payload(*p, us_, 7000);
-      ASSERT_EQ(load16(d.data()), round);
-      ASSERT_EQ(load16(d.data() + 2), i);  // in order
-      ASSERT_TRUE(udp_checksum_ok(*p));
-    }
+    for (uint32_t i = 0; i < kPerRound; i++)  // none lost, none twice, in order
+      ASSERT_EQ(number_in(*got[i], us_, 7000), round * kPerRound + i);
   }
   EXPECT_EQ(m_->ring_drops(), 0u);
   EXPECT_EQ(m_->stats().in_errors, 0u);
+}
+
+TEST_F(AfPacketTest, FullRingDropsAreCounted) {
+  static_neighbor();
+  // Nothing reads while more datagrams come than the ring has slots: the
+  // first ones wait in the ring, the rest are dropped by the kernel.
+  const uint32_t n = m_->ring_slots() + 300;
+  for (uint32_t k = 0; k < n; k++)
+    ASSERT_TRUE(kernel_udp_send(us_, 7300, numbered(k)));
+  std::vector<BlockPtr> others;
+  auto got = await_n(
+      *m_, pool_, [&](const Block& b) { return number_in(b, us_, 7300) >= 0; }, n, &others, 1000);
+  ASSERT_LT(got.size(), n);
+  for (size_t i = 0; i < got.size(); i++)
+    ASSERT_EQ(number_in(*got[i], us_, 7300), int64_t(i));
+  // The ring was full (other frames from nveth0, IPv6 ones, may come later).
+  EXPECT_GE(got.size() + others.size(), m_->ring_slots());
+  EXPECT_GE(m_->ring_drops(), 300u);
+  EXPECT_GE(got.size() + m_->ring_drops(), n);
+  EXPECT_EQ(m_->stats().in_errors, m_->ring_drops());
+}
+
+TEST_F(AfPacketTest, GsoFrameBiggerThanASlotArrivesWhole) {
+  // The kernel hands nveth0 one 4000-byte UDP datagram to segment (UDP GSO;
+  // veth does that "in hardware"), so nveth1 gets it as one frame bigger
+  // than a slot, as it gets TSO frames from kernel TCP.
+  static_neighbor();
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(s, 0);
+  int seg = 1000;
+  ASSERT_EQ(setsockopt(s, SOL_UDP, UDP_SEGMENT, &seg, sizeof seg), 0);
+  Bytes data(4000);
+  for (size_t i = 0; i < data.size(); i++)
+    data[i] = uint8_t(i * 7);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(7200);
+  std::memcpy(&to.sin_addr, us_.v4_bytes(), 4);
+  ssize_t r = sendto(s, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  close(s);
+  ASSERT_EQ(r, ssize_t(data.size()));
+
+  BlockPtr got = await(*m_, pool_, [&](const Block& b) {
+    auto p = parse_ip4(b.span(), true);
+    return p && udp_payload(*p, us_, 7200);
+  });
+  ASSERT_NE(got, nullptr) << "no datagram";
+  ASSERT_EQ(got->size(), 14u + 20 + 8 + data.size()) << "segmented before it reached the ring?";
+  EXPECT_GT(got->size(), m_->slot_size());
+  auto p = parse_ip4(got->span(), true);
+  EXPECT_EQ(*udp_payload(*p, us_, 7200), data);
+  EXPECT_TRUE(udp_checksum_ok(*p));  // CHECKSUM_PARTIAL, completed
+  EXPECT_EQ(m_->stats().in_errors, 0u);
+}
+
+TEST_F(AfPacketTest, FrameBiggerThanASlotWithoutACopyIsCountedAndDropped) {
+  // The slot was sized at open for MTU 1500. Raise the MTU now (on both
+  // ends: veth drops a frame bigger than the receiving end's MTU, so raising
+  // it on the sending end alone does not get a big frame through).
+  ASSERT_EQ(sh("ip link set nveth0 mtu 9000 && ip link set nveth1 mtu 9000"), 0);
+  constexpr uint16_t kLocalExperimental = 0x88b5;
+  auto frame = [&](char fill, size_t len) {
+    return ether(mine_, kmac_, kLocalExperimental, Bytes(len, uint8_t(fill)));
+  };
+  auto ours = [&](const Block& b) {
+    return b.size() > 14 && load16(b.data() + 12) == kLocalExperimental &&
+           Mac(b.data() + 6) == kmac_;
+  };
+  // With room in the socket's receive buffer the kernel queues a whole copy.
+  ASSERT_TRUE(raw_send("nveth0", frame('a', 4000)));
+  BlockPtr a = await(*m_, pool_, ours);
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->size(), 4014u);
+  EXPECT_EQ(a->data()[4013], 'a');
+  EXPECT_EQ(m_->stats().in_errors, 0u);
+
+  // Shrink the receive buffer to its least: it takes the copy of 'b' and is
+  // then full, so 'c' only has its truncated slot. 'd' fits a slot.
+  int least = 1;
+  ASSERT_EQ(setsockopt(m_->fd(), SOL_SOCKET, SO_RCVBUF, &least, sizeof least), 0);
+  ASSERT_TRUE(raw_send("nveth0", frame('b', 4000)));
+  ASSERT_TRUE(raw_send("nveth0", frame('c', 4000)));
+  ASSERT_TRUE(raw_send("nveth0", frame('d', 100)));
+  auto got = await_n(*m_, pool_, ours, 3, nullptr, 1000);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]->size(), 4014u);
+  EXPECT_EQ(got[0]->data()[14], 'b');
+  EXPECT_EQ(got[0]->data()[4013], 'b');
+  EXPECT_EQ(got[1]->size(), 114u);
+  EXPECT_EQ(got[1]->data()[14], 'd');
+  EXPECT_EQ(m_->stats().in_errors, 1u);  // 'c'
+  EXPECT_EQ(m_->ring_drops(), 0u);
 }
 
 TEST_F(AfPacketTest, VlanTagIsPutBack) {
