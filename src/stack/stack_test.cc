@@ -71,17 +71,18 @@ TEST(Stack, EngineDeliversLoopbackTrafficAndStopsCleanly) {
 TEST(Stack, RunOnceDrivesTimersWithAManualClock) {
   ManualClock clock;
   Stack s(2, &clock);
+  bool fired = false;
   {
     std::lock_guard<std::mutex> g(s.ip().mu);
-    bool fired = false;
     s.ip().timers.add(clock.now() + sec(1), [&] { fired = true; });
-    (void)fired;
   }
   EXPECT_EQ(s.ip().timers.pending(), 1u);
   s.run_once();
+  EXPECT_FALSE(fired);
   EXPECT_EQ(s.ip().timers.pending(), 1u);
   clock.advance(sec(2));
   s.run_once();
+  EXPECT_TRUE(fired);
   EXPECT_EQ(s.ip().timers.pending(), 0u);
 }
 
