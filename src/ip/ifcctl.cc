@@ -188,6 +188,7 @@ Status Ip::ifc_add(Ifc& f, const std::vector<std::string_view>& a, bool tentativ
   Lifc l;
   l.local = *local;
   bool v4 = local->is_v4();
+  int mtu = 0;  // set only once the whole message is good
   if (v6form) {
     long long n;
     if (v4) return Error(Err::BadIp, "add6 needs an IPv6 address");
@@ -234,7 +235,7 @@ Status Ip::ifc_add(Ifc& f, const std::vector<std::string_view>& a, bool tentativ
       long long n;
       if (!parse_num(a[i], f.medium->min_mtu(), f.medium->max_mtu(), &n))
         return Error(Err::BadMtu, std::string(a[i]));
-      f.mtu = int(n);
+      mtu = int(n);
       i++;
     }
     if (i < a.size() && a[i] == "proxy") {
@@ -249,6 +250,7 @@ Status Ip::ifc_add(Ifc& f, const std::vector<std::string_view>& a, bool tentativ
   // A remote outside the local network makes a point-to-point address
   // (ip(3): ppp(8) gives the peer as remote).
   l.p2p = (l.remote & l.mask) != l.net;
+  if (mtu) f.mtu = mtu;
   return add_lifc(f, l);
 }
 
