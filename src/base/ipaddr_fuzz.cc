@@ -9,7 +9,7 @@
 // an address, also print to text that parses back (and likewise as a mask
 // when contiguous).
 //
-//   sh tests/fuzz/run.sh 60 ipaddr_fuzz
+//   sh tests/fuzz/run.sh 60 ipaddr_fuzz        (text: -max_len=128)
 #include <cstdint>
 #include <cstring>
 #include <string>
