@@ -355,34 +355,51 @@ void Ip::update_forwarding() {
 
 namespace ninet {
 
-// The routes and self entries an address brings (as Plan 9 does, the self
-// addresses appear in iproute too, with the u and b flags):
+namespace {
+
+// The routes an address brings, in the order lifc_attach adds them (as Plan
+// 9 does, the self addresses appear in iproute too, with the u and b flags):
 //   v4: net/mask 4i, local/32 4u, directed broadcast/32 4b, the old-style
 //       all-zeros broadcast (net)/32 4b, 255.255.255.255/32 4b
-//   v6: net/len 6i, local/128 6u; multicast groups ff02::1 and the
-//       solicited-node group of local are joined (self entries with m)
+//   v6: net/len 6i (if on-link), local/128 6u
 //   p2p: remote/32 4p instead of the net route.
-void Ip::lifc_attach(Ifc& f, const Lifc& l) {
+std::vector<Route> lifc_routes(int ifc, const Lifc& l) {
   bool v4 = l.local.is_v4();
   uint32_t fam = v4 ? route::kV4 : route::kV6;
   Ipaddr host = v4 ? Ipaddr::mask_v4(32) : Ipaddr::mask_v6(128);
+  std::vector<Route> rs;
   if (l.p2p) {
-    (void)routes.add({l.remote, host, l.local, fam | route::kIfc | route::kP2p, "ifc", f.index});
+    rs.push_back({l.remote, host, l.local, fam | route::kIfc | route::kP2p, "ifc", ifc});
   } else if (l.mask.prefix_len(v4) != (v4 ? 32 : 128)) {
-    if (v4 || l.onlink)
-      (void)routes.add({l.net, l.mask, l.local, fam | route::kIfc, "ifc", f.index});
+    if (v4 || l.onlink) rs.push_back({l.net, l.mask, l.local, fam | route::kIfc, "ifc", ifc});
   }
-  (void)routes.add({l.local, host, l.local, fam | route::kUnicast, "ifc", f.index});
+  rs.push_back({l.local, host, l.local, fam | route::kUnicast, "ifc", ifc});
+  if (v4) {
+    if (!l.p2p && l.mask.prefix_len(true) < 31) {
+      rs.push_back({l.net | ~l.mask, host, l.local, fam | route::kBcast, "ifc", ifc});
+      rs.push_back({l.net, host, l.local, fam | route::kBcast, "ifc", ifc});
+    }
+    rs.push_back({kIpv4Bcast, host, l.local, fam | route::kBcast, "ifc", ifc});
+  }
+  return rs;
+}
+
+}  // namespace
+
+// An address's routes (lifc_routes) and self entries; for IPv6 the
+// multicast groups ff02::1 and the solicited-node group of local are joined
+// (self entries with m).
+void Ip::lifc_attach(Ifc& f, const Lifc& l) {
+  bool v4 = l.local.is_v4();
+  uint32_t fam = v4 ? route::kV4 : route::kV6;
+  for (const Route& r : lifc_routes(f.index, l))
+    (void)routes.add(r);
   self_add(l.local, fam | route::kUnicast);
   if (v4) {
     if (!l.p2p && l.mask.prefix_len(true) < 31) {
-      Ipaddr bc = l.net | ~l.mask;
-      (void)routes.add({bc, host, l.local, fam | route::kBcast, "ifc", f.index});
-      self_add(bc, fam | route::kBcast);
-      (void)routes.add({l.net, host, l.local, fam | route::kBcast, "ifc", f.index});
+      self_add(l.net | ~l.mask, fam | route::kBcast);
       self_add(l.net, fam | route::kBcast);
     }
-    (void)routes.add({kIpv4Bcast, host, l.local, fam | route::kBcast, "ifc", f.index});
     self_add(kIpv4Bcast, fam | route::kBcast);
     if (f.ether() && !l.p2p) {
       // ip(3): when an address is configured onto an Ethernet, an ARP
@@ -401,28 +418,32 @@ void Ip::lifc_attach(Ifc& f, const Lifc& l) {
   }
 }
 
+// l is no longer in f.lifcs (or is about to be replaced there).
 void Ip::lifc_detach(Ifc& f, const Lifc& l) {
   bool v4 = l.local.is_v4();
-  Ipaddr host = v4 ? Ipaddr::mask_v4(32) : Ipaddr::mask_v6(128);
-  // The same target/mask may since have been replaced by another address's
-  // route; removing it then is what Plan 9 does too (the last writer wins).
-  auto drop_route = [&](const Ipaddr& t, const Ipaddr& m) { (void)routes.remove(t, m); };
-  if (l.p2p)
-    drop_route(l.remote, host);
-  else
-    drop_route(l.net, l.mask);
-  drop_route(l.local, host);
+  // Several addresses can bring a route with the same target and mask (two
+  // addresses in one network, every IPv4 address's 255.255.255.255): as
+  // Plan 9 counts references to interface routes, the route stays while
+  // another address brings it, now as that address's.
+  std::vector<Route> mine = lifc_routes(f.index, l);
+  for (const Route& r : mine)
+    (void)routes.remove(r.target, r.mask);
+  for (auto& g : ifcs_) {
+    if (!g->bound()) continue;
+    for (const Lifc& o : g->lifcs) {
+      if (g.get() == &f && o.local == l.local) continue;
+      for (const Route& r : lifc_routes(g->index, o))
+        for (const Route& m : mine)
+          if (r.target == m.target && r.mask == m.mask) (void)routes.add(r);
+    }
+  }
   self_remove(l.local);
   if (v4) {
     if (!l.p2p && l.mask.prefix_len(true) < 31) {
-      Ipaddr bc = l.net | ~l.mask;
-      drop_route(bc, host);
-      self_remove(bc);
-      drop_route(l.net, host);
+      self_remove(l.net | ~l.mask);
       self_remove(l.net);
     }
     self_remove(kIpv4Bcast);
-    if (!is_self(kIpv4Bcast)) drop_route(kIpv4Bcast, host);
   } else {
     Ipaddr sn = solicited_node(l.local);
     bool still = false;

@@ -35,6 +35,8 @@
 //   - reading a generated file twice without a write in between, by another
 //     open and in small pieces at offsets, gives the same text;
 //   - every name a directory lists walks to the qid it lists;
+//   - every address of a bound interface keeps its routes (until iproute
+//     is edited by hand);
 //   - once every interface is unbound, no self entry and no interface route
 //     is left.
 //
@@ -279,6 +281,7 @@ class Session {
       if (tracing()) std::fprintf(stderr, "%.*s\n", int(line.size()), line.data());
       step(line);
       (void)stack_.run_once();  // the engine: media input, flushes, timers
+      check_address_routes();
     }
   }
 
@@ -421,25 +424,33 @@ class Session {
   void write_msg(Open& o, const std::string& msg) {
     bool ifc_ctl = T::kind(o.q) == T::kIfcFile && T::file(o.q) == T::fCtl;
     bool conv_ctl = T::kind(o.q) == T::kConvFile && T::file(o.q) == T::fCtl;
+    bool table =
+        T::kind(o.q) == T::kTopFile && (T::file(o.q) == T::fIproute || T::file(o.q) == T::fArp);
     if (ifc_ctl && real_medium(msg)) return;
-    std::string before = (ifc_ctl || conv_ctl) ? snapshot() : std::string();
+    std::string before = (ifc_ctl || conv_ctl || table) ? snapshot() : std::string();
     auto r = o.h->write(bytes(msg), 0);
     trace("write " + msg, r ? "ok" : r.error().text());
     if (r) {
       if ((ifc_ctl || conv_ctl) && *r != msg.size()) fail("ctl write took part", msg);
+      if (table && T::file(o.q) == T::fIproute) {
+        auto a = fields(msg);
+        if (a[0] == "add" || a[0] == "remove" || a[0] == "delete") routes_edited_ = true;
+      }
       return;
     }
     if (r.error().code() == Err::Ok) fail("write failed without a code", msg);
-    if (!ifc_ctl && !conv_ctl) return;
+    if (!ifc_ctl && !conv_ctl && !table) return;
     std::string after = snapshot();
     if (after != before) {
       size_t i = 0;  // show from the first line that differs
       while (i < before.size() && i < after.size() && before[i] == after[i])
         i++;
-      i = before.rfind('\n', i) == std::string::npos ? 0 : before.rfind('\n', i) + 1;
+      size_t nl = i ? before.rfind('\n', i - 1) : std::string::npos;
+      i = nl == std::string::npos ? 0 : nl + 1;
       fail("a failed ctl write changed the stack", msg,
            before.substr(i, 160) + " ==> " + after.substr(i, 160));
     }
+    if (table) return;  // no err file: the text goes to the log
     // An error write leaves its text in the err file.
     auto q = tree_.walk_path(err_path(o.q));
     if (!q) fail("no err file after a failed ctl write", msg);
@@ -576,6 +587,42 @@ class Session {
     return s;
   }
 
+  // Every address of a bound interface has its routes (ifcctl.cc's
+  // lifc_routes), as long as no one edited the table by hand.
+  void check_address_routes() {
+    if (routes_edited_) return;
+    Ip& ip = stack_.ip();
+    std::lock_guard<std::mutex> g(ip.mu);
+    std::vector<std::pair<Ipaddr, Ipaddr>> have;
+    for (const Route& r : ip.routes.list())
+      have.push_back({r.target, r.mask});
+    auto need = [&](const Ipaddr& t, const Ipaddr& m, const Lifc& l) {
+      for (auto& [ht, hm] : have)
+        if (ht == t && hm == m) return;
+      bool v4 = t.is_v4();
+      fail("an address lost a route", l.local.str() + " " + l.mask.mask_str(v4),
+           t.str() + " " + m.mask_str(v4) + "\n" + ip.route_text());
+    };
+    for (auto& f : ip.ifcs()) {
+      if (!f->bound()) continue;
+      for (const Lifc& l : f->lifcs) {
+        bool v4 = l.local.is_v4();
+        Ipaddr host = v4 ? Ipaddr::mask_v4(32) : Ipaddr::mask_v6(128);
+        need(l.local, host, l);
+        if (l.p2p)
+          need(l.remote, host, l);
+        else if (l.mask.prefix_len(v4) != (v4 ? 32 : 128) && (v4 || l.onlink))
+          need(l.net, l.mask, l);
+        if (!v4) continue;
+        if (!l.p2p && l.mask.prefix_len(true) < 31) {
+          need(l.net | ~l.mask, host, l);
+          need(l.net, host, l);
+        }
+        need(kIpv4Bcast, host, l);
+      }
+    }
+  }
+
   // Unbinds every interface and checks that its addresses left nothing.
   void check_unbind_all() {
     Ip& ip = stack_.ip();
@@ -594,6 +641,7 @@ class Session {
   StackTree tree_;
   std::vector<Open> handles_;
   size_t last_clone_ = SIZE_MAX;
+  bool routes_edited_ = false;  // an iproute add or remove succeeded
   unsigned seq_ = 0;
 };
 

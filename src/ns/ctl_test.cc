@@ -44,5 +44,54 @@ TEST_F(CtlTest, FailedAddLeavesTheMtu) {
   EXPECT_EQ(cat("ipifc/0/status").substr(0, 16), "pkt         1000");
 }
 
+// Removing an address took the routes it shared with other addresses (its
+// network's, the broadcasts): the remaining address's network became
+// unreachable. Plan 9 counts references to interface routes.
+TEST_F(CtlTest, RemovingASecondAddressKeepsTheNetwork) {
+  auto ctl = open("ipifc/clone");
+  ASSERT_TRUE(ctl->write("bind loopback").ok());
+  ASSERT_TRUE(ctl->write("add 10.0.0.1 255.255.255.0").ok());
+  ASSERT_TRUE(ctl->write("add 10.0.0.2 255.255.255.0").ok());
+  ASSERT_TRUE(ctl->write("remove 10.0.0.2 255.255.255.0").ok());
+  EXPECT_EQ(cat("iproute"),
+            "10.0.0.0        255.255.255.0   10.0.0.1        4i   ifc  0\n"
+            "10.0.0.0        255.255.255.255 10.0.0.1        4b   ifc  0\n"
+            "10.0.0.1        255.255.255.255 10.0.0.1        4u   ifc  0\n"
+            "10.0.0.255      255.255.255.255 10.0.0.1        4b   ifc  0\n"
+            "255.255.255.255 255.255.255.255 10.0.0.1        4b   ifc  0\n");
+  auto icmp = open("icmp/clone");
+  EXPECT_TRUE(icmp->write("connect 10.0.0.7").ok()) << cat("icmp/0/err");
+  ASSERT_TRUE(ctl->write("remove 10.0.0.1 255.255.255.0").ok());
+  EXPECT_EQ(cat("iproute"), "");
+  EXPECT_EQ(cat("ipselftab"), "");
+}
+
+// The same across interfaces: a network on two interfaces stays routed
+// through the one that keeps its address.
+TEST_F(CtlTest, RemovingAnAddressKeepsTheNetworkOfAnotherInterface) {
+  auto a = open("ipifc/clone");
+  ASSERT_TRUE(a->write("bind loopback").ok());
+  ASSERT_TRUE(a->write("add 10.0.0.1 255.255.255.0").ok());
+  ASSERT_TRUE(a->write("add6 fd00::1 64").ok());
+  auto b = open("ipifc/clone");
+  ASSERT_TRUE(b->write("bind pkt").ok());
+  ASSERT_TRUE(b->write("add 10.0.0.2 255.255.255.0").ok());
+  ASSERT_TRUE(b->write("add6 fd00::2 64").ok());
+  ASSERT_TRUE(b->write("unbind").ok());
+  std::string t = cat("iproute");
+  EXPECT_NE(t.find("10.0.0.0        255.255.255.0   10.0.0.1        4i   ifc  0\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("255.255.255.255 255.255.255.255 10.0.0.1        4b   ifc  0\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("fd00::          /64             fd00::1         6i   ifc  0\n"),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(t.find("ifc  1"), std::string::npos) << t;
+  EXPECT_EQ(t.find("10.0.0.2 "), std::string::npos) << t;
+  EXPECT_EQ(t.find("fd00::2 "), std::string::npos) << t;
+}
+
 }  // namespace
 }  // namespace ninet::ns
