@@ -1,8 +1,8 @@
 #!/bin/sh
 # The second command of the README (and CI's .ci/run): set up, build and run
 # every test: the layering check, formatting, unit tests, unit tests again
-# under ASan+UBSan, and the end-to-end/interop tests against the Linux kernel
-# in network namespaces. Run as root.
+# under ASan+UBSan, the end-to-end/interop tests against the Linux kernel
+# in network namespaces, and every fuzz target over its seed corpus. Run as root.
 set -e
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces, TAP/TUN, FUSE)"; exit 1; }
@@ -26,4 +26,6 @@ echo "== unit and end-to-end tests"
 echo "== ASan+UBSan build and unit tests"
 sh scripts/build.sh build-asan -DNINET_SANITIZE=ON -DNINET_BENCH=OFF
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2 -L unit --timeout 300)
+echo "== fuzz targets over their seed corpora (libFuzzer, ASan+UBSan)"
+sh tests/fuzz/run.sh 0
 echo "== all tests passed"
