@@ -209,6 +209,18 @@ double thread_cpu_s() {
 
 // ---- ninet ----
 
+// The 256-slot nodes a DIR-16-8-8 table (route.cc) needs for these prefixes:
+// one under each /16 holding a longer prefix, one under each such /24. With
+// the 65536-slot first level, the least its lookup structure can take.
+size_t dir16_min_bytes(const std::vector<Prefix4>& p) {
+  std::unordered_set<uint32_t> l2, l3;
+  for (auto& x : p) {
+    if (x.len > 16) l2.insert(x.addr >> 16);
+    if (x.len > 24) l3.insert(x.addr >> 8);
+  }
+  return (65536 + 256 * (l2.size() + l3.size())) * sizeof(uint32_t);
+}
+
 std::vector<Route> ninet_routes(const std::vector<Prefix4>& p) {
   std::vector<Route> v;
   v.reserve(p.size());
@@ -371,10 +383,12 @@ std::string prefix_str(const std::vector<Prefix6>& p, int64_t i) {
 
 // Sampled destinations, and the first and last address of sampled prefixes
 // (for IPv4 also their neighbours outside): every one must get the same
-// answer, or the figures below would time a wrong answer.
-template <typename Dst, typename Pfx, typename Ninet, typename Dpdk, typename Edges, typename Show>
+// answer, or the figures below would time a wrong answer. DPDK's bulk
+// lookup, timed too, must agree with its single one.
+template <typename Dst, typename Pfx, typename Ninet, typename Dpdk, typename Bulk, typename Edges,
+          typename Show>
 void verify(const char* family, const std::vector<Dst>& dsts, const std::vector<Pfx>& p,
-            Ninet ninet, Dpdk dpdk, Edges edges, Show show) {
+            Ninet ninet, Dpdk dpdk, Bulk bulk, Edges edges, Show show) {
   std::vector<Dst> probe;
   Rng rng{77};
   for (size_t i = 0; i < kVerify; i++)
@@ -391,6 +405,15 @@ void verify(const char* family, const std::vector<Dst>& dsts, const std::vector<
     }
     hits += n >= 0;
   }
+  std::vector<int64_t> hops(probe.size());
+  for (size_t i = 0; i < probe.size(); i += kChunk)
+    bulk(&probe[i], &hops[i], std::min(kChunk, probe.size() - i));
+  for (size_t i = 0; i < probe.size(); i++)
+    if (hops[i] != dpdk(probe[i])) {
+      std::fprintf(stderr, "route_benchmark: %s: DPDK's bulk and single lookups differ for %s\n",
+                   family, show(probe[i]).c_str());
+      std::abort();
+    }
   std::fprintf(stderr, "route_benchmark: %s: ninet and DPDK agree on %zu addresses (%zu routed)\n",
                family, probe.size(), hits);
 }
@@ -424,14 +447,28 @@ struct V4World {
     dsts = make_v4_dsts(rng, prefixes);
     routes = ninet_routes(prefixes);
     ninet = timed("ninet IPv4 build", [&] { return ninet_build(routes, Ipaddr::v4(0)); });
+    std::fprintf(
+        stderr,
+        "route_benchmark: ninet IPv4 lookup structures %.1f MiB (DIR-16-8-8 needs %.1f MiB "
+        "for these prefixes), entries and index %.1f MiB\n",
+        double(ninet.lookup_bytes) / (1 << 20), double(dir16_min_bytes(prefixes)) / (1 << 20),
+        double(ninet.entry_bytes) / (1 << 20));
 #ifdef NINET_HAVE_DPDK
     tbl8s = lpm_tbl8s(prefixes);
     lpm = timed("rte_lpm build", [&] { return lpm4_build(prefixes, tbl8s); });
+    std::fprintf(stderr, "route_benchmark: rte_lpm %.1f MiB (max_rules %u, number_tbl8s %u)\n",
+                 double(lpm.bytes) / (1 << 20), lpm.cfg.max_rules, lpm.cfg.number_tbl8s);
     const RouteTable& t = *ninet.table;
     const rte_lpm* l = lpm.lpm;
     verify(
         "IPv4", dsts, prefixes, [&](uint32_t a) { return ninet_hop(t, Ipaddr::v4(a)); },
         [&](uint32_t a) { return lpm_hop(l, a); },
+        [&](const uint32_t* a, int64_t* out, size_t n) {
+          uint32_t h[kChunk];
+          rte_lpm_lookup_bulk(l, a, h, unsigned(n));
+          for (size_t i = 0; i < n; i++)
+            out[i] = h[i] & RTE_LPM_LOOKUP_SUCCESS ? int64_t(h[i] & 0xffffff) : -1;
+        },
         [](const Prefix4& x, std::vector<uint32_t>& out) {
           uint32_t last = x.addr | ~mask4(x.len);
           out.insert(out.end(), {x.addr, last, x.addr - 1, last + 1});
@@ -462,14 +499,28 @@ struct V6World {
     routes = ninet_routes(prefixes);
     ninet =
         timed("ninet IPv6 build", [&] { return ninet_build(routes, *Ipaddr::parse("2001::1")); });
+    std::fprintf(stderr,
+                 "route_benchmark: ninet IPv6 lookup structures %.1f MiB, entries and index %.1f "
+                 "MiB\n",
+                 double(ninet.lookup_bytes) / (1 << 20), double(ninet.entry_bytes) / (1 << 20));
 #ifdef NINET_HAVE_DPDK
     tbl8s = lpm6_tbl8s(prefixes);
     lpm = timed("rte_lpm6 build", [&] { return lpm6_build(prefixes, tbl8s); });
+    std::fprintf(stderr, "route_benchmark: rte_lpm6 %.1f MiB (max_rules %u, number_tbl8s %u)\n",
+                 double(lpm.bytes) / (1 << 20), lpm.cfg.max_rules, lpm.cfg.number_tbl8s);
     const RouteTable& t = *ninet.table;
     const rte_lpm6* l = lpm.lpm;
     verify(
         "IPv6", dsts, prefixes, [&](const Addr6& a) { return ninet_hop(t, Ipaddr(a.data())); },
         [&](const Addr6& a) { return lpm6_hop(l, a); },
+        [&](const Addr6* a, int64_t* out, size_t n) {
+          int32_t h[kChunk];
+          std::vector<Addr6> ips(a, a + n);  // the API takes a mutable array
+          rte_lpm6_lookup_bulk_func(l, reinterpret_cast<uint8_t(*)[16]>(ips.data()), h,
+                                    unsigned(n));
+          for (size_t i = 0; i < n; i++)
+            out[i] = h[i];
+        },
         [&](const Prefix6& x, std::vector<Addr6>& out) {
           Addr6 last = x.addr;
           for (int i = x.len; i < 128; i++)
