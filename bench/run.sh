@@ -35,8 +35,14 @@ echo "== machine"
 
 for b in $BENCHES; do
   echo "== $b"
-  "$BUILD/bench/$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-    --benchmark_out="$OUT/$b.json" --benchmark_out_format=json 2>&1 | tee "$OUT/$b.txt"
+  # sh has no pipefail: the exit status (route_benchmark aborts when ninet and
+  # DPDK disagree) comes back through a file.
+  {
+    "$BUILD/bench/$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+      --benchmark_out="$OUT/$b.json" --benchmark_out_format=json 2>&1
+    echo $? >"$OUT/$b.rc"
+  } | tee "$OUT/$b.txt"
+  [ "$(cat "$OUT/$b.rc")" = 0 ] || { echo "FAIL: $b exited $(cat "$OUT/$b.rc")"; exit 1; }
 done
 
 echo "== ping_rtt"
@@ -47,6 +53,8 @@ else
 fi
 
 echo "== summary (medians; ratios are ninet / same-run baseline)"
+cat "$OUT/machine.txt"
+grep -h -E "^(route|forward)_benchmark:" "$OUT"/*_benchmark.txt || true
 python3 - "$OUT" <<'EOF'
 import json, os, re, sys
 
