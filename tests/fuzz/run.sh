@@ -35,14 +35,14 @@ cd "$root" || exit 2
 build=${FUZZ_BUILD:-build-fuzz}
 timeout=${FUZZ_TIMEOUT:-25}
 
-all=$(find src -name '*_fuzz.cc' | sed 's|.*/||; s|\.cc$||' | sort)
+all=$(find src -name '*_fuzz.cc' | sed 's|.*/||; s|\.cc$||' | sort | tr '\n' ' ' | sed 's/ $//')
 if [ $# -gt 0 ]; then
   targets=$*
   for t in $targets; do
-    case " $(echo $all) " in
+    case " $all " in
     *" $t "*) ;;
     *)
-      echo "fuzz: no such target: $t (have: $(echo $all))" >&2
+      echo "fuzz: no such target: $t (have: $all)" >&2
       exit 2
       ;;
     esac
@@ -56,7 +56,7 @@ mkdir -p "$scratch" || exit 2
 scratch=$(cd "$scratch" && pwd)
 echo "fuzz: scratch directory $scratch"
 
-echo "fuzz: building $(echo $targets) in $build"
+echo "fuzz: building $targets in $build"
 if ! cmake -S . -B "$build" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DNINET_FUZZ=ON -DNINET_BENCH=OFF >"$scratch/build.log" 2>&1; then
   tail -n 30 "$scratch/build.log" >&2
