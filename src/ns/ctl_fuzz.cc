@@ -34,7 +34,8 @@
 //     conversations);
 //   - reading a generated file twice without a write in between, by another
 //     open and in small pieces at offsets, gives the same text;
-//   - every name a directory lists walks to the qid it lists;
+//   - every name a directory lists walks to the qid it lists; the last close
+//     of an unbound interface or a conversation removes its directory;
 //   - every address of a bound interface keeps its routes (until iproute
 //     is edited by hand);
 //   - once every interface is unbound, no self entry and no interface route
@@ -390,11 +391,36 @@ class Session {
   }
 
   void close(size_t i) {
+    Qid q = handles_[i].q;
     handles_.erase(handles_.begin() + long(i));
     if (last_clone_ == i)
       last_clone_ = SIZE_MAX;
     else if (last_clone_ != SIZE_MAX && last_clone_ > i)
       last_clone_--;
+    check_released(q);
+  }
+
+  // The last close of an unbound interface's or a conversation's files
+  // frees it: its directory is gone.
+  void check_released(Qid q) {
+    auto k = T::kind(q);
+    if (k != T::kIfcFile && k != T::kConvFile) return;
+    for (auto& o : handles_)
+      if (T::kind(o.q) == k && T::proto_of(o.q) == T::proto_of(q) && T::num(o.q) == T::num(q))
+        return;
+    std::string dir;
+    {
+      Ip& ip = stack_.ip();
+      std::lock_guard<std::mutex> g(ip.mu);
+      if (k == T::kIfcFile) {
+        if (ip.ifcs()[size_t(T::num(q))]->bound()) return;
+        dir = "ipifc/";
+      } else {
+        dir = ip.protos()[T::proto_of(q)]->name + "/";
+      }
+    }
+    dir += std::to_string(T::num(q));
+    if (tree_.walk_path(dir)) fail("a closed, unused directory is still there", dir);
   }
 
   // A listen open waits for a call; nothing calls an icmp conversation.
