@@ -26,6 +26,7 @@
 // addresses.
 //
 // Never bound: ether and netdev (real Linux devices). Only loopback and pkt.
+// Inputs over 8192 bytes are refused; run with -max_len=4096.
 //
 // Checked (a violation traps):
 //   - a write ends in success (the whole message taken) or an error with a
@@ -64,8 +65,8 @@ namespace {
 using T = StackTree;
 
 [[noreturn]] void fail(const char* what, std::string_view a = {}, std::string_view b = {}) {
-  std::fprintf(stderr, "ctl_fuzz: %s\n  [%.*s]\n  [%.*s]\n", what, int(a.size()), a.data(),
-               int(b.size()), b.data());
+  std::fprintf(stderr, "ctl_fuzz: invariant failed: %s\n  [%.*s]\n  [%.*s]\n", what, int(a.size()),
+               a.data(), int(b.size()), b.data());
   std::abort();
 }
 
