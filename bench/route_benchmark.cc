@@ -33,6 +33,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <span>
@@ -552,8 +553,8 @@ void lookup_counters(benchmark::State& st, size_t bytes) {
   st.counters["bytes"] = bytes_counter(bytes);
 }
 
-// Runs body(first, count) over consecutive chunks of n destinations; body
-// returns something derived from every answer so none can be skipped.
+// Runs body(pos) over consecutive chunks of kChunk destinations from pos;
+// body returns something derived from every answer so none can be skipped.
 template <typename Body>
 void lookup_loop(benchmark::State& st, size_t n, size_t bytes, Body body) {
   size_t pos = 0;
@@ -567,83 +568,82 @@ void lookup_loop(benchmark::State& st, size_t n, size_t bytes, Body body) {
   lookup_counters(st, bytes);
 }
 
-// A zero the compiler cannot see through: (answer & zero) chains a lookup to
-// the one before without changing its destination.
-uint64_t opaque_zero() {
-  uint64_t z = 0;
-  benchmark::DoNotOptimize(z);
-  return z;
+// Independent lookups, one answer(dst) call each: misses can overlap.
+template <typename Dst, typename Answer>
+void independent(benchmark::State& st, const std::vector<Dst>& dsts, size_t bytes, Answer answer) {
+  lookup_loop(st, dsts.size(), bytes, [&](size_t pos) {
+    uint64_t s = 0;
+    for (size_t i = 0; i < kChunk; i++)
+      s += uint64_t(answer(dsts[pos + i]));
+    return s;
+  });
+}
+
+void perturb(uint32_t& a, uint64_t c) {
+  a ^= uint32_t(c);
+}
+void perturb(Addr6& a, uint64_t c) {
+  a[15] ^= uint8_t(c);
+}
+
+// Dependent lookups: each destination is xor-ed with (previous answer &
+// zero), a zero the compiler cannot see through, so one lookup's misses
+// cannot start before the last one's end. Destinations are unchanged.
+template <typename Dst, typename Answer>
+void dependent(benchmark::State& st, const std::vector<Dst>& dsts, size_t bytes, Answer answer) {
+  uint64_t zero = 0;
+  benchmark::DoNotOptimize(zero);
+  lookup_loop(st, dsts.size(), bytes, [&](size_t pos) {
+    uint64_t carry = 0;
+    for (size_t i = 0; i < kChunk; i++) {
+      Dst a = dsts[pos + i];
+      perturb(a, carry);
+      carry = uint64_t(answer(a)) & zero;
+    }
+    return carry;
+  });
+}
+
+// ninet's answer is the Route pointer (what lookup() gives a caller).
+auto ninet4(const RouteTable& t) {
+  return [&t](uint32_t a) { return uintptr_t(t.lookup(Ipaddr::v4(a))); };
+}
+auto ninet6(const RouteTable& t) {
+  return [&t](const Addr6& a) { return uintptr_t(t.lookup(Ipaddr(a.data()))); };
 }
 
 void v4_lookup_ninet(benchmark::State& st) {
   V4World& w = V4World::get();
-  const RouteTable& t = *w.ninet.table;
-  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
-    uint64_t s = 0;
-    for (size_t i = 0; i < kChunk; i++)
-      s += uintptr_t(t.lookup(Ipaddr::v4(w.dsts[pos + i])));
-    return s;
-  });
+  independent(st, w.dsts, w.ninet.table->memory_bytes(), ninet4(*w.ninet.table));
 }
 
 void v4_lookup_nexthop_ninet(benchmark::State& st) {
   V4World& w = V4World::get();
   const RouteTable& t = *w.ninet.table;
-  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
-    uint64_t s = 0;
-    for (size_t i = 0; i < kChunk; i++)
-      s += uint64_t(ninet_hop(t, Ipaddr::v4(w.dsts[pos + i])));
-    return s;
-  });
+  independent(st, w.dsts, t.memory_bytes(),
+              [&](uint32_t a) { return ninet_hop(t, Ipaddr::v4(a)); });
 }
 
 void v4_latency_ninet(benchmark::State& st) {
   V4World& w = V4World::get();
-  const RouteTable& t = *w.ninet.table;
-  uint64_t zero = opaque_zero();
-  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
-    uint64_t carry = 0;
-    for (size_t i = 0; i < kChunk; i++)
-      carry = uintptr_t(t.lookup(Ipaddr::v4(w.dsts[pos + i] ^ uint32_t(carry)))) & zero;
-    return carry;
-  });
+  dependent(st, w.dsts, w.ninet.table->memory_bytes(), ninet4(*w.ninet.table));
 }
 
 void v6_lookup_ninet(benchmark::State& st) {
   V6World& w = V6World::get();
-  const RouteTable& t = *w.ninet.table;
-  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
-    uint64_t s = 0;
-    for (size_t i = 0; i < kChunk; i++)
-      s += uintptr_t(t.lookup(Ipaddr(w.dsts[pos + i].data())));
-    return s;
-  });
+  independent(st, w.dsts, w.ninet.table->memory_bytes(), ninet6(*w.ninet.table));
 }
 
 void v6_lookup_nexthop_ninet(benchmark::State& st) {
   V6World& w = V6World::get();
   const RouteTable& t = *w.ninet.table;
-  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
-    uint64_t s = 0;
-    for (size_t i = 0; i < kChunk; i++)
-      s += uint64_t(ninet_hop(t, Ipaddr(w.dsts[pos + i].data())));
-    return s;
-  });
+  independent(st, w.dsts, t.memory_bytes(),
+              [&](const Addr6& a) { return ninet_hop(t, Ipaddr(a.data())); });
 }
 
 void v6_latency_ninet(benchmark::State& st) {
   V6World& w = V6World::get();
-  const RouteTable& t = *w.ninet.table;
-  uint64_t zero = opaque_zero();
-  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
-    uint64_t carry = 0;
-    for (size_t i = 0; i < kChunk; i++) {
-      Ipaddr a(w.dsts[pos + i].data());
-      a[15] ^= uint8_t(carry);
-      carry = uintptr_t(t.lookup(a)) & zero;
-    }
-    return carry;
-  });
+  dependent(st, w.dsts, w.ninet.table->memory_bytes(), ninet6(*w.ninet.table));
 }
 
 void build_ninet(benchmark::State& st, const std::vector<Route>& routes, const Ipaddr& probe) {
@@ -679,18 +679,30 @@ void v6_build_ninet(benchmark::State& st) {
 
 #ifdef NINET_HAVE_DPDK
 
+// DPDK's answer: next hop and return code, as a caller would test them.
+auto lpm4(const rte_lpm* l) {
+  return [l](uint32_t a) {
+    uint32_t nh = 0;
+    int ret = rte_lpm_lookup(l, a, &nh);
+    return nh ^ uint32_t(ret);
+  };
+}
+auto lpm6(const rte_lpm6* l) {
+  return [l](const Addr6& a) {
+    uint32_t nh = 0;
+    int ret = rte_lpm6_lookup(l, a.data(), &nh);
+    return nh ^ uint32_t(ret);
+  };
+}
+
 void v4_lookup_lpm(benchmark::State& st) {
   V4World& w = V4World::get();
-  const rte_lpm* l = w.lpm.lpm;
-  lookup_loop(st, w.dsts.size(), w.lpm.bytes, [&](size_t pos) {
-    uint64_t s = 0;
-    for (size_t i = 0; i < kChunk; i++) {
-      uint32_t nh = 0;
-      int ret = rte_lpm_lookup(l, w.dsts[pos + i], &nh);
-      s += nh ^ uint32_t(ret);
-    }
-    return s;
-  });
+  independent(st, w.dsts, w.lpm.bytes, lpm4(w.lpm.lpm));
+}
+
+void v4_latency_lpm(benchmark::State& st) {
+  V4World& w = V4World::get();
+  dependent(st, w.dsts, w.lpm.bytes, lpm4(w.lpm.lpm));
 }
 
 void v4_lookup_bulk_lpm(benchmark::State& st) {
@@ -706,33 +718,14 @@ void v4_lookup_bulk_lpm(benchmark::State& st) {
   });
 }
 
-void v4_latency_lpm(benchmark::State& st) {
-  V4World& w = V4World::get();
-  const rte_lpm* l = w.lpm.lpm;
-  uint64_t zero = opaque_zero();
-  lookup_loop(st, w.dsts.size(), w.lpm.bytes, [&](size_t pos) {
-    uint64_t carry = 0;
-    for (size_t i = 0; i < kChunk; i++) {
-      uint32_t nh = 0;
-      int ret = rte_lpm_lookup(l, w.dsts[pos + i] ^ uint32_t(carry), &nh);
-      carry = (nh ^ uint32_t(ret)) & zero;
-    }
-    return carry;
-  });
-}
-
 void v6_lookup_lpm(benchmark::State& st) {
   V6World& w = V6World::get();
-  const rte_lpm6* l = w.lpm.lpm;
-  lookup_loop(st, w.dsts.size(), w.lpm.bytes, [&](size_t pos) {
-    uint64_t s = 0;
-    for (size_t i = 0; i < kChunk; i++) {
-      uint32_t nh = 0;
-      int ret = rte_lpm6_lookup(l, w.dsts[pos + i].data(), &nh);
-      s += nh ^ uint32_t(ret);
-    }
-    return s;
-  });
+  independent(st, w.dsts, w.lpm.bytes, lpm6(w.lpm.lpm));
+}
+
+void v6_latency_lpm(benchmark::State& st) {
+  V6World& w = V6World::get();
+  dependent(st, w.dsts, w.lpm.bytes, lpm6(w.lpm.lpm));
 }
 
 void v6_lookup_bulk_lpm(benchmark::State& st) {
@@ -747,23 +740,6 @@ void v6_lookup_bulk_lpm(benchmark::State& st) {
     for (int32_t h : hops)
       s += uint32_t(h);
     return s;
-  });
-}
-
-void v6_latency_lpm(benchmark::State& st) {
-  V6World& w = V6World::get();
-  const rte_lpm6* l = w.lpm.lpm;
-  uint64_t zero = opaque_zero();
-  lookup_loop(st, w.dsts.size(), w.lpm.bytes, [&](size_t pos) {
-    uint64_t carry = 0;
-    for (size_t i = 0; i < kChunk; i++) {
-      Addr6 a = w.dsts[pos + i];
-      a[15] ^= uint8_t(carry);
-      uint32_t nh = 0;
-      int ret = rte_lpm6_lookup(l, a.data(), &nh);
-      carry = (nh ^ uint32_t(ret)) & zero;
-    }
-    return carry;
   });
 }
 
@@ -858,19 +834,12 @@ int main(int argc, char** argv) {
 #ifdef NINET_HAVE_DPDK
   // No hugepages, no devices, no telemetry socket, no shared runtime files
   // (so runs cannot collide), one lcore: only the LPM libraries are used.
-  const char* eal[] = {"route_benchmark",
-                       "-l",
-                       "0",
-                       "--no-huge",
-                       "--no-pci",
-                       "-m",
-                       "2048",
-                       "--no-telemetry",
-                       "--no-shconf",
-                       "--log-level=error"};
+  std::string args =
+      "route_benchmark -l 0 --no-huge --no-pci -m 2048 --no-telemetry --no-shconf "
+      "--log-level=error";
   std::vector<char*> eal_argv;
-  for (const char* a : eal)
-    eal_argv.push_back(const_cast<char*>(a));
+  for (char* t = std::strtok(args.data(), " "); t; t = std::strtok(nullptr, " "))
+    eal_argv.push_back(t);
   if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) {
     std::fprintf(stderr, "route_benchmark: rte_eal_init: %s\n", rte_strerror(rte_errno));
     return 1;
