@@ -386,6 +386,21 @@ std::vector<Route> lifc_routes(int ifc, const Lifc& l) {
 
 }  // namespace
 
+int Ip::gate_ifc(const Ipaddr& gate) const {
+  const Route* via = routes.lookup(gate);
+  return via && (via->flags & route::kIfc) ? via->ifc : -1;
+}
+
+// A gateway route added without an interface keeps the number of the
+// interface that reached its gateway when it was added; that interface may
+// since have lost the network, or been unbound and its number given to
+// another. Plan 9 checks a route's cached interface against the interface's
+// id on use; here the numbers are recomputed when addresses change, which
+// keeps the per-packet path to one lookup.
+void Ip::resolve_gateways() {
+  routes.update_ifcs([&](const Route& r) { return r.via_gate ? gate_ifc(r.gate) : r.ifc; });
+}
+
 // An address's routes (lifc_routes) and self entries; for IPv6 the
 // multicast groups ff02::1 and the solicited-node group of local are joined
 // (self entries with m).
@@ -394,6 +409,7 @@ void Ip::lifc_attach(Ifc& f, const Lifc& l) {
   uint32_t fam = v4 ? route::kV4 : route::kV6;
   for (const Route& r : lifc_routes(f.index, l))
     (void)routes.add(r);
+  resolve_gateways();
   self_add(l.local, fam | route::kUnicast);
   if (v4) {
     if (!l.p2p && l.mask.prefix_len(true) < 31) {
@@ -454,6 +470,7 @@ void Ip::lifc_detach(Ifc& f, const Lifc& l) {
       if (f.ether()) (void)f.medium->rem_multi(Mac::multicast_v6(sn));
     }
   }
+  resolve_gateways();
 }
 
 }  // namespace ninet

@@ -200,8 +200,9 @@ Status Ip::route_ctl(std::string_view msg, std::string& tag) {
       }
       if (!ifc(n)) return Error(Err::NoDevice, "ifc " + std::string(a[4]));
       r.ifc = n;
-    } else if (const Route* via = routes.lookup(*g); via && (via->flags & route::kIfc)) {
-      r.ifc = via->ifc;  // the interface that reaches the gateway
+    } else {
+      r.via_gate = true;
+      r.ifc = gate_ifc(*g);
     }
     return routes.add(r);
   }

@@ -155,11 +155,15 @@ class Ip {
 
   // ---- Tables as files ----
   Status route_ctl(std::string_view msg, std::string& tag);  // iproute writes
-  std::string route_text() const;                            // iproute read
-  Status arp_ctl(std::string_view msg);                      // arp writes
-  std::string arp_text() const;                              // arp read
-  std::string selftab_text() const;                          // ipselftab read
-  bool is_self(const Ipaddr& a) const;  // a unicast address of ours (or bcast/mcast we take)
+  // The interface whose network holds gate, or -1; resolve_gateways sets it
+  // on every via_gate route, after interface routes change.
+  int gate_ifc(const Ipaddr& gate) const;
+  void resolve_gateways();
+  std::string route_text() const;        // iproute read
+  Status arp_ctl(std::string_view msg);  // arp writes
+  std::string arp_text() const;          // arp read
+  std::string selftab_text() const;      // ipselftab read
+  bool is_self(const Ipaddr& a) const;   // a unicast address of ours (or bcast/mcast we take)
   const SelfEntry* self(const Ipaddr& a) const;
 
   // ---- Protocols ----

@@ -223,6 +223,7 @@ void add_onlink_route(Ip& ip, const Ifc& f, const Ipaddr& net, const Ipaddr& mas
   if (lifc_covers(f, net, mask)) return;
   const Lifc* ll = usable_linklocal(f);
   (void)ip.routes.add({net, mask, ll ? ll->local : net, route::kV6 | route::kIfc, "ra6", f.index});
+  ip.resolve_gateways();
 }
 
 // Re-adds the on-link routes of f's prefix list; removing an address also
@@ -256,6 +257,7 @@ void set_onlink(Ip& ip, Ifc& f, const Ipaddr& net, const Ipaddr& mask, uint32_t 
     if (it != f.onlink.end()) {
       f.onlink.erase(it);
       if (!lifc_covers(f, net, mask)) (void)ip.routes.remove(net, mask);
+      ip.resolve_gateways();
     }
     return;
   }
@@ -356,6 +358,7 @@ void dad_tick(Ip& ip, Ifc& f, Time now) {
 // Addresses, routers and prefixes learned from RAs that have run out.
 void lifetime_tick(Ip& ip, Ifc& f, Time now) {
   std::vector<Ipaddr> gone;
+  bool expired = false;
   for (const Lifc& l : f.lifcs)
     if (l.from_ra && remaining(l, l.validlt, now) == 0) gone.push_back(l.local);
   for (const Ipaddr& a : gone) {
@@ -379,8 +382,10 @@ void lifetime_tick(Ip& ip, Ifc& f, Time now) {
     Ifc::RaPrefix p = f.onlink[i];
     f.onlink.erase(f.onlink.begin() + long(i));
     if (!lifc_covers(f, p.net, p.mask)) (void)ip.routes.remove(p.net, p.mask);
+    expired = true;
   }
   if (!gone.empty()) restore_onlink(ip, f);
+  if (expired) ip.resolve_gateways();
 }
 
 // RFC 4861 6.3.7: up to 3 solicitations 4 s apart until a router answers.
@@ -425,6 +430,7 @@ void forget_links(Ip& ip, Ifc& f) {
   }
   f.routers.clear();
   f.onlink.clear();
+  ip.resolve_gateways();
   f.rs_left = 0;
 }
 

@@ -392,6 +392,13 @@ const Route* RouteTable::lookup(const Ipaddr& dst) const {
   return r == kNone ? nullptr : &m.routes[r];
 }
 
+void RouteTable::update_ifcs(const std::function<int(const Route&)>& fn) {
+  for (size_t i = 0; i < impl_->routes.size(); i++) {
+    int n = fn(impl_->routes[i]);
+    impl_->routes[i].ifc = n;
+  }
+}
+
 std::vector<Route> RouteTable::list() const {
   std::vector<Route> v = impl_->routes;
   std::sort(v.begin(), v.end(), [](const Route& a, const Route& b) {

@@ -38,6 +38,9 @@ struct Route {
   uint32_t flags = 0;
   std::string tag = "none";  // up to 4 characters
   int ifc = -1;              // interface number, -1 if not known yet
+  // The interface is the one whose network holds gate, found again whenever
+  // addresses change (Ip::resolve_gateways), rather than one named at add.
+  bool via_gate = false;
 };
 
 class RouteTable {
@@ -58,6 +61,10 @@ class RouteTable {
   // Longest-prefix match; v4-mapped destinations search the IPv4 table.
   // The pointer is valid until the next add/remove/flush.
   const Route* lookup(const Ipaddr& dst) const;
+
+  // Sets each entry's interface number to fn(entry); the lookup structures
+  // stay valid (they do not depend on ifc). fn may call lookup.
+  void update_ifcs(const std::function<int(const Route&)>& fn);
 
   // Every entry, IPv4 first, each family ordered by target then prefix length.
   std::vector<Route> list() const;

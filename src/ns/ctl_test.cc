@@ -93,5 +93,44 @@ TEST_F(CtlTest, RemovingAnAddressKeepsTheNetworkOfAnotherInterface) {
   EXPECT_EQ(t.find("fd00::2 "), std::string::npos) << t;
 }
 
+// A gateway route added without an interface kept the number of the
+// interface that reached the gateway at add time: after that interface was
+// unbound the route pointed at nothing, and once the number was reused, at
+// an unrelated interface. The number now follows the gateway's network.
+TEST_F(CtlTest, GatewayRouteFollowsTheInterfaceThatReachesTheGateway) {
+  auto route_line = [&] {
+    std::string t = cat("iproute");
+    size_t at = t.find("192.168.0.0 ");
+    return at == std::string::npos ? t : t.substr(at, t.find('\n', at) - at);
+  };
+  auto a = open("ipifc/clone");
+  ASSERT_TRUE(a->write("bind loopback").ok());
+  ASSERT_TRUE(a->write("add 10.0.0.1 255.255.255.0").ok());
+  auto b = open("ipifc/clone");
+  ASSERT_TRUE(b->write("bind pkt").ok());
+  ASSERT_TRUE(b->write("add 10.1.0.1 255.255.255.0").ok());
+  auto rt = open("iproute");
+  ASSERT_TRUE(rt->write("add 192.168.0.0 255.255.0.0 10.1.0.2").ok());
+  EXPECT_EQ(route_line(), "192.168.0.0     255.255.0.0     10.1.0.2        4    none 1");
+  ASSERT_TRUE(b->write("unbind").ok());
+  b.reset();
+  EXPECT_EQ(route_line(), "192.168.0.0     255.255.0.0     10.1.0.2        4    none -");
+  // The gateway's network appears on interface 0: the route goes there.
+  ASSERT_TRUE(a->write("add 10.1.0.5 255.255.255.0").ok());
+  EXPECT_EQ(route_line(), "192.168.0.0     255.255.0.0     10.1.0.2        4    none 0");
+  // Number 1 is reused by an interface that does not reach the gateway.
+  auto c = open("ipifc/clone");
+  ASSERT_TRUE(c->write("bind loopback").ok());
+  ASSERT_TRUE(c->write("add 172.16.0.1 255.255.0.0").ok());
+  EXPECT_EQ(cat("ipifc/1/status").substr(0, 8), "loopback");
+  EXPECT_EQ(route_line(), "192.168.0.0     255.255.0.0     10.1.0.2        4    none 0");
+  // A route that names its interface keeps it.
+  ASSERT_TRUE(rt->write("add 192.169.0.0 255.255.0.0 10.1.0.2 1").ok());
+  ASSERT_TRUE(a->write("remove 10.1.0.5 255.255.255.0").ok());
+  EXPECT_EQ(route_line(), "192.168.0.0     255.255.0.0     10.1.0.2        4    none -");
+  EXPECT_NE(cat("iproute").find("192.169.0.0     255.255.0.0     10.1.0.2        4    none 1"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ninet::ns
