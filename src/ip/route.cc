@@ -23,6 +23,7 @@
 #include "ip/route.h"
 
 #include <algorithm>
+#include <cassert>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -45,37 +46,56 @@ std::string route::flags_str(uint32_t f) {
 
 namespace {
 
-constexpr uint32_t kNone = 0xffffffffu;
-constexpr uint32_t kChild = 0x80000000u;  // slot holds a node index, not a route
+constexpr uint32_t kNone = 0xffffffffu;  // IPv6 tables: no route
 
 // ---- IPv4 DIR-16-8-8 ----
+// Slots as route.h's dir16::View reads them: kChild set means a node number,
+// so a lookup tests one bit per level.
+using route::dir16::kChild;
+constexpr uint32_t kNone4 = route::dir16::kNone;
+
 class V4Table {
  public:
   void build(const std::vector<Route>& routes) {
-    l1_.assign(1u << 16, kNone);
-    nodes_.clear();
     std::vector<std::pair<int, uint32_t>> order;  // (len, index)
     for (uint32_t i = 0; i < routes.size(); i++)
       if (routes[i].target.is_v4()) order.push_back({routes[i].mask.prefix_len(true), i});
     std::stable_sort(order.begin(), order.end());
+    l1_.assign(1u << 16, kNone4);
+    // Exactly the nodes the prefixes need, allocated once: growing by
+    // doubling left up to half of nodes_ unused (BENCHMARKS.md, section 1).
+    nodes_ = {};
+    nodes_.reserve(count_nodes(routes, order) * 256);
     for (auto [len, i] : order)
       paint(routes[i].target.v4(), len, i);
-    l1_.shrink_to_fit();
   }
 
-  uint32_t lookup(uint32_t a) const {
-    if (l1_.empty()) return kNone;
-    uint32_t v = l1_[a >> 16];
-    if (!(v & kChild) || v == kNone) return v;
-    v = nodes_[(v & ~kChild) * 256 + ((a >> 8) & 0xff)];
-    if (!(v & kChild) || v == kNone) return v;
-    return nodes_[(v & ~kChild) * 256 + (a & 0xff)];
-  }
+  route::dir16::View view() const { return {l1_.data(), nodes_.data(), nullptr}; }
 
   size_t bytes() const { return (l1_.capacity() + nodes_.capacity()) * sizeof(uint32_t); }
 
  private:
+  // One node under each /16 that holds a longer prefix, one under each such
+  // /24: a bit per /16 and per /24 (2 MiB while building).
+  static size_t count_nodes(const std::vector<Route>& routes,
+                            const std::vector<std::pair<int, uint32_t>>& order) {
+    std::vector<uint64_t> l2(1u << 10), l3(1u << 18);
+    size_t n = 0;
+    auto set = [&n](std::vector<uint64_t>& bits, uint32_t i) {
+      uint64_t b = 1ull << (i & 63);
+      if (!(bits[i >> 6] & b)) n++;
+      bits[i >> 6] |= b;
+    };
+    for (auto [len, i] : order) {
+      uint32_t a = routes[i].target.v4();
+      if (len > 16) set(l2, a >> 16);
+      if (len > 24) set(l3, a >> 8);
+    }
+    return n;
+  }
+
   uint32_t new_node(uint32_t fill) {
+    assert(nodes_.size() + 256 <= nodes_.capacity());
     uint32_t n = uint32_t(nodes_.size() / 256);
     nodes_.resize(nodes_.size() + 256, fill);
     return n;
@@ -87,15 +107,14 @@ class V4Table {
     if (len <= 16) {
       uint32_t first = a >> 16, n = 1u << (16 - len);
       for (uint32_t i = first; i < first + n; i++)
-        set_all(l1_[i], r, 1);
+        set_all(l1_[i], r);
       return;
     }
-    uint32_t& s1 = l1_[a >> 16];
-    uint32_t n2 = descend(s1);
+    uint32_t n2 = descend(l1_[a >> 16]);
     if (len <= 24) {
       uint32_t first = (a >> 8) & 0xff, n = 1u << (24 - len);
       for (uint32_t i = first; i < first + n; i++)
-        set_all(nodes_[n2 * 256 + i], r, 2);
+        set_all(nodes_[n2 * 256 + i], r);
       return;
     }
     uint32_t n3 = descend(nodes_[n2 * 256 + ((a >> 8) & 0xff)]);
@@ -105,32 +124,23 @@ class V4Table {
   }
 
   // The node under slot s, made (filled with the slot's route) if needed.
-  // nodes_ may reallocate: callers re-index after this.
+  // nodes_ never reallocates (build reserves all nodes), so s stays valid.
   uint32_t descend(uint32_t& s) {
-    if (s != kNone && (s & kChild)) return s & ~kChild;
-    uint32_t fill = s;
-    size_t off = size_t(&s - (s_is_l1(&s) ? l1_.data() : nodes_.data()));
-    bool in_l1 = s_is_l1(&s);
-    uint32_t n = new_node(fill);
-    (in_l1 ? l1_[off] : nodes_[off]) = n | kChild;
+    if (s & kChild) return s & ~kChild;
+    uint32_t n = new_node(s);
+    s = n | kChild;
     return n;
   }
-  bool s_is_l1(const uint32_t* p) const { return p >= l1_.data() && p < l1_.data() + l1_.size(); }
 
   // Sets a slot (or, if it holds a node, every slot below it) to r.
-  void set_all(uint32_t& s, uint32_t r, int level) {
-    if (s == kNone || !(s & kChild)) {
+  void set_all(uint32_t& s, uint32_t r) {
+    if (!(s & kChild)) {
       s = r;
       return;
     }
     uint32_t n = s & ~kChild;
-    for (uint32_t i = 0; i < 256; i++) {
-      uint32_t& c = nodes_[n * 256 + i];
-      if (c != kNone && (c & kChild))
-        set_all(c, r, level + 1);
-      else
-        c = r;
-    }
+    for (uint32_t i = 0; i < 256; i++)
+      set_all(nodes_[n * 256 + i], r);
   }
 
   std::vector<uint32_t> l1_;
@@ -324,13 +334,16 @@ struct RouteTable::Impl {
   std::map<EntryKey, uint32_t> index;
   V4Table v4;
   V6Table v6;
-  bool dirty4 = false, dirty6 = false;
+  bool dirty4 = true, dirty6 = false;
 
   void mark(const Ipaddr& t) { (t.is_v4() ? dirty4 : dirty6) = true; }
+  // The last entry moves into the hole, so its family's table is stale too.
   void erase_at(uint32_t i) {
     uint32_t last = uint32_t(routes.size() - 1);
+    mark(routes[i].target);
     index.erase({routes[i].target, routes[i].mask});
     if (i != last) {
+      mark(routes[last].target);
       routes[i] = std::move(routes[last]);
       index[{routes[i].target, routes[i].mask}] = i;
     }
@@ -353,6 +366,7 @@ Status RouteTable::add(const Route& r) {
   else
     impl_->routes[it->second] = std::move(e);
   impl_->mark(r.target);
+  sync_v4_view();
   return {};
 }
 
@@ -360,35 +374,61 @@ Status RouteTable::remove(const Ipaddr& target, const Ipaddr& mask) {
   auto it = impl_->index.find({target & mask, mask});
   if (it == impl_->index.end())
     return Error(Err::NoSuchEntry, target.str() + " " + mask.mask_str(target.is_v4()));
-  impl_->mark(target);
   impl_->erase_at(it->second);
+  sync_v4_view();
   return {};
 }
 
 void RouteTable::flush(const std::function<bool(const Route&)>& pred) {
   for (size_t i = impl_->routes.size(); i-- > 0;) {
     if (pred && !pred(impl_->routes[i])) continue;
-    impl_->mark(impl_->routes[i].target);
     impl_->erase_at(uint32_t(i));
+  }
+  sync_v4_view();
+}
+
+void RouteTable::sync_v4_view() {
+  v4_.routes = impl_->routes.data();
+  if (impl_->dirty4) v4_.l1 = nullptr;
+}
+
+void RouteTable::rebuild_v4() const {
+  Impl& m = *impl_;
+  m.v4.build(m.routes);
+  m.dirty4 = false;
+  v4_ = m.v4.view();
+  v4_.routes = m.routes.data();
+}
+
+void RouteTable::lookup_v4_bulk(const uint32_t* dst, const Route** out, size_t n) const {
+  using route::dir16::kChild;
+  if (!v4_.l1) [[unlikely]]
+    rebuild_v4();
+  const route::dir16::View v = v4_;
+  constexpr size_t kStep = 64;
+  uint32_t slot[kStep];
+  for (size_t base = 0; base < n; base += kStep) {
+    size_t k = std::min(kStep, n - base);
+    const uint32_t* a = dst + base;
+    for (size_t i = 0; i < k; i++)
+      slot[i] = v.l1[a[i] >> 16];
+    for (size_t i = 0; i < k; i++)
+      if (slot[i] & kChild) slot[i] = v.nodes[(slot[i] & ~kChild) * 256 + ((a[i] >> 8) & 0xff)];
+    for (size_t i = 0; i < k; i++)
+      if (slot[i] & kChild) slot[i] = v.nodes[(slot[i] & ~kChild) * 256 + (a[i] & 0xff)];
+    for (size_t i = 0; i < k; i++)
+      out[base + i] = slot[i] == route::dir16::kNone ? nullptr : v.routes + slot[i];
   }
 }
 
 const Route* RouteTable::lookup(const Ipaddr& dst) const {
+  if (dst.is_v4()) return lookup_v4(dst.v4());
   Impl& m = *impl_;
-  uint32_t r;
-  if (dst.is_v4()) {
-    if (m.dirty4) {
-      m.v4.build(m.routes);
-      m.dirty4 = false;
-    }
-    r = m.v4.lookup(dst.v4());
-  } else {
-    if (m.dirty6) {
-      m.v6.build(m.routes);
-      m.dirty6 = false;
-    }
-    r = m.v6.lookup(dst);
+  if (m.dirty6) {
+    m.v6.build(m.routes);
+    m.dirty6 = false;
   }
+  uint32_t r = m.v6.lookup(dst);
   return r == kNone ? nullptr : &m.routes[r];
 }
 

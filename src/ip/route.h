@@ -5,6 +5,7 @@
 //   t.add({.target = net, .mask = Ipaddr::mask_v4(24), .gate = gw, .flags = route::kV4,
 //          .tag = "none", .ifc = -1});
 //   const Route* r = t.lookup(dst);     // nullptr: no route
+//   r = t.lookup_v4(0x0a010203);         // the same for 10.1.2.3, inline
 //   t.remove(net, mask);
 //
 // Lookup is the per-packet operation and must stay fast with a million IPv4
@@ -30,6 +31,27 @@ constexpr uint32_t kV4 = 1, kV6 = 2, kIfc = 4, kBcast = 8, kUnicast = 16, kMcast
 // "4i", "6u", ...
 std::string flags_str(uint32_t flags);
 }  // namespace route
+
+struct Route;
+
+namespace route::dir16 {
+// The IPv4 DIR-16-8-8 table (route.cc) as RouteTable::lookup_v4 reads it. A
+// slot holds a route's index, kNone, or kChild | the number of a 256-slot node.
+constexpr uint32_t kChild = 0x80000000u;
+constexpr uint32_t kNone = 0x7fffffffu;
+struct View {
+  const uint32_t* l1 = nullptr;  // 65536 slots; nullptr: rebuild first
+  const uint32_t* nodes = nullptr;
+  const Route* routes = nullptr;
+  uint32_t find(uint32_t a) const {
+    uint32_t v = l1[a >> 16];
+    if (!(v & kChild)) return v;
+    v = nodes[(v & ~kChild) * 256 + ((a >> 8) & 0xff)];
+    if (!(v & kChild)) return v;
+    return nodes[(v & ~kChild) * 256 + (a & 0xff)];
+  }
+};
+}  // namespace route::dir16
 
 struct Route {
   Ipaddr target;  // stored as target & mask
@@ -62,6 +84,19 @@ class RouteTable {
   // The pointer is valid until the next add/remove/flush.
   const Route* lookup(const Ipaddr& dst) const;
 
+  // The IPv4 fast path: lookup(Ipaddr::v4(dst)) for a host-order address,
+  // inline so that a caller's independent lookups overlap their cache misses
+  // (BENCHMARKS.md, section 1). Two or three dependent loads once built.
+  const Route* lookup_v4(uint32_t dst) const {
+    if (!v4_.l1) [[unlikely]]
+      rebuild_v4();
+    uint32_t r = v4_.find(dst);
+    return r == route::dir16::kNone ? nullptr : v4_.routes + r;
+  }
+  // out[i] = lookup_v4(dst[i]) for i < n, each level's loads issued for the
+  // whole batch before the next level's (as rte_lpm_lookup_bulk does).
+  void lookup_v4_bulk(const uint32_t* dst, const Route** out, size_t n) const;
+
   // Sets each entry's interface number to fn(entry); the lookup structures
   // stay valid (they do not depend on ifc). fn may call lookup.
   void update_ifcs(const std::function<int(const Route&)>& fn);
@@ -73,8 +108,13 @@ class RouteTable {
   size_t memory_bytes() const;
 
  private:
+  void rebuild_v4() const;
+  // After a change: the entries may have moved, the IPv4 table may be stale.
+  void sync_v4_view();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  mutable route::dir16::View v4_;
 };
 
 }  // namespace ninet

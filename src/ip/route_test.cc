@@ -153,8 +153,22 @@ void fuzz_against_reference(uint32_t seed) {
     }
     if (step % 50 == 0) {
       ASSERT_EQ(t.size(), ref.size());
+      // IPv4: the fast path and the bulk one (checked first, so they are
+      // what rebuilds the table) must give lookup()'s very pointer.
+      std::vector<uint32_t> dsts;
+      std::vector<const Route*> bulk;
+      if (kV4) {
+        for (int k = 0; k < 200; k++)
+          dsts.push_back(rand_addr().v4());
+        bulk.resize(dsts.size());
+        if (step % 100 == 0)
+          t.lookup_v4_bulk(dsts.data(), bulk.data(), dsts.size());
+        else
+          for (size_t k = 0; k < dsts.size(); k++)
+            bulk[k] = t.lookup_v4(dsts[k]);
+      }
       for (int k = 0; k < 200; k++) {
-        Ipaddr d = rand_addr();
+        Ipaddr d = kV4 ? Ipaddr::v4(dsts[size_t(k)]) : rand_addr();
         const Route* want = lookup_ref(d);
         const Route* got = t.lookup(d);
         ASSERT_EQ(got == nullptr, want == nullptr) << d.str();
@@ -162,6 +176,10 @@ void fuzz_against_reference(uint32_t seed) {
           EXPECT_EQ(got->target, want->target) << d.str();
           EXPECT_EQ(got->mask, want->mask) << d.str();
           EXPECT_EQ(got->gate, want->gate) << d.str();
+        }
+        if (kV4) {
+          EXPECT_EQ(t.lookup_v4(dsts[size_t(k)]), got) << d.str();
+          EXPECT_EQ(bulk[size_t(k)], got) << d.str();
         }
       }
     }
@@ -175,6 +193,55 @@ TEST(Route, V4MatchesBruteForce) {
 TEST(Route, V6MatchesBruteForce) {
   for (uint32_t s = 1; s <= 3; s++)
     fuzz_against_reference<false>(s);
+}
+
+// Entries of both families share one vector and a removal moves the last
+// entry into the hole: removing an IPv6 route must not leave the IPv4 table
+// pointing at where an IPv4 entry used to be, and the reverse.
+TEST(Route, RemovalInOneFamilyKeepsTheOtherRight) {
+  RouteTable t;
+  ASSERT_TRUE(t.add(R("fd00::", Ipaddr::mask_v6(64), "fd00::1")).ok());
+  ASSERT_TRUE(t.add(R("10.0.0.0", Ipaddr::mask_v4(8), "10.0.0.1")).ok());
+  EXPECT_EQ(t.lookup_v4(0x0a010203)->gate, A("10.0.0.1"));
+  EXPECT_EQ(t.lookup(A("fd00::5"))->gate, A("fd00::1"));
+  ASSERT_TRUE(t.remove(A("fd00::"), Ipaddr::mask_v6(64)).ok());
+  ASSERT_NE(t.lookup_v4(0x0a010203), nullptr);
+  EXPECT_EQ(t.lookup_v4(0x0a010203)->gate, A("10.0.0.1"));
+  EXPECT_EQ(t.lookup(A("10.1.2.3"))->gate, A("10.0.0.1"));
+  ASSERT_TRUE(t.add(R("fd00::", Ipaddr::mask_v6(64), "fd00::1")).ok());
+  ASSERT_TRUE(t.add(R("11.0.0.0", Ipaddr::mask_v4(8), "10.0.0.2")).ok());
+  EXPECT_EQ(t.lookup(A("fd00::5"))->gate, A("fd00::1"));
+  ASSERT_TRUE(t.remove(A("10.0.0.0"), Ipaddr::mask_v4(8)).ok());
+  ASSERT_NE(t.lookup(A("fd00::5")), nullptr);
+  EXPECT_EQ(t.lookup(A("fd00::5"))->gate, A("fd00::1"));
+  EXPECT_EQ(t.lookup_v4(0x0b000001)->gate, A("10.0.0.2"));
+  EXPECT_EQ(t.lookup_v4(0x0a000001), nullptr);
+}
+
+// Adding IPv6 entries may move every entry (the vector grows): IPv4 answers
+// must follow without an IPv4 change.
+TEST(Route, FastPathFollowsEntriesThatMoved) {
+  RouteTable t;
+  ASSERT_TRUE(t.add(R("10.0.0.0", Ipaddr::mask_v4(8), "10.0.0.1")).ok());
+  const Route* before = t.lookup_v4(0x0a000001);
+  ASSERT_NE(before, nullptr);
+  for (int i = 0; i < 1000; i++) {
+    Ipaddr a = A("fd00::");
+    a[2] = uint8_t(i >> 8);
+    a[3] = uint8_t(i);
+    ASSERT_TRUE(t.add(R(a.str().c_str(), Ipaddr::mask_v6(32), "fd00::1")).ok());
+  }
+  const Route* r = t.lookup_v4(0x0a000001);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r, t.lookup(A("10.0.0.1")));
+  EXPECT_EQ(r->gate, A("10.0.0.1"));
+  const Route* out[3];
+  uint32_t dsts[3] = {0x0a000001, 0x0b000001, 0x0aff0000};
+  t.lookup_v4_bulk(dsts, out, 3);
+  EXPECT_EQ(out[0], r);
+  EXPECT_EQ(out[1], nullptr);
+  EXPECT_EQ(out[2], r);
+  EXPECT_EQ(t.lookup_v4(0x0b000001), nullptr);
 }
 
 TEST(Route, MemoryIsReported) {
