@@ -17,14 +17,18 @@
 // destinations and the edges of 100,000 prefixes are looked up in both and
 // the program aborts if the answers differ.
 //
+// ninet's IPv4 fast path (RouteTable::lookup_v4, inline, and lookup_v4_bulk)
+// must also give lookup()'s answer on the same probes, with or without DPDK.
+//
 // Benchmarks (counters: lookups_per_s, time_per_lookup, bytes; CPU time):
-//   v4_lookup/{ninet,rte_lpm}       independent lookups, one call each
-//   v4_lookup_nexthop/ninet         the same, reading the Route it returns
-//   v4_lookup_bulk64/rte_lpm        rte_lpm_lookup_bulk, 64 at a time
-//   v4_latency/{ninet,rte_lpm}      each lookup depends on the one before
-//   v4_build/{ninet,rte_lpm}        empty table -> all prefixes -> first lookup
-//   v6_... the same with rte_lpm6 (bulk: rte_lpm6_lookup_bulk_func)
-// ninet has no batch lookup; its one-at-a-time loop is what it offers.
+//   v4_lookup/{ninet,ninet_v4,rte_lpm}  independent lookups, one call each
+//                                       (ninet: lookup(Ipaddr), ninet_v4: lookup_v4)
+//   v4_lookup_nexthop/{ninet,ninet_v4}  the same, reading the Route returned
+//   v4_lookup_bulk64/{ninet,rte_lpm}    lookup_v4_bulk / rte_lpm_lookup_bulk, 64 at a time
+//   v4_latency/{ninet,ninet_v4,rte_lpm} each lookup depends on the one before
+//   v4_build/{ninet,rte_lpm}            empty table -> all prefixes -> first lookup
+//   v6_... the same with rte_lpm6 (bulk: rte_lpm6_lookup_bulk_func); ninet
+//   has no IPv6 fast path or batch lookup.
 #include <benchmark/benchmark.h>
 
 #include <malloc.h>
@@ -282,6 +286,35 @@ int64_t ninet_hop(const RouteTable& t, const Ipaddr& a) {
   return r ? r->ifc : -1;
 }
 
+// Sampled destinations and prefix edges: lookup_v4 and lookup_v4_bulk must
+// return lookup()'s very pointer for each, or their figures would time a
+// wrong answer.
+void verify_v4_fast(const RouteTable& t, const std::vector<uint32_t>& dsts,
+                    const std::vector<Prefix4>& p) {
+  std::vector<uint32_t> probe;
+  Rng rng{78};
+  for (size_t i = 0; i < 100'000; i++) {
+    probe.push_back(dsts[rng.below(uint32_t(dsts.size()))]);
+    const Prefix4& x = p[rng.below(uint32_t(p.size()))];
+    uint32_t last = x.addr | ~mask4(x.len);
+    probe.insert(probe.end(), {x.addr, last, x.addr - 1, last + 1});
+  }
+  std::vector<const Route*> bulk(probe.size());
+  t.lookup_v4_bulk(probe.data(), bulk.data(), probe.size());
+  for (size_t i = 0; i < probe.size(); i++) {
+    const Route* want = t.lookup(Ipaddr::v4(probe[i]));
+    if (t.lookup_v4(probe[i]) != want || bulk[i] != want) {
+      std::fprintf(stderr, "route_benchmark: ninet's IPv4 fast path differs from lookup() for %s\n",
+                   Ipaddr::v4(probe[i]).str().c_str());
+      std::abort();
+    }
+  }
+  std::fprintf(stderr,
+               "route_benchmark: IPv4: ninet lookup_v4 and lookup_v4_bulk agree with lookup() "
+               "on %zu addresses\n",
+               probe.size());
+}
+
 // ---- DPDK ----
 #ifdef NINET_HAVE_DPDK
 
@@ -454,6 +487,7 @@ struct V4World {
         "for these prefixes), entries and index %.1f MiB\n",
         double(ninet.lookup_bytes) / (1 << 20), double(dir16_min_bytes(prefixes)) / (1 << 20),
         double(ninet.entry_bytes) / (1 << 20));
+    verify_v4_fast(*ninet.table, dsts, prefixes);
 #ifdef NINET_HAVE_DPDK
     tbl8s = lpm_tbl8s(prefixes);
     lpm = timed("rte_lpm build", [&] { return lpm4_build(prefixes, tbl8s); });
@@ -608,6 +642,9 @@ void dependent(benchmark::State& st, const std::vector<Dst>& dsts, size_t bytes,
 auto ninet4(const RouteTable& t) {
   return [&t](uint32_t a) { return uintptr_t(t.lookup(Ipaddr::v4(a))); };
 }
+auto ninet4_fast(const RouteTable& t) {
+  return [&t](uint32_t a) { return uintptr_t(t.lookup_v4(a)); };
+}
 auto ninet6(const RouteTable& t) {
   return [&t](const Addr6& a) { return uintptr_t(t.lookup(Ipaddr(a.data()))); };
 }
@@ -627,6 +664,38 @@ void v4_lookup_nexthop_ninet(benchmark::State& st) {
 void v4_latency_ninet(benchmark::State& st) {
   V4World& w = V4World::get();
   dependent(st, w.dsts, w.ninet.table->memory_bytes(), ninet4(*w.ninet.table));
+}
+
+void v4_lookup_ninet_fast(benchmark::State& st) {
+  V4World& w = V4World::get();
+  independent(st, w.dsts, w.ninet.table->memory_bytes(), ninet4_fast(*w.ninet.table));
+}
+
+void v4_lookup_nexthop_ninet_fast(benchmark::State& st) {
+  V4World& w = V4World::get();
+  const RouteTable& t = *w.ninet.table;
+  independent(st, w.dsts, t.memory_bytes(), [&](uint32_t a) {
+    const Route* r = t.lookup_v4(a);
+    return r ? int64_t(r->ifc) : -1;
+  });
+}
+
+void v4_latency_ninet_fast(benchmark::State& st) {
+  V4World& w = V4World::get();
+  dependent(st, w.dsts, w.ninet.table->memory_bytes(), ninet4_fast(*w.ninet.table));
+}
+
+void v4_lookup_bulk_ninet(benchmark::State& st) {
+  V4World& w = V4World::get();
+  const RouteTable& t = *w.ninet.table;
+  lookup_loop(st, w.dsts.size(), t.memory_bytes(), [&](size_t pos) {
+    const Route* out[kChunk];
+    t.lookup_v4_bulk(&w.dsts[pos], out, kChunk);
+    uint64_t s = 0;
+    for (const Route* r : out)
+      s += uintptr_t(r);
+    return s;
+  });
 }
 
 void v6_lookup_ninet(benchmark::State& st) {
@@ -780,12 +849,18 @@ void register_all() {
   };
   const Entry entries[] = {
       {"v4_lookup/ninet", v4_lookup_ninet, false},
+      {"v4_lookup/ninet_v4", v4_lookup_ninet_fast, false},
 #ifdef NINET_HAVE_DPDK
       {"v4_lookup/rte_lpm", v4_lookup_lpm, false},
+#endif
+      {"v4_lookup_bulk64/ninet", v4_lookup_bulk_ninet, false},
+#ifdef NINET_HAVE_DPDK
       {"v4_lookup_bulk64/rte_lpm", v4_lookup_bulk_lpm, false},
 #endif
       {"v4_lookup_nexthop/ninet", v4_lookup_nexthop_ninet, false},
+      {"v4_lookup_nexthop/ninet_v4", v4_lookup_nexthop_ninet_fast, false},
       {"v4_latency/ninet", v4_latency_ninet, false},
+      {"v4_latency/ninet_v4", v4_latency_ninet_fast, false},
 #ifdef NINET_HAVE_DPDK
       {"v4_latency/rte_lpm", v4_latency_lpm, false},
 #endif

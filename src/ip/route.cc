@@ -11,8 +11,10 @@
 //
 // IPv4: DIR-16-8-8, a multibit trie with a 65536-entry first level and
 // 256-entry nodes below it, leaf-pushed (every slot holds the answer), built
-// by painting prefixes in order of increasing length. A lookup is two or three
-// dependent loads.
+// by painting prefixes in order of increasing length, into exactly the nodes
+// the prefixes need (counted first). A lookup is two or three dependent loads,
+// inline in route.h (RouteTable::lookup_v4) over a view of the arrays that is
+// cleared when the table goes stale.
 //
 // IPv6: binary search on prefix lengths (Waldvogel et al., SIGCOMM 1997): one
 // hash table per distinct length, holding the prefixes of that length and
