@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/fields.h"
 #include "ip/ip.h"
 
 namespace ninet {
@@ -146,22 +147,6 @@ Result<Conv*> Proto::clone(std::string_view who) {
 }
 
 namespace {
-
-std::vector<std::string_view> fields(std::string_view s) {
-  std::vector<std::string_view> v;
-  size_t i = 0;
-  auto blank = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; };
-  while (i < s.size()) {
-    while (i < s.size() && blank(s[i]))
-      i++;
-    size_t j = i;
-    while (j < s.size() && !blank(s[j]))
-      j++;
-    if (j > i) v.push_back(s.substr(i, j - i));
-    i = j;
-  }
-  return v;
-}
 
 bool parse_uint(std::string_view s, unsigned max, unsigned* out) {
   unsigned v = 0;
@@ -369,7 +354,7 @@ Status ctl_multi(Ip& ip, Conv& c, const std::vector<std::string_view>& a) {
 
 Status Proto::ctl_message(Conv& c, std::string_view msg, std::unique_lock<std::mutex>& l,
                           const std::atomic<bool>* cancel) {
-  auto a = fields(msg);
+  auto a = ctl_fields(msg);
   Status st;
   if (a.empty()) {
     st = Error(Err::BadCtl, "empty control message");

@@ -3,26 +3,12 @@
 // promiscuous connect addmulti remmulti headersonly bridge scanbs add6 ra6.
 #include <charconv>
 
+#include "base/fields.h"
 #include "ip/ip.h"
 
 namespace ninet {
 
 namespace {
-
-std::vector<std::string_view> fields(std::string_view s) {
-  std::vector<std::string_view> v;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-      i++;
-    size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r')
-      j++;
-    if (j > i) v.push_back(s.substr(i, j - i));
-    i = j;
-  }
-  return v;
-}
 
 bool parse_num(std::string_view s, long long lo, long long hi, long long* out) {
   long long v = 0;
@@ -46,7 +32,7 @@ Error bad(std::string_view what, std::string_view arg) {
 }  // namespace
 
 Status Ip::ifc_ctl(Ifc& f, std::string_view msg) {
-  auto a = fields(msg);
+  auto a = ctl_fields(msg);
   Status st;
   if (a.empty()) {
     st = Error(Err::BadCtl, "empty control message");

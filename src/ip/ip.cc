@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "base/checksum.h"
+#include "base/fields.h"
 
 namespace ninet {
 
@@ -135,27 +136,10 @@ std::string Ip::selftab_text() const {
 
 // ---- Writes of iproute and arp ----
 
-namespace {
-std::vector<std::string_view> split(std::string_view s) {
-  std::vector<std::string_view> v;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-      i++;
-    size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r')
-      j++;
-    if (j > i) v.push_back(s.substr(i, j - i));
-    i = j;
-  }
-  return v;
-}
-}  // namespace
-
 // ip(3) iproute: flush, tag string, add target mask nexthop [ifc],
 // remove target mask, route target.
 Status Ip::route_ctl(std::string_view msg, std::string& tag) {
-  auto a = split(msg);
+  auto a = ctl_fields(msg);
   if (a.empty()) return Error(Err::BadCtl, "empty route message");
   if (a[0] == "flush") {
     // Every route but the interfaces' own (those go with `remove` on the
@@ -235,7 +219,7 @@ Status Ip::route_ctl(std::string_view msg, std::string& tag) {
 
 // ip(3) arp: flush, add [type] ip mac, del ip.
 Status Ip::arp_ctl(std::string_view msg) {
-  auto a = split(msg);
+  auto a = ctl_fields(msg);
   if (a.empty()) return Error(Err::BadCtl, "empty arp message");
   if (a[0] == "flush") {
     arp.flush();

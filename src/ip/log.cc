@@ -3,6 +3,8 @@
 #include <cstring>
 #include <vector>
 
+#include "base/fields.h"
+
 namespace ninet {
 
 namespace {
@@ -11,24 +13,10 @@ constexpr std::string_view kItems[] = {"ppp",    "ip",       "fs",  "tcp",    "i
                                        "udpmsg", "ipmsg",    "esp"};
 static_assert(std::size(kItems) == size_t(LogItem::kCount));
 
-std::vector<std::string_view> fields(std::string_view s) {
-  std::vector<std::string_view> v;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n'))
-      i++;
-    size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\t' && s[j] != '\n')
-      j++;
-    if (j > i) v.push_back(s.substr(i, j - i));
-    i = j;
-  }
-  return v;
-}
 }  // namespace
 
 Status Log::ctl(std::string_view msg) {
-  auto f = fields(msg);
+  auto f = ctl_fields(msg);
   if (f.empty()) return Error(Err::BadCtl, "empty log control");
   if (f[0] == "only") {
     if (f.size() != 2) return Error(Err::BadArg, "only addr");

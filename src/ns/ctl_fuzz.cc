@@ -55,6 +55,7 @@
 #include <vector>
 
 #include "base/checksum.h"
+#include "base/fields.h"
 #include "media/pkt.h"
 #include "ns/stack_tree.h"
 #include "stack/stack.h"
@@ -185,25 +186,9 @@ std::string unescape(std::string_view s) {
   return out;
 }
 
-// The ipifc ctl tokenizer's rules (ip/ifcctl.cc), to keep real media out.
-std::vector<std::string_view> fields(std::string_view s) {
-  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  std::vector<std::string_view> v;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && blank(s[i]))
-      i++;
-    size_t j = i;
-    while (j < s.size() && !blank(s[j]))
-      j++;
-    if (j > i) v.push_back(s.substr(i, j - i));
-    i = j;
-  }
-  return v;
-}
-
+// Real media stay out of the fuzzer (the ipifc ctl splits words this way).
 bool real_medium(std::string_view msg) {
-  auto a = fields(msg);
+  auto a = ctl_fields(msg);
   return a.size() >= 2 && a[0] == "bind" && (a[1] == "ether" || a[1] == "netdev");
 }
 
@@ -460,7 +445,7 @@ class Session {
     if (r) {
       if ((ifc_ctl || conv_ctl) && *r != msg.size()) fail("ctl write took part", msg);
       if (table && T::file(o.q) == T::fIproute) {
-        auto a = fields(msg);
+        auto a = ctl_fields(msg);
         if (a[0] == "add" || a[0] == "remove" || a[0] == "delete") routes_edited_ = true;
       }
       return;
