@@ -63,6 +63,11 @@ class V4Table {
     for (uint32_t i = 0; i < routes.size(); i++)
       if (routes[i].target.is_v4()) order.push_back({routes[i].mask.prefix_len(true), i});
     std::stable_sort(order.begin(), order.end());
+    if (order.empty()) {  // no IPv4 routes: the shared empty level, no memory of our own
+      l1_ = {};
+      nodes_ = {};
+      return;
+    }
     l1_.assign(1u << 16, kNone4);
     // Exactly the nodes the prefixes need, allocated once: growing by
     // doubling left up to half of nodes_ unused (BENCHMARKS.md, section 1).
@@ -72,7 +77,10 @@ class V4Table {
       paint(routes[i].target.v4(), len, i);
   }
 
-  route::dir16::View view() const { return {l1_.data(), nodes_.data(), nullptr}; }
+  route::dir16::View view() const {
+    static const std::vector<uint32_t> no_routes(1u << 16, kNone4);
+    return {l1_.empty() ? no_routes.data() : l1_.data(), nodes_.data(), nullptr};
+  }
 
   size_t bytes() const { return (l1_.capacity() + nodes_.capacity()) * sizeof(uint32_t); }
 

@@ -70,6 +70,11 @@ TEST(Route, ReplaceRemoveFlushAndErrors) {
   EXPECT_EQ(t.lookup(A("192.168.1.1")), nullptr);
   t.flush();
   EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.lookup_v4(0xac100001), nullptr) << "no IPv4 routes left";
+  const Route* out[1] = {&tagged};
+  uint32_t dst[1] = {0xac100001};
+  t.lookup_v4_bulk(dst, out, 1);
+  EXPECT_EQ(out[0], nullptr);
 }
 
 TEST(Route, V6HostRouteIsNotMistakenForV4) {
@@ -246,7 +251,9 @@ TEST(Route, FastPathFollowsEntriesThatMoved) {
 
 TEST(Route, MemoryIsReported) {
   RouteTable t;
+  EXPECT_EQ(t.lookup_v4(0x0a010203), nullptr);
   size_t empty = t.memory_bytes();
+  EXPECT_LT(empty, size_t(1) << 18) << "no IPv4 routes, no 256 KiB first level";
   ASSERT_TRUE(t.add(R("10.1.2.0", Ipaddr::mask_v4(24), "10.0.0.4")).ok());
   EXPECT_GT(t.memory_bytes(), empty);
 }
