@@ -8,8 +8,6 @@ namespace ninet {
 
 namespace {
 
-constexpr uint8_t kV4Prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
 int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -114,13 +112,6 @@ bool parse_uint(std::string_view s, int max, int* out) {
 
 }  // namespace
 
-Ipaddr Ipaddr::v4(uint32_t a) {
-  Ipaddr r;
-  std::memcpy(r.b_.data(), kV4Prefix, 12);
-  store32(r.b_.data() + 12, a);
-  return r;
-}
-
 Ipaddr Ipaddr::from_v4_bytes(const uint8_t* p) {
   return v4(load32(p));
 }
@@ -175,13 +166,6 @@ Ipaddr Ipaddr::class_mask(const Ipaddr& a) {
   if (top < 192) return mask_v4(16);  // class B
   if (top < 224) return mask_v4(24);  // class C
   return mask_v4(32);
-}
-
-bool Ipaddr::is_v4() const {
-  return std::memcmp(b_.data(), kV4Prefix, 12) == 0;
-}
-uint32_t Ipaddr::v4() const {
-  return load32(b_.data() + 12);
 }
 
 bool Ipaddr::is_zero() const {

@@ -29,7 +29,15 @@ class Ipaddr {
   static constexpr size_t kLen = 16;
   constexpr Ipaddr() : b_{} {}
   explicit Ipaddr(const uint8_t* p) { std::memcpy(b_.data(), p, kLen); }
-  static Ipaddr v4(uint32_t a);  // host-order value -> ::ffff:a
+  static Ipaddr v4(uint32_t a) {  // host-order value -> ::ffff:a
+    Ipaddr r;
+    r.b_[10] = r.b_[11] = 0xff;
+    r.b_[12] = uint8_t(a >> 24);
+    r.b_[13] = uint8_t(a >> 16);
+    r.b_[14] = uint8_t(a >> 8);
+    r.b_[15] = uint8_t(a);
+    return r;
+  }
   static Ipaddr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
     return v4(uint32_t(a) << 24 | uint32_t(b) << 16 | uint32_t(c) << 8 | d);
   }
@@ -46,8 +54,15 @@ class Ipaddr {
   uint8_t operator[](size_t i) const { return b_[i]; }
   uint8_t& operator[](size_t i) { return b_[i]; }
 
-  bool is_v4() const;   // v4-mapped (includes 0.0.0.0 as ::ffff:0.0.0.0)
-  uint32_t v4() const;  // the low 32 bits, host order
+  // Inline: the route lookup of every packet starts with these.
+  bool is_v4() const {  // v4-mapped (includes 0.0.0.0 as ::ffff:0.0.0.0)
+    uint64_t hi;
+    std::memcpy(&hi, b_.data(), 8);
+    return hi == 0 && b_[8] == 0 && b_[9] == 0 && b_[10] == 0xff && b_[11] == 0xff;
+  }
+  uint32_t v4() const {  // the low 32 bits, host order
+    return uint32_t(b_[12]) << 24 | uint32_t(b_[13]) << 16 | uint32_t(b_[14]) << 8 | b_[15];
+  }
   const uint8_t* v4_bytes() const { return b_.data() + 12; }
   bool is_zero() const;          // :: or 0.0.0.0 (v4-mapped zero)
   bool is_multicast() const;     // 224/4 or ff00::/8
