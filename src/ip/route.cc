@@ -431,8 +431,7 @@ void RouteTable::lookup_v4_bulk(const uint32_t* dst, const Route** out, size_t n
   }
 }
 
-const Route* RouteTable::lookup(const Ipaddr& dst) const {
-  if (dst.is_v4()) return lookup_v4(dst.v4());
+const Route* RouteTable::lookup_v6(const Ipaddr& dst) const {
   Impl& m = *impl_;
   if (m.dirty6) {
     m.v6.build(m.routes);

@@ -81,8 +81,10 @@ class RouteTable {
   void flush(const std::function<bool(const Route&)>& pred = {});
 
   // Longest-prefix match; v4-mapped destinations search the IPv4 table.
-  // The pointer is valid until the next add/remove/flush.
-  const Route* lookup(const Ipaddr& dst) const;
+  // The pointer is valid until the next add/remove/flush. Inline for IPv4.
+  const Route* lookup(const Ipaddr& dst) const {
+    return dst.is_v4() ? lookup_v4(dst.v4()) : lookup_v6(dst);
+  }
 
   // The IPv4 fast path: lookup(Ipaddr::v4(dst)) for a host-order address,
   // inline so that a caller's independent lookups overlap their cache misses
@@ -96,6 +98,7 @@ class RouteTable {
   // out[i] = lookup_v4(dst[i]) for i < n, each level's loads issued for the
   // whole batch before the next level's (as rte_lpm_lookup_bulk does).
   void lookup_v4_bulk(const uint32_t* dst, const Route** out, size_t n) const;
+  const Route* lookup_v6(const Ipaddr& dst) const;  // dst not v4-mapped
 
   // Sets each entry's interface number to fn(entry); the lookup structures
   // stay valid (they do not depend on ifc). fn may call lookup.
