@@ -15,6 +15,17 @@ Result<Ip4Repr> Ip4Repr::parse(std::span<const uint8_t> p) {
   uint16_t total = load16(d + ip4::kLen);
   if (total < hl || total > p.size()) return Error(Err::BadArg, "ip total length");
   if (csum_fold(csum_partial(d, hl, 0)) != 0) return Error(Err::BadArg, "ip header checksum");
+  for (size_t i = ip4::kMinHeader; i < hl;) {
+    uint8_t type = d[i];
+    if (type == 0) break;  // End of Option List
+    if (type == 1) {       // No Operation
+      i++;
+      continue;
+    }
+    if (i + 1 >= hl || d[i + 1] < 2 || d[i + 1] > hl - i)
+      return Error(Err::BadArg, "ip option length");
+    i += d[i + 1];
+  }
   Ip4Repr r;
   r.tos = d[ip4::kTos];
   r.total_len = total;

@@ -1,8 +1,11 @@
 // ip4.h — IPv4 header (RFC 791).
 //
 // Ip4Repr is the parsed header. parse() checks version 4, IHL >= 5, total
-// length within the buffer and >= IHL*4, and the header checksum; options are
-// skipped (header_len covers them). emit() writes a 20-byte header without
+// length within the buffer and >= IHL*4, the header checksum, and that the
+// options are well formed (RFC 791: End and NOP are one byte, every other
+// option has a length byte of at least 2 that stays inside the header, as
+// Linux checks before it looks at any); their content is skipped (header_len
+// covers them). emit() writes a 20-byte header without
 // options, computing the checksum.
 //
 // Ip4View edits a header in place (forwarding: TTL decrement with an RFC 1624

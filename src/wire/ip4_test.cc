@@ -167,6 +167,37 @@ TEST(Ip4Test, RejectsOptionsBeyondTheBuffer) {
   EXPECT_FALSE(Ip4Repr::parse(p).ok());
 }
 
+TEST(Ip4Test, RejectsMalformedOptionLengths) {
+  // Record Route's length byte (offset 22) set to 0, 1, past the header,
+  // and a type-7 option with no room for its length byte: each is refused,
+  // with the checksum right so that only the option can be at fault.
+  for (uint8_t len : {0, 1, 13, 255}) {
+    Bytes p = packet(kRecordRouteHeader);
+    p[22] = len;
+    Ip4View(p.data()).update_checksum();
+    auto h = Ip4Repr::parse(p);
+    ASSERT_FALSE(h.ok()) << int(len);
+    EXPECT_EQ(h.error().code(), Err::BadArg);
+  }
+  Bytes p = packet(kRecordRouteHeader);
+  std::fill(p.begin() + 20, p.begin() + 31, uint8_t(1));  // NOPs, then type 7 in the last byte
+  p[31] = 7;
+  Ip4View(p.data()).update_checksum();
+  EXPECT_FALSE(Ip4Repr::parse(p).ok());
+  // A length that ends exactly at the header's end is fine (12 = 32 - 20),
+  // and End of Option List ends the walk whatever follows it.
+  p = packet(kRecordRouteHeader);
+  p[20] = 0;     // End first: the rest is padding, not options
+  p[21] = 0xff;  // would be an option with no length byte room otherwise
+  Ip4View(p.data()).update_checksum();
+  EXPECT_TRUE(Ip4Repr::parse(p).ok());
+  p = packet(kRecordRouteHeader);
+  p[20] = 7;
+  p[21] = 12;
+  Ip4View(p.data()).update_checksum();
+  EXPECT_TRUE(Ip4Repr::parse(p).ok());
+}
+
 TEST(Ip4Test, RejectsBadVersion) {
   for (uint8_t v : {0, 1, 5, 6, 15}) {
     Bytes p = packet(kUdpHeader);
