@@ -135,11 +135,14 @@ Status Ip::ifc_bind(Ifc& f, const std::vector<std::string_view>& a) {
     if (on_wake) on_wake();
   });
   if (f.ether()) {
-    // As Linux does, an Ethernet interface gets its EUI-64 link-local address
-    // at once, so that Neighbour Discovery and router advertisements work.
+    // As Linux does, an Ethernet interface gets its EUI-64 link-local
+    // address at bind, so that Neighbour Discovery and router advertisements
+    // work; like every unicast address it is tentative until DAD passes
+    // (RFC 4862 5.4), and router solicitation waits for it (dad_tick).
     Lifc ll;
     ll.local = linklocal_from_mac(f.mac);
     ll.mask = Ipaddr::mask_v6(64);
+    ll.tentative = true;
     (void)add_lifc(f, ll);
   }
   if (on_wake) on_wake();

@@ -132,10 +132,17 @@ struct Neighbor : ::testing::Test {
   const Ipaddr peer_ll = ipa("fe80::aa");
   const Ipaddr router_ll = ipa("fe80::1");
 
+  // Binds an Ethernet interface and lets DAD of its link-local address
+  // finish (RFC 4862 5.4: up to 1 s delay, one probe, 1 s wait); the frames
+  // of that are dropped.
   Ifc* bind_ether() {
     auto f = ip.ifc_clone();
     EXPECT_TRUE(f.ok());
     EXPECT_TRUE(ip.ifc_ctl(**f, "bind ether nd0").ok());
+    tick_for(sec(3));
+    for (const Lifc& l : (*f)->lifcs)
+      EXPECT_FALSE(l.tentative) << l.local.str();
+    sent(*f);
     return *f;
   }
   void ctl(Ifc* f, const std::string& msg) {
@@ -596,6 +603,39 @@ TEST_F(Neighbor, DadProbesFromUnspecifiedThenThePreferredAddressIsUsable) {
   EXPECT_EQ(*ip.source_for(ipa("2001:db8::2"), f->index), ipa("2001:db8::1"));
   tick_for(sec(5));
   EXPECT_TRUE(sent(f).empty()) << "DupAddrDetectTransmits is 1";
+}
+
+// The EUI-64 link-local address a bind gives is tentative like any other
+// (RFC 4862 5.4): not a source, probed from ::, announced when DAD passes.
+TEST_F(Neighbor, LinkLocalAddressOfABindIsTentativeUntilDad) {
+  auto fr = ip.ifc_clone();
+  ASSERT_TRUE(fr.ok());
+  Ifc* f = *fr;
+  ctl(f, "bind ether nd0");
+  ASSERT_EQ(f->lifcs.size(), 1u);
+  const Ipaddr ll = f->lifcs[0].local;
+  EXPECT_EQ(ll, ipa("fe80::ff:fe00:1"));  // 02:00:00:00:00:01, U/L bit flipped
+  EXPECT_TRUE(f->lifcs[0].tentative);
+  auto src = ip.source_for(ipa("fe80::aa"), f->index);
+  EXPECT_TRUE(!src.ok() || *src != ll) << "tentative is not a source";
+  EXPECT_TRUE(sent(f).empty()) << "no announcement before DAD";
+  tick_for(sec(1));
+  auto out = sent(f);
+  ASSERT_EQ(out.size(), 1u);
+  wire::NdRepr ns;
+  ns.target = ll;
+  EXPECT_EQ(out[0], nd_frame(mac("33:33:ff:00:00:01"), f->mac, Ipaddr(), ipa("ff02::1:ff00:1"),
+                             wire::icmp6::kNeighborSolicit, 0, ns));
+  tick_for(sec(1));
+  EXPECT_FALSE(f->lifcs[0].tentative);
+  out = sent(f);
+  ASSERT_EQ(out.size(), 1u);
+  wire::NdRepr na;
+  na.target = ll;
+  na.tgt_lladdr = f->mac;
+  EXPECT_EQ(out[0], nd_frame(mac("33:33:00:00:00:01"), f->mac, ll, ipa("ff02::1"),
+                             wire::icmp6::kNeighborAdvert, wire::icmp6::kNaOverride, na));
+  EXPECT_EQ(*ip.source_for(ipa("fe80::aa"), f->index), ll);
 }
 
 TEST_F(Neighbor, DadConflictFromAnotherProbeRemovesTheAddress) {
