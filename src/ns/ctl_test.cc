@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ns/stack_tree.h"
+#include "ns/tree_testing.h"
 
 namespace ninet::ns {
 namespace {
@@ -14,19 +15,9 @@ struct CtlTest : ::testing::Test {
   StackTree tree{stack};
 
   std::unique_ptr<Handle> open(const std::string& path, int flags = O_RDWR) {
-    auto q = tree.walk_path(path);
-    EXPECT_TRUE(q.ok()) << path;
-    if (!q) return nullptr;
-    auto h = tree.open(*q, flags);
-    EXPECT_TRUE(h.ok()) << path << ": " << h.error().text();
-    return h ? std::move(*h) : nullptr;
+    return open_path(tree, path, flags);
   }
-  std::string cat(const std::string& path) {
-    auto h = open(path, O_RDONLY);
-    if (!h) return "";
-    auto s = h->read_all();
-    return s ? *s : "";
-  }
+  std::string cat(const std::string& path) { return cat_path(tree, path); }
 };
 
 // `add local mask remote mtu junk` failed but had already set the MTU.

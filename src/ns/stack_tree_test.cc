@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/endian.h"
+#include "ns/tree_testing.h"
 
 namespace ninet::ns {
 namespace {
@@ -17,18 +18,9 @@ struct TreeTest : ::testing::Test {
   void SetUp() override { stack.start(); }
 
   std::unique_ptr<Handle> open(const std::string& path, int flags = O_RDWR) {
-    auto q = tree.walk_path(path);
-    EXPECT_TRUE(q.ok()) << path;
-    if (!q) return nullptr;
-    auto h = tree.open(*q, flags);
-    EXPECT_TRUE(h.ok()) << path << ": " << h.error().text();
-    return h ? std::move(*h) : nullptr;
+    return open_path(tree, path, flags);
   }
-  std::string cat(const std::string& path) {
-    auto h = open(path, O_RDONLY);
-    auto s = h->read_all();
-    return s ? *s : "";
-  }
+  std::string cat(const std::string& path) { return cat_path(tree, path); }
 };
 
 TEST_F(TreeTest, RootListsTheStackFilesAndProtocols) {
