@@ -269,16 +269,4 @@ void Ip::flush() {
   }
 }
 
-void Ip::tick() {
-  Time now = clock.now();
-  nd_tick(now);
-  reasm.expire(now, [&](BlockPtr first, bool v6) {
-    (void)v6;
-    icmp_error(*first, IcmpErr::kReasmExceeded);
-  });
-  timers.run(now);
-  last_tick_ = now;
-  flush();
-}
-
 }  // namespace ninet
