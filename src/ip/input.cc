@@ -210,7 +210,12 @@ void Ip::forward(Ifc& in, BlockPtr b, bool v6) {
   uint8_t* p = b->data();
   Ipaddr dst = v6 ? Ipaddr(p + wire::ip6::kDst) : Ipaddr::from_v4_bytes(p + wire::ip4::kDst);
   Ipaddr src = v6 ? Ipaddr(p + wire::ip6::kSrc) : Ipaddr::from_v4_bytes(p + wire::ip4::kSrc);
-  if (!in.iprouting) {
+  const Route* r = routes.lookup(dst);
+  Hop h = r ? hop(*r, dst) : Hop{};
+  // ip(3) `iprouting`: "forwarding packets between this interface and
+  // others" -- allowed when either end of the hop has it, so that one
+  // switch (as Plan 9's stack-wide one) makes a router in both directions.
+  if (!in.iprouting && !(h.ifc && h.ifc->iprouting)) {
     stats.InAddrErrors++;
     log.print(LogItem::kIp, src, dst, "not for us and forwarding is off");
     return;
@@ -225,21 +230,12 @@ void Ip::forward(Ifc& in, BlockPtr b, bool v6) {
     icmp_error(*b, IcmpErr::kTtlExceeded);
     return;
   }
-  const Route* r = routes.lookup(dst);
   if (!r) {
     stats.OutNoRoutes++;
     icmp_error(*b, IcmpErr::kNetUnreach);
     return;
   }
-  Ipaddr nh = (r->flags & (route::kIfc | route::kP2p | route::kBcast)) ? dst : r->gate;
-  int oifc = r->ifc;
-  if (oifc < 0) {
-    // A gateway route names no interface: find the one that reaches the gateway.
-    const Route* g = routes.lookup(r->gate);
-    if (g) oifc = g->ifc;
-  }
-  Ifc* out = ifc(oifc);
-  if (!out || !out->bound()) {
+  if (!h.ifc) {
     stats.OutNoRoutes++;
     icmp_error(*b, IcmpErr::kHostUnreach);
     return;
@@ -256,14 +252,14 @@ void Ip::forward(Ifc& in, BlockPtr b, bool v6) {
     wire::Ip4View(p).dec_ttl();
   }
   stats.ForwDatagrams++;
-  if (!v6 && out->reassemble) {
+  if (!v6 && h.ifc->reassemble) {
     auto h = wire::Ip4Repr::parse(b->span());
     if (h && h->is_fragment()) {
       b = reasm.add_v4(std::move(b), *h, clock.now());
       if (!b) return;
     }
   }
-  (void)fragment_and_send(*out, nh, std::move(b), v6);
+  (void)fragment_and_send(*h.ifc, h.nh, std::move(b), v6);
 }
 
 }  // namespace ninet

@@ -184,6 +184,14 @@ class Ip {
   Status output(BlockPtr b, int force_ifc = -1);
   // Sends every interface's queued frames.
   void flush();
+  // Where route r sends a packet for dst: the output interface (nullptr if
+  // it is unknown or unbound) and the next hop on it (dst itself on a
+  // connected network, point-to-point link or broadcast, else the gateway).
+  struct Hop {
+    Ifc* ifc = nullptr;
+    Ipaddr nh;
+  };
+  Hop hop(const Route& r, const Ipaddr& dst) const;
   // Periodic work (ARP retransmits, reassembly timeouts, DAD, RAs, lifetimes).
   void tick();
   // The source address to use towards dst (through ifc if >= 0).

@@ -202,6 +202,37 @@ TEST_F(Fixture, ForwardsDecrementingTtlOnlyWithIprouting) {
   (void)b;
 }
 
+// ip(3): iprouting allows "forwarding packets between this interface and
+// others" -- one interface with it is a router in both directions.
+TEST_F(Fixture, IproutingOnEitherInterfaceForwardsBothWays) {
+  Ifc* a = make_ifc("add 10.1.0.1 255.255.255.0");
+  Ifc* b = make_ifc("add 10.2.0.1 255.255.255.0");
+  Ifc* c = make_ifc("add 10.3.0.1 255.255.255.0");
+  ASSERT_TRUE(ip.ifc_ctl(*b, "iprouting 1").ok());
+  auto x = *Ipaddr::parse("10.1.0.9"), y = *Ipaddr::parse("10.2.0.9"),
+       z = *Ipaddr::parse("10.3.0.9");
+  Batch in;
+  in.push_back(ip4_packet(x, y, 9, 100));  // a -> b: leaves through b
+  ip.input(*a, in);
+  EXPECT_EQ(media[1]->sent.size(), 1u) << "out through the interface with iprouting";
+  in.clear();
+  in.push_back(ip4_packet(y, x, 9, 100));  // b -> a: arrives on b
+  ip.input(*b, in);
+  EXPECT_EQ(media[0]->sent.size(), 1u) << "in through the interface with iprouting";
+  in.clear();
+  in.push_back(ip4_packet(x, z, 9, 100));  // a -> c: neither end has it
+  ip.input(*a, in);
+  EXPECT_TRUE(media[2]->sent.empty());
+  EXPECT_EQ(ip.stats.ForwDatagrams, 2u);
+  EXPECT_EQ(ip.stats.InAddrErrors, 1u);
+  in.clear();
+  in.push_back(ip4_packet(x, *Ipaddr::parse("10.9.9.9"), 9, 100));  // no route, a has none
+  ip.input(*a, in);
+  EXPECT_EQ(ip.stats.OutNoRoutes, 0u) << "not a router here: no ICMP, no route count";
+  EXPECT_EQ(ip.stats.InAddrErrors, 2u);
+  (void)c;
+}
+
 TEST_F(Fixture, TtlExpiryAndNoRouteSendIcmpErrors) {
   Ifc* a = make_ifc("add 10.1.0.1 255.255.255.0");
   make_ifc("add 10.2.0.1 255.255.255.0");

@@ -43,12 +43,9 @@ Result<Ipaddr> Ip::source_for(const Ipaddr& dst, int ifcn) const {
   const Route* r = routes.lookup(dst);
   if (!r) return Error(Err::NoRoute, dst.str());
   if (r->flags & route::kUnicast) return dst;  // talking to ourselves
-  int oifc = r->ifc;
-  if (oifc < 0) {
-    if (const Route* g = routes.lookup(r->gate)) oifc = g->ifc;
-  }
-  if (oifc < 0 || oifc >= int(ifcs_.size())) return Error(Err::NoRoute, dst.str());
-  const Ifc& f = *ifcs_[size_t(oifc)];
+  Ifc* out = hop(*r, dst).ifc;
+  if (!out) return Error(Err::NoRoute, dst.str());
+  const Ifc& f = *out;
   if (!(r->flags & route::kIfc)) {
     // Through a gateway: the address on the gateway's network — unless the
     // gateway is a link-local router (every RA default route) and the
@@ -60,6 +57,20 @@ Result<Ipaddr> Ip::source_for(const Ipaddr& dst, int ifcn) const {
   }
   if (const Lifc* l = pick(f)) return l->local;
   return Error(Err::NoAddr, dst.str());
+}
+
+Ip::Hop Ip::hop(const Route& r, const Ipaddr& dst) const {
+  Hop h;
+  bool direct = r.flags & (route::kIfc | route::kP2p | route::kBcast | route::kUnicast);
+  h.nh = direct ? dst : r.gate;
+  int n = r.ifc;
+  if (n < 0 && !direct) {
+    // A gateway route whose interface is not known yet: the gateway's.
+    if (const Route* g = routes.lookup(r.gate)) n = g->ifc;
+  }
+  Ifc* f = n >= 0 && size_t(n) < ifcs_.size() ? ifcs_[size_t(n)].get() : nullptr;
+  if (f && f->inuse && f->bound()) h.ifc = f;
+  return h;
 }
 
 Status Ip::send(const SendParams& p, BlockPtr b) {
@@ -123,13 +134,9 @@ Status Ip::output(BlockPtr b, int force_ifc) {
       stats.OutNoRoutes++;
       return Error(Err::NoRoute, dst.str());
     }
-    int oifc = r->ifc;
-    if (!(r->flags & (route::kIfc | route::kP2p | route::kBcast | route::kUnicast))) {
-      nh = r->gate;
-      if (oifc < 0)
-        if (const Route* g = routes.lookup(r->gate)) oifc = g->ifc;
-    }
-    out = ifc(oifc);
+    Hop h = hop(*r, dst);
+    out = h.ifc;
+    nh = h.nh;
   }
   if (!out || !out->bound()) {
     stats.OutNoRoutes++;

@@ -42,6 +42,17 @@ contains "traceroute reaches B at hop 2" "^ *2 +10\.92\.2\.1 " "$tr"
 tr6=$(ip netns exec "$NS_A" traceroute -6 -n -q 1 -w 2 -m 4 fd92:2::1 2>&1)
 contains "traceroute6 shows ninet as hop 1" "^ *1 +fd92:1::2 " "$tr6"
 
+# ip(3): iprouting forwards "between this interface and others", so the
+# switch on one interface (as a Plan 9 user writes it) routes both ways.
 echo "iprouting 0" > "$MNT/ipifc/0/ctl"
-expect_fail "no forwarding once iprouting is off" ip netns exec "$NS_A" ping -c 1 -W 1 10.92.2.1
+expect "iprouting on B's side only: A pings B" ip netns exec "$NS_A" ping -c 2 -i 0.2 -W 2 10.92.2.1
+expect "iprouting on B's side only: B pings A" ip netns exec "$NS_B" ping -c 2 -i 0.2 -W 2 10.92.1.1
+expect "iprouting on B's side only: B pings A (IPv6)" ip netns exec "$NS_B" ping -6 -c 2 -i 0.2 -W 2 fd92:1::1
+tr=$(ip netns exec "$NS_A" traceroute -n -q 1 -w 2 -m 4 10.92.2.1 2>&1)
+contains "iprouting on one side: traceroute A to B" "^ *2 +10\.92\.2\.1 " "$tr"
+tr=$(ip netns exec "$NS_B" traceroute -n -q 1 -w 2 -m 4 10.92.1.1 2>&1)
+contains "iprouting on one side: traceroute B to A, ninet is hop 1" "^ *1 +10\.92\.2\.2 " "$tr"
+contains "iprouting on one side: traceroute B to A reaches A" "^ *2 +10\.92\.1\.1 " "$tr"
+echo "iprouting 0" > "$MNT/ipifc/1/ctl"
+expect_fail "no forwarding once iprouting is off on both" ip netns exec "$NS_A" ping -c 1 -W 1 10.92.2.1
 finish
