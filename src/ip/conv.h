@@ -55,6 +55,7 @@ class Conv {
   int refs = 0;
   bool inuse = false;
   std::string owner = "network";
+  uint32_t perm = 0660;  // mode of ctl/data/err/listen; the tree sets it with owner (clone, listen)
   ConvState state = ConvState::kIdle;
   Ipaddr laddr, raddr;
   uint16_t lport = 0, rport = 0;
