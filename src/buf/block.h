@@ -67,6 +67,7 @@ class Block {
   static constexpr uint32_t kLinkBcast = 1;  // arrived as link broadcast
   static constexpr uint32_t kLinkMcast = 2;  // arrived as link multicast
   static constexpr uint32_t kLinkOther = 4;  // link dest was not us (promiscuous)
+  static constexpr uint32_t kForwarded = 8;  // being forwarded, not sent by this stack
 
  private:
   friend class Pool;
