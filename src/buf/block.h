@@ -26,6 +26,7 @@
 namespace ninet {
 
 class Pool;
+struct PoolCache;
 
 class Block {
  public:
@@ -88,11 +89,27 @@ using BlockPtr = std::unique_ptr<Block, BlockDeleter>;
 // A batch of packets moving through input or output together.
 using Batch = std::vector<BlockPtr>;
 
+// Pool: fixed-size buffers recycled without a lock or an allocation per
+// packet. Every thread that allocates or frees a pool's blocks keeps a small
+// cache of them (up to 2 * kMagazine, in thread-local storage), so the engine
+// thread, which allocates a block per received frame and frees it after
+// sending, never takes a lock in steady state. Blocks move between a thread's
+// cache and the pool's shared free list kMagazine at a time under the pool's
+// mutex: a thread that only frees (a FUSE reader that consumed a queue) hands
+// back a batch every kMagazine frees, one that only allocates takes a batch.
+// Blocks may be freed on any thread. The pool must outlive its blocks and the
+// threads' use of it; a thread's cache goes back to the pool when the thread
+// exits, and a pool's destructor frees what threads still cache for it.
 class Pool {
  public:
   // Room for a 1500-byte Ethernet payload or a 4096-byte pkt MTU plus headers.
   static constexpr uint32_t kBufSize = 4096 + 256;
+  // Blocks moved between a thread's cache and the shared free list at once.
+  static constexpr size_t kMagazine = 64;
 
+  // max_cached: most free blocks kept on the shared list (beyond that,
+  // freed blocks go back to the heap); threads' caches hold up to
+  // 2 * kMagazine more each.
   explicit Pool(size_t max_cached = 8192) : max_cached_(max_cached) {}
   ~Pool();
   Pool(const Pool&) = delete;
@@ -103,16 +120,32 @@ class Pool {
   // Copies bytes into a new block.
   BlockPtr copy(const uint8_t* p, uint32_t n, uint32_t headroom = Block::kHeadroom);
 
+  // Free pool blocks (shared list and every thread's cache).
   size_t cached() const;
+  // Pool blocks handed out and not yet freed. Exact when no other thread is
+  // allocating or freeing at the same time.
   size_t outstanding() const;
 
  private:
   friend struct BlockDeleter;
+  friend struct PoolCache;
+  friend struct PoolCaches;
   void release(Block* b);
-  mutable std::mutex mu_;
+  PoolCache* cache();                  // this thread's cache for this pool
+  PoolCache* attach();                 // makes it (slow path)
+  Block* refill(PoolCache& c);         // a batch from the shared list, or a new block
+  void spill(PoolCache& c, size_t n);  // n blocks from the cache to the shared list
+  void detach(PoolCache& c);           // the cache's blocks and counts back to the pool
+  size_t outstanding_locked() const;
+  static void free_block(Block* b);  // back to the heap
+
+  mutable std::mutex mu_;  // guards free_ and pooled_
   std::vector<Block*> free_;
   size_t max_cached_;
-  size_t outstanding_ = 0;
+  size_t pooled_ = 0;  // pool blocks that exist (outstanding or free)
+  // Guarded by the process-wide cache registry lock (block.cc).
+  std::vector<PoolCache*> caches_;
+  int64_t retired_ = 0;  // allocs - frees of caches already detached
 };
 
 }  // namespace ninet
