@@ -158,3 +158,5 @@ BENCHMARK(BM_MallocCrossThread)->UseRealTime();
 
 }  // namespace
 }  // namespace ninet
+
+BENCHMARK_MAIN();
