@@ -30,6 +30,12 @@ struct MediumStats {
   uint64_t in_packets = 0, out_packets = 0;
   uint64_t in_errors = 0, out_errors = 0;
   uint64_t in_bytes = 0, out_bytes = 0;
+  // Frames lost inside the medium, by cause (each also in in_errors or
+  // out_errors), so that a loss can be traced to where it happened:
+  uint64_t in_ring_drops = 0;  // the kernel found the receive ring full
+  uint64_t in_truncated = 0;   // cut short (bigger than a ring slot) or a runt
+  uint64_t out_ring_full = 0;  // no free transmit slot or frame
+  uint64_t out_refused = 0;    // the device refused them (EAGAIN, ENOBUFS, link down)
 };
 
 class Medium {
