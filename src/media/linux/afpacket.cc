@@ -14,6 +14,7 @@
 #include "base/endian.h"
 #include "media/linux/l4csum.h"
 #include "media/linux/netif.h"
+#include "media/linux/report.h"
 #include "wire/ether.h"
 
 namespace ninet {
@@ -140,6 +141,10 @@ AfPacketMedium::~AfPacketMedium() {
 }
 
 void AfPacketMedium::close() {
+  if (fd_ >= 0) {
+    count_ring_drops();
+    media_report(ifname_, "afpacket", stats_);
+  }
   if (ring_) munmap(ring_, ring_size_);
   ring_ = nullptr;
   if (fd_ >= 0) ::close(fd_);  // also drops our promiscuous and multicast memberships
@@ -166,6 +171,7 @@ void AfPacketMedium::count_ring_drops() {
   socklen_t len = sizeof st;
   if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0 && st.tp_drops) {
     ring_drops_ += st.tp_drops;
+    stats_.in_ring_drops += st.tp_drops;
     stats_.in_errors += st.tp_drops;
   }
 }
@@ -191,6 +197,7 @@ BlockPtr AfPacketMedium::take_frame(const uint8_t* s, uint32_t status, Pool& poo
   const uint32_t len = h->tp_len;
   if ((!copied && h->tp_snaplen < len) || len < wire::EtherRepr::kLen) {
     stats_.in_errors++;  // bigger than a slot and no whole copy, or a runt
+    stats_.in_truncated++;
     if (copied) (void)read_copy(nullptr, 0);
     return nullptr;
   }
@@ -276,6 +283,7 @@ void AfPacketMedium::send(Batch& batch) {
         if (device_refuses(errno)) {
           // Full queue or link down: drop the rest, as a full ring would.
           stats_.out_errors += k - done;
+          stats_.out_refused += k - done;
           break;
         }
         stats_.out_errors++;  // this frame (EMSGSIZE: over the MTU); go on
