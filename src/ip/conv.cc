@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "base/fields.h"
+#include "ip/hooks.h"
 #include "ip/ip.h"
 
 namespace ninet {
@@ -83,7 +84,7 @@ void leave_group(Ip& ip, const std::pair<Ipaddr, Ipaddr>& gone) {
 }  // namespace
 
 bool Conv::enqueue(BlockPtr b) {
-  if (rq_bytes + b->size() > kReadQueueBytes) return false;
+  if (rq_bytes + b->size() > rq_limit) return false;
   rq_bytes += b->size();
   rq.push_back(std::move(b));
   cv.notify_all();
@@ -97,12 +98,28 @@ Result<size_t> Conv::read(std::unique_lock<std::mutex>& l, std::span<uint8_t> bu
     if (hungup) return size_t(0);
     return Err::Interrupted;
   }
-  BlockPtr b = std::move(rq.front());
-  rq.pop_front();
-  rq_bytes -= b->size();
-  size_t n = std::min<size_t>(buf.size(), b->size());
-  if (n) std::memcpy(buf.data(), b->data(), n);
-  return n;  // the rest of the datagram is discarded (ip(3) UDP)
+  size_t n = 0;
+  if (!stream) {
+    BlockPtr b = std::move(rq.front());
+    rq.pop_front();
+    rq_bytes -= b->size();
+    n = std::min<size_t>(buf.size(), b->size());
+    if (n) std::memcpy(buf.data(), b->data(), n);
+    // The rest of the datagram is discarded (ip(3) UDP).
+  } else {
+    // What is there, up to the count; a block read in part keeps the rest.
+    while (n < buf.size() && !rq.empty()) {
+      Block& b = *rq.front();
+      size_t k = std::min<size_t>(buf.size() - n, b.size());
+      std::memcpy(buf.data() + n, b.data(), k);
+      b.pull(uint32_t(k));
+      n += k;
+      rq_bytes -= k;
+      if (b.size() == 0) rq.pop_front();
+    }
+  }
+  proto.consumed(*this);
+  return n;
 }
 
 void Conv::reset() {
@@ -110,33 +127,102 @@ void Conv::reset() {
   multi.clear();
   for (auto& m : groups)
     leave_group(proto.ip, m);
+  proto.demux.erase(*this);
+  proto.demux.drop_port(*this);
   state = ConvState::kIdle;
   laddr = raddr = Ipaddr();
   lport = rport = 0;
   restricted = false;
   ttl = 255;
   tos = 0;
-  ignoreadvice = headers = hungup = false;
+  ignoreadvice = headers = hungup = stream = false;
   err.clear();
   rq.clear();
   rq_bytes = 0;
+  rq_limit = kReadQueueBytes;
   incall.clear();
+  auto gone = std::move(hooks);
+  hooks.clear();
+  for (const ConvHook& h : gone)
+    h.hook->conv_closed(*this);
   ext.reset();
-  inuse = false;
+  inuse = held = false;
   owner = "network";
+  perm = 0660;
   cv.notify_all();
 }
 
-Result<Conv*> Proto::clone(std::string_view who) {
-  Conv* c = nullptr;
-  for (auto& x : convs) {
-    if (!x->inuse && x->refs == 0 && x->state == ConvState::kIdle) {
-      c = x.get();
-      c->reset();
-      break;
-    }
+// ---- ConvDemux ----
+
+size_t ConvDemux::KeyHash::operator()(const Key& k) const {
+  // Ports and the low 8 bytes of the address (all of an IPv4 address, the
+  // interface identifier of an IPv6 one) mixed as a 64-bit multiply-shift.
+  uint64_t a, b;
+  std::memcpy(&a, k.raddr.data(), 8);
+  std::memcpy(&b, k.raddr.data() + 8, 8);
+  uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ b ^ (uint64_t(k.lport) << 16 | k.rport);
+  h *= 0xbf58476d1ce4e5b9ull;
+  return size_t(h ^ (h >> 31));
+}
+
+Conv* ConvDemux::exact(uint16_t lport, const Ipaddr& raddr, uint16_t rport) const {
+  auto it = map_.find(Key{raddr, lport, rport});
+  return it == map_.end() ? nullptr : it->second;
+}
+
+Conv* ConvDemux::find(uint16_t dport, const Ipaddr& src, uint16_t sport, const Ipaddr& dst) const {
+  auto local_ok = [&](const Conv* c) { return c && (c->laddr.is_zero() || c->laddr == dst); };
+  if (Conv* c = exact(dport, src, sport); local_ok(c)) return c;
+  if (Conv* c = exact(dport, Ipaddr(), 0); local_ok(c)) return c;
+  if (Conv* c = exact(0, Ipaddr(), 0); local_ok(c)) return c;  // announce *
+  return nullptr;
+}
+
+bool ConvDemux::insert(Conv& c) {
+  if (c.hashed_) erase(c);
+  auto [it, fresh] = map_.try_emplace(key_of(c), &c);
+  if (!fresh) return it->second == &c;
+  c.hashed_ = true;
+  return true;
+}
+
+void ConvDemux::erase(Conv& c) {
+  if (!c.hashed_) return;
+  // The key may have changed since insert: find c by value if so.
+  auto it = map_.find(key_of(c));
+  if (it == map_.end() || it->second != &c) {
+    it = map_.begin();
+    while (it != map_.end() && it->second != &c)
+      ++it;
   }
-  if (!c) {
+  if (it != map_.end()) map_.erase(it);
+  c.hashed_ = false;
+}
+
+void ConvDemux::hold_port(Conv& c, uint16_t port) {
+  drop_port(c);
+  if (port == 0) return;
+  if (users_.empty()) users_.assign(65536, 0);
+  users_[port]++;
+  c.port_held_ = port;
+}
+
+void ConvDemux::drop_port(Conv& c) {
+  if (c.port_held_ == 0) return;
+  users_[c.port_held_]--;
+  c.port_held_ = 0;
+}
+
+// ---- Lifetime ----
+
+Result<Conv*> Proto::clone(std::string_view who) {
+  if (free_.empty() && int(convs.size()) >= max_convs) gc();
+  Conv* c = nullptr;
+  if (!free_.empty()) {
+    c = convs[size_t(*free_.begin())].get();
+    free_.erase(free_.begin());
+    c->reset();
+  } else {
     if (int(convs.size()) >= max_convs) return Err::NoFree;
     convs.push_back(std::make_unique<Conv>(*this, int(convs.size())));
     c = convs.back().get();
@@ -144,6 +230,85 @@ Result<Conv*> Proto::clone(std::string_view who) {
   c->inuse = true;
   c->owner = std::string(who);
   return c;
+}
+
+void Proto::free_conv(Conv& c) {
+  c.reset();
+  free_.insert(c.index);
+}
+
+void Proto::last_close(Conv& c) {
+  // Calls nobody will accept now: the protocol closes them as if their
+  // files had been opened and closed (TCP resets or finishes them).
+  while (!c.incall.empty()) {
+    Conv* call = conv(c.incall.front());
+    c.incall.pop_front();
+    if (call && call->refs == 0 && call->inuse) last_close(*call);
+  }
+  if (close(c)) {
+    free_conv(c);
+  } else {
+    c.held = true;
+    c.wake();
+  }
+}
+
+void Proto::release(Conv& c) {
+  if (!c.inuse) return;
+  if (c.refs > 0) {
+    // A file is still open: the last close frees it (close() of a finished
+    // connection returns true).
+    c.held = false;
+    return;
+  }
+  free_conv(c);
+}
+
+Result<Conv*> Proto::new_call(Conv& listener, const Ipaddr& laddr, uint16_t lport,
+                              const Ipaddr& raddr, uint16_t rport, ConvState st) {
+  if (demux.exact(lport, raddr, rport)) return Error(Err::AddrInUse, raddr.str());
+  auto c = clone(listener.owner);
+  if (!c) return c.error();
+  Conv& n = **c;
+  n.perm = listener.perm;
+  n.laddr = laddr;
+  n.lport = lport;
+  n.raddr = raddr;
+  n.rport = rport;
+  n.state = st;
+  n.ttl = listener.ttl;
+  n.tos = listener.tos;
+  n.headers = listener.headers;
+  n.ignoreadvice = listener.ignoreadvice;
+  demux.hold_port(n, lport);
+  (void)demux.insert(n);
+  return &n;
+}
+
+bool Proto::queue_call(Conv& listener, Conv& call) {
+  if (listener.incall.size() >= Conv::kListenQueue) return false;
+  listener.incall.push_back(call.index);
+  listener.wake();
+  return true;
+}
+
+Result<size_t> Proto::write_data(Conv& c, std::span<const uint8_t> data,
+                                 std::unique_lock<std::mutex>& l, const std::atomic<bool>* cancel) {
+  if (!c.stream) return write(c, data);
+  size_t done = 0;
+  while (done < data.size()) {
+    c.cv.wait(l, [&] { return send_space(c) > 0 || c.hungup || (cancel && cancel->load()); });
+    size_t space = send_space(c);
+    if (space == 0) {
+      // A signal or a hangup: what was taken stays taken (as write(2)).
+      if (done) return done;
+      return c.hungup ? Error(Err::Hangup) : Error(Err::Interrupted);
+    }
+    auto n = write(c, data.subspan(done, std::min(space, data.size() - done)));
+    if (!n) return done ? Result<size_t>(done) : n;
+    done += *n;
+  }
+  return done;
 }
 
 namespace {
@@ -263,6 +428,10 @@ Status ctl_connect(Proto& p, Conv& c, const std::vector<std::string_view>& a,
   } else if (p.port_in_use(c.lport, c.raddr, c.rport, &c)) {
     st = Error(Err::AddrInUse, std::to_string(c.lport));
   }
+  if (st) {
+    p.demux.hold_port(c, c.lport);
+    if (!p.hash(c)) st = Error(Err::AddrInUse, std::to_string(c.lport));
+  }
   if (st) st = p.connect(c);
   if (st && c.state == ConvState::kConnecting) {
     // ip(3): the write returns only when connected or failed.
@@ -274,11 +443,13 @@ Status ctl_connect(Proto& p, Conv& c, const std::vector<std::string_view>& a,
     if (c.state != ConvState::kConnected) st = error_from_text(c.err);
   }
   if (!st && c.state != ConvState::kConnected) {
+    p.unhash(c);
     c.state = ConvState::kIdle;
     c.raddr = Ipaddr();
     c.rport = 0;
     c.laddr = bound_addr;
     c.lport = bound_port;
+    p.demux.hold_port(c, bound_port);
     c.restricted = false;
   }
   return st;
@@ -301,7 +472,9 @@ Status ctl_announce(Proto& p, Conv& c, const std::vector<std::string_view>& a,
   uint16_t bound = c.lport;
   c.laddr = loc->addr;
   c.lport = port;
-  Status st = p.announce(c);
+  p.demux.hold_port(c, port);
+  Status st = p.hash(c) ? Status() : Status(Error(Err::AddrInUse, std::string(a[1])));
+  if (st) st = p.announce(c);
   if (st && c.state == ConvState::kAnnouncing) {
     c.cv.wait(l, [&] {
       return c.state != ConvState::kAnnouncing || c.hungup || (cancel && cancel->load());
@@ -310,9 +483,11 @@ Status ctl_announce(Proto& p, Conv& c, const std::vector<std::string_view>& a,
     if (c.state != ConvState::kAnnounced) st = error_from_text(c.err);
   }
   if (!st && c.state != ConvState::kAnnounced) {
+    p.unhash(c);
     c.state = ConvState::kIdle;
     c.laddr = Ipaddr();
     c.lport = bound;
+    p.demux.hold_port(c, bound);
   }
   return st;
 }
@@ -379,6 +554,7 @@ Status Proto::ctl_message(Conv& c, std::string_view msg, std::unique_lock<std::m
       if (st) {
         c.laddr = loc->addr;
         c.lport = p;
+        demux.hold_port(c, p);
         st = bind(c);
       }
     }
@@ -437,7 +613,8 @@ Status Proto::announce(Conv& c) {
 }
 
 std::string Proto::status(const Conv& c) const {
-  return std::string(conv_state_name(c.state)) + " qin " + std::to_string(c.rq_bytes) + " qout 0\n";
+  return std::string(conv_state_name(c.state)) + " qin " + std::to_string(c.rq_bytes) + " qout " +
+         std::to_string(qout(c)) + "\n";
 }
 
 namespace {
@@ -457,15 +634,13 @@ std::string Proto::remote(const Conv& c) const {
 bool Proto::port_in_use(uint16_t lport, const Ipaddr& raddr, uint16_t rport,
                         const Conv* except) const {
   // devip's setluniqueport: only conversations that are announced or
-  // connected hold a port, and only for their own remote.
-  for (auto& c : convs) {
-    if (c.get() == except || !c->inuse || c->state == ConvState::kIdle) continue;
-    if (c->lport == lport && c->raddr == raddr && c->rport == rport) return true;
-  }
-  return false;
+  // connected (the ones in the demux table) hold a port, and only for
+  // their own remote.
+  const Conv* c = demux.exact(lport, raddr, rport);
+  return c && c != except;
 }
 
-uint16_t Proto::pick_port(bool restricted) const {
+uint16_t Proto::pick_port(bool restricted) {
   // ip(3): restricted ports are below 1024 (devip uses 600-1023); others
   // start at 5000. The search goes on from the last port given, so a port
   // just freed is not handed out again at once (a peer may still hold
@@ -475,9 +650,7 @@ uint16_t Proto::pick_port(bool restricted) const {
   if (next < lo || next > hi) next = uint16_t(lo);
   for (uint32_t i = 0, n = hi - lo + 1; i < n; i++) {
     uint32_t p = lo + (next - lo + i) % n;
-    bool used =
-        std::any_of(convs.begin(), convs.end(), [&](auto& c) { return c->inuse && c->lport == p; });
-    if (!used) {
+    if (!demux.port_used(uint16_t(p))) {
       next = uint16_t(p == hi ? lo : p + 1);
       return uint16_t(p);
     }

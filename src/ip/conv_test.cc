@@ -57,7 +57,7 @@ class FakeProto : public Proto {
     return Proto::ctl(c, a);
   }
   Result<size_t> write(Conv&, std::span<const uint8_t> d) override { return d.size(); }
-  void rcv(int, const Ipaddr&, const Ipaddr&, BlockPtr) override {}
+  void rcv(const IpRx&, BlockPtr) override {}
   std::string stats() const override { return ""; }
 
   bool async = false;
@@ -115,12 +115,11 @@ TEST_F(ConvTest, CloneTakesTheLowestFreeConversation) {
   EXPECT_EQ(b->index, 1);
   EXPECT_TRUE(a->inuse);
   EXPECT_EQ(a->owner, "me");
-  a->reset();  // last close
+  a->proto.last_close(*a);  // last close
   EXPECT_FALSE(a->inuse);
   EXPECT_EQ(a->owner, "network");
   EXPECT_EQ(clone(), a) << "the freed conversation is reused";
   b->refs = 1;  // a file still open keeps it
-  b->reset();
   Conv* c = clone();
   EXPECT_EQ(c->index, 2);
 }
@@ -278,7 +277,7 @@ TEST_F(ConvTest, AnnounceHoldsItsPort) {
   EXPECT_EQ(ctl(clone(), "announce").error().code(), Err::BadArg);
   EXPECT_EQ(ctl(clone(), "announce http").error().code(), Err::BadPort);
   // Closing the announcer frees the port.
-  a->reset();
+  a->proto.last_close(*a);
   EXPECT_TRUE(ctl(b, "announce 80").ok());
 }
 
@@ -339,7 +338,7 @@ TEST_F(ConvTest, TtlTosAndIgnoreadvice) {
   EXPECT_EQ(ctl(c, "ttl").error().code(), Err::BadArg);
   EXPECT_EQ(ctl(c, "tos x").error().code(), Err::BadArg);
   EXPECT_EQ(c->ttl, 7);
-  c->reset();
+  c->proto.last_close(*c);
   EXPECT_EQ(c->ttl, 255);
   EXPECT_FALSE(c->ignoreadvice);
 }
@@ -555,7 +554,7 @@ TEST_F(ConvTest, ResetForgetsEverything) {
   c->enqueue(block("x"));
   c->err = "whatever";
   c->headers = true;
-  c->reset();
+  c->proto.last_close(*c);
   EXPECT_EQ(c->state, ConvState::kIdle);
   EXPECT_EQ(c->raddr, Ipaddr());
   EXPECT_EQ(c->laddr, Ipaddr());
@@ -583,14 +582,14 @@ TEST_F(ConvTest, PickPortWrapsAndReportsExhaustion) {
   std::vector<Conv*> cs;
   for (int p = 600; p <= 1023; p++) {
     Conv* c = clone();
-    c->lport = uint16_t(p);
+    ASSERT_TRUE(ctl(c, "bind " + std::to_string(p)).ok());
     cs.push_back(c);
   }
-  cs[5]->reset();  // 605 is free again
+  cs[5]->proto.last_close(*cs[5]);  // 605 is free again
   EXPECT_EQ(proto->pick_port(true), 605);
   EXPECT_EQ(proto->pick_port(true), 605) << "the search wraps around to it";
   Conv* last = clone();
-  last->lport = 605;
+  ASSERT_TRUE(ctl(last, "bind 605").ok());
   EXPECT_EQ(proto->pick_port(true), 0);
   Conv* c = clone();
   auto st = ctl(c, "connect 10.0.0.2!513!r");
@@ -614,7 +613,7 @@ TEST_F(ConvTest, AddmultiJoinsTheGroupOnTheInterface) {
   EXPECT_TRUE(a->multi.empty());
   EXPECT_TRUE(ifc->has_group(g));
   EXPECT_EQ(ctl(a, "remmulti 239.1.2.3").error().code(), Err::NoSuchEntry);
-  b->reset();  // the last close leaves it
+  b->proto.last_close(*b);  // the last close leaves it
   EXPECT_FALSE(ifc->has_group(g));
   EXPECT_EQ(std::find(ether->multi.begin(), ether->multi.end(), gmac), ether->multi.end());
 }
@@ -640,7 +639,7 @@ TEST_F(ConvTest, LeavingNeverTakesTheStacksOwnGroups) {
   Conv* c = clone();
   ASSERT_TRUE(ctl(c, "addmulti fe80::1 ff02::1").ok());
   ASSERT_TRUE(ctl(c, "addmulti fe80::1 " + sn.str()).ok());
-  c->reset();
+  c->proto.last_close(*c);
   EXPECT_TRUE(ifc->has_group(*Ipaddr::parse("ff02::1")));
   EXPECT_TRUE(ifc->has_group(sn));
 }

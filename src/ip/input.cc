@@ -82,9 +82,9 @@ void Ip::input(Ifc& f, Batch& batch) {
         arp_input(f, std::move(b));
         break;
       default:
-        if (link_hook) {
+        if (hooks.has_ether()) {
           b->push(wire::EtherRepr::kLen);
-          if (link_hook(f, e->type, b)) break;
+          if (hooks.ether(f, e->type, b)) break;
         }
         break;  // an ethertype nobody wants: not an error
     }
@@ -131,7 +131,19 @@ void Ip::ip4_input(Ifc& f, BlockPtr b) {
     }
     h = whole;
   }
-  deliver(f, h->src, h->dst, h->proto, std::move(b), h->header_len);
+  deliver(f,
+          IpRx{.src = h->src,
+               .dst = h->dst,
+               .ifc = f.index,
+               .proto = h->proto,
+               .ttl = h->ttl,
+               .tos = h->tos,
+               .v6 = false,
+               .net_len = h->header_len,
+               .link = b->flags & (Block::kLinkBcast | Block::kLinkMcast | Block::kLinkOther),
+               .to_bcast = h->dst.is_v4_broadcast() || (se && (se->flags & route::kBcast)),
+               .ip4 = &*h},
+          std::move(b));
 }
 
 void Ip::ip6_input(Ifc& f, BlockPtr b) {
@@ -187,23 +199,44 @@ void Ip::ip6_input(Ifc& f, BlockPtr b) {
       return;
     }
   }
-  deliver(f, h->src, h->dst, w->proto, std::move(b), off);
+  deliver(f,
+          IpRx{.src = h->src,
+               .dst = h->dst,
+               .ifc = f.index,
+               .proto = w->proto,
+               .ttl = h->hop_limit,
+               .tos = h->traffic_class,
+               .v6 = true,
+               .net_len = uint16_t(off),
+               .link = b->flags & (Block::kLinkBcast | Block::kLinkMcast | Block::kLinkOther),
+               .ip6 = &*h},
+          std::move(b));
 }
 
-void Ip::deliver(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t proto, BlockPtr b,
-                 size_t transport_off) {
-  Proto* p = by_number_[proto];
+void Ip::deliver(Ifc& f, const IpRx& rx, BlockPtr b) {
+  b->pull(rx.net_len);
+  b->net_off = rx.net_len;
+  if (hooks.has_ipproto(rx.proto) && hooks.ipproto(f, rx, b)) {
+    stats.InDelivers++;
+    return;
+  }
+  Proto* p = by_number_[rx.proto];
   if (!p) {
     stats.InUnknownProtos++;
-    log.print(LogItem::kIp, src, dst, "unknown protocol " + std::to_string(proto));
-    if (!dst.is_multicast() && !(self(dst) && (self(dst)->flags & route::kBcast)))
-      icmp_error(*b, IcmpErr::kProtoUnreach, uint32_t(transport_off));
+    log.print(LogItem::kIp, rx.src, rx.dst, "unknown protocol " + std::to_string(rx.proto));
+    b->push(rx.net_len);
+    if (!rx.dst.is_multicast() && !rx.to_bcast) icmp_error(*b, IcmpErr::kProtoUnreach, rx.net_len);
     return;
   }
   stats.InDelivers++;
-  b->pull(uint32_t(transport_off));
-  b->net_off = uint16_t(transport_off);
-  p->rcv(f.index, src, dst, std::move(b));
+  p->rcv(rx, std::move(b));
+}
+
+void Ip::inject(Ifc& f, BlockPtr b) {
+  b->ifc = f.index;
+  b->flags = 0;
+  b->net_off = 0;
+  selfq_.push_back(std::move(b));
 }
 
 void Ip::forward(Ifc& in, BlockPtr b, bool v6) {
@@ -259,6 +292,7 @@ void Ip::forward(Ifc& in, BlockPtr b, bool v6) {
       if (!b) return;
     }
   }
+  b->flags |= Block::kForwarded;
   (void)fragment_and_send(*h.ifc, h.nh, std::move(b), v6);
 }
 

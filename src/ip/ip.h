@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,7 @@
 #include "ip/arp.h"
 #include "ip/conv.h"
 #include "ip/frag.h"
+#include "ip/hooks.h"
 #include "ip/ifc.h"
 #include "ip/log.h"
 #include "ip/route.h"
@@ -131,9 +133,14 @@ class Ip {
   Pool& pool;
   Log log;
   RouteTable routes;
+  // Every timer of the stack (timers.cc), before the members that own
+  // timers so that it outlives them.
+  TimerWheel timers;
+  // The stack's randomness (DAD delays, RA intervals): seeded from
+  // std::random_device; a test seeds it (rng.seed(n)) for repeatable runs.
+  std::mt19937_64 rng{std::random_device{}()};
   ArpCache arp;
   Reassembler reasm;
-  Timers timers;
   IpStats stats;
   IcmpCounters icmp4, icmp6;
 
@@ -192,7 +199,8 @@ class Ip {
     Ipaddr nh;
   };
   Hop hop(const Route& r, const Ipaddr& dst) const;
-  // Periodic work (ARP retransmits, reassembly timeouts, DAD, RAs, lifetimes).
+  // Runs the timers that are due (ARP retransmits, reassembly timeouts, DAD,
+  // RAs, lifetimes: timers.cc) and flushes what they sent.
   void tick();
   // The source address to use towards dst (through ifc if >= 0).
   Result<Ipaddr> source_for(const Ipaddr& dst, int ifc = -1) const;
@@ -204,9 +212,13 @@ class Ip {
   // its engine).
   std::function<void()> on_wake;
 
-  // pipex and other claimants: called for frames of ethertypes IP does not
-  // handle (PPPoE), before they are dropped. Return true to take the block.
-  std::function<bool(Ifc&, uint16_t ethertype, BlockPtr&)> link_hook;
+  // Input hooks (hooks.h): pipex and other claimants of input by
+  // ethertype, IP protocol or conversation.
+  InputHooks hooks;
+  // Input of an IP packet (b starts at the IP header) as if it had arrived
+  // on f: a decapsulated packet from a tunnel or session. It is processed at
+  // the end of the current batch (flush()), on the engine thread.
+  void inject(Ifc& f, BlockPtr b);
 
   // ---- Used by neighbor.cc / ifcctl.cc ----
   // Adds (or updates, same local) an address with its routes, self entries,
@@ -224,7 +236,10 @@ class Ip {
   void arp_input(Ifc& f, BlockPtr b);  // b at the ARP header
   void nd_input(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t hop_limit,
                 BlockPtr b);  // b at the ICMPv6 header
-  void nd_tick(Time now);
+  // (Re)arms f's neighbour-discovery timer for its earliest pending work
+  // (DAD, lifetimes, router solicitations and advertisements), or disarms
+  // it; called after that state changes (neighbor.cc, ifcctl.cc).
+  void nd_schedule(Ifc& f);
   void join_group(Ifc& f, const Ipaddr& g);
   // Queues an IP packet on f for the next-hop nh, resolving its link address.
   void link_send(Ifc& f, const Ipaddr& nh, BlockPtr b);
@@ -238,8 +253,8 @@ class Ip {
   friend class IfcCtl;
   void ip4_input(Ifc& f, BlockPtr b);
   void ip6_input(Ifc& f, BlockPtr b);
-  void deliver(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t proto, BlockPtr b,
-               size_t transport_off);
+  // Hands b (at the IP header) to the protocol rx.proto, or its hooks.
+  void deliver(Ifc& f, const IpRx& rx, BlockPtr b);
   void forward(Ifc& in, BlockPtr b, bool v6);
   Status fragment_and_send(Ifc& f, const Ipaddr& nh, BlockPtr b, bool v6);
   Status ifc_bind(Ifc& f, const std::vector<std::string_view>& a);
@@ -250,16 +265,17 @@ class Ip {
   void lifc_attach(Ifc& f, const Lifc& l);  // routes, self entries, groups, ARP/DAD
   void lifc_detach(Ifc& f, const Lifc& l);
   void update_forwarding();
+  void start_timers();               // timers.cc
+  void nd_expire(Ifc& f, Time now);  // f's neighbour-discovery timer
 
   MediumFactory factory_;
-  Batch selfq_;  // packets to our own addresses, input at the next flush()
+  Batch selfq_;  // packets to our own addresses and injected ones, input at the next flush()
   std::vector<std::unique_ptr<Ifc>> ifcs_;
   std::map<Ipaddr, SelfEntry> self_;
   std::vector<std::unique_ptr<Proto>> protos_;
   std::array<Proto*, 256> by_number_{};
   uint16_t ip_id_ = 1;
   uint32_t frag_ident_ = 1;
-  Time last_tick_ = 0;
   Time icmp_tokens_time_ = 0;
   int icmp_tokens_ = 0;
 };

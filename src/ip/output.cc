@@ -162,9 +162,8 @@ Status Ip::fragment_and_send(Ifc& f, const Ipaddr& nh, BlockPtr b, bool v6) {
   Batch frags;
   Status st;
   if (v6) {
-    if (b->stamp != 0) {
-      // Forwarded (it has an arrival time): IPv6 routers never fragment
-      // (RFC 8200 section 5); tell the source.
+    if (b->flags & Block::kForwarded) {
+      // IPv6 routers never fragment (RFC 8200 section 5); tell the source.
       stats.FragFails++;
       icmp_error(*b, IcmpErr::kFragNeeded, uint32_t(mtu));
       return Err::TooBig;
@@ -244,7 +243,6 @@ void Ip::flush() {
     q.swap(selfq_);
     for (BlockPtr& b : q) {
       int n = b->ifc;
-      b->stamp = 0;
       Ifc* f = ifc(n);
       if (!f) {
         // Pick the interface holding the address.

@@ -66,10 +66,7 @@ class FileHandle final : public Handle {
 FileHandle::~FileHandle() {
   if (log_open) ip_.log.close();
   std::lock_guard<std::mutex> g(ip_.mu);
-  if (conv_ && --conv_->refs == 0) {
-    conv_->proto.close(*conv_);
-    conv_->reset();
-  }
+  if (conv_ && --conv_->refs == 0) conv_->proto.last_close(*conv_);
   if (ifc_ && --ifc_->refs == 0) ip_.ifc_release(*ifc_);
 }
 
@@ -245,7 +242,7 @@ Result<size_t> FileHandle::do_write(std::span<const uint8_t> data, uint64_t offs
         return data.size();
       }
       if (f == T::fData) {
-        auto r = conv_->proto.write(*conv_, data);
+        auto r = conv_->proto.write_data(*conv_, data, l, &cancel_);
         ip_.flush();
         return r;
       }
@@ -305,7 +302,7 @@ Result<std::unique_ptr<Handle>> open_handle(StackTree& t, Qid q, int flags) {
   // A conversation's file.
   std::unique_lock<std::mutex> l(ip.mu);
   Conv* c = p.conv(int(T::num(q)));
-  if (!c || (!c->inuse && c->refs == 0)) return Err::NotFound;
+  if (!c || !c->inuse) return Err::NotFound;
   if (file == T::fListen) {
     // Blocks until a call arrives; cancellation of an open is not possible
     // through FUSE, so the wait ends only with a call or the conversation's
@@ -313,10 +310,7 @@ Result<std::unique_ptr<Handle>> open_handle(StackTree& t, Qid q, int flags) {
     c->refs++;
     std::atomic<bool> never{false};
     auto nc = p.listen(*c, l, &never);
-    if (--c->refs == 0 && !nc) {
-      p.close(*c);
-      c->reset();
-    }
+    if (--c->refs == 0 && !nc) p.last_close(*c);
     if (!nc) return nc.error();
     (*nc)->refs++;
     return std::unique_ptr<Handle>(new FileHandle(

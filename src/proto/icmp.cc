@@ -27,59 +27,6 @@ bool has_id(bool is_v6, uint8_t type) {
 
 }  // namespace
 
-std::string icmp_advice(bool is_v6, uint8_t type, uint8_t code, uint32_t rest) {
-  std::string mtu = ": mtu " + std::to_string(is_v6 ? rest : rest & 0xffff);
-  if (!is_v6) {
-    // RFC 792 and RFC 1812 section 5.2.7.1 codes.
-    static const char* const kUnreach[] = {"net unreachable",
-                                           "host unreachable",
-                                           "protocol unreachable",
-                                           "port unreachable",
-                                           "fragmentation needed and DF set",
-                                           "source route failed",
-                                           "destination network unknown",
-                                           "destination host unknown",
-                                           "source host isolated",
-                                           "network administratively prohibited",
-                                           "host administratively prohibited",
-                                           "network unreachable for tos",
-                                           "host unreachable for tos",
-                                           "administratively prohibited",
-                                           "host precedence violation",
-                                           "precedence cutoff in effect"};
-    switch (type) {
-      case v4::kUnreach:
-        if (code == v4::kFragNeeded) return kUnreach[code] + mtu;
-        return code < std::size(kUnreach) ? kUnreach[code] : "destination unreachable";
-      case v4::kTimeExceeded:
-        return code == v4::kReasmExceeded ? "fragment reassembly time exceeded" : "ttl exceeded";
-      case v4::kParamProblem:
-        return "parameter problem";
-    }
-    return "icmp type " + std::to_string(type) + " code " + std::to_string(code);
-  }
-  // RFC 4443 section 3.
-  static const char* const kUnreach[] = {"no route to destination",
-                                         "administratively prohibited",
-                                         "beyond scope of source address",
-                                         "address unreachable",
-                                         "port unreachable",
-                                         "source address failed ingress/egress policy",
-                                         "reject route to destination"};
-  switch (type) {
-    case v6::kDstUnreach:
-      return code < std::size(kUnreach) ? kUnreach[code] : "destination unreachable";
-    case v6::kPacketTooBig:
-      return "packet too big" + mtu;
-    case v6::kTimeExceeded:
-      return code == v6::kReasmExceeded ? "fragment reassembly time exceeded"
-                                        : "hop limit exceeded";
-    case v6::kParamProblem:
-      return "parameter problem";
-  }
-  return "icmpv6 type " + std::to_string(type) + " code " + std::to_string(code);
-}
-
 IcmpProto::IcmpProto(Ip& ip, bool v6)
     : Proto(ip, v6 ? "icmpv6" : "icmp", v6 ? wire::ipproto::kIcmp6 : wire::ipproto::kIcmp, 1024),
       v6_(v6) {}
@@ -235,11 +182,12 @@ void IcmpProto::echo_reply(int ifc, const Ipaddr& src, const Ipaddr& dst, uint32
   (void)send(sp, std::move(req));
 }
 
-void IcmpProto::error_in(const Ipaddr& src, const Ipaddr& dst, const Block& b, uint8_t type,
-                         uint8_t code, uint32_t rest) {
+void IcmpProto::error_in(const IpRx& rx, const Block& b, uint8_t type, uint8_t code,
+                         uint32_t rest) {
   // The quoted packet: its IP header, then (at least) 8 bytes of transport.
   std::span<const uint8_t> inner = b.span().subspan(v4::kHeaderLen);
-  Ipaddr isrc, idst;
+  Advice a = Advice::from_icmp(v6_, type, code, rest);
+  a.reporter = rx.src;
   uint8_t iproto;
   size_t hl;
   if (!v6_) {
@@ -247,33 +195,36 @@ void IcmpProto::error_in(const Ipaddr& src, const Ipaddr& dst, const Block& b, u
     hl = size_t(inner[0] & 0xf) * 4;
     if (hl < 20 || inner.size() < hl) return;
     if (load16(inner.data() + 6) & 0x1fff) return;  // a later fragment: no transport header
-    isrc = Ipaddr::from_v4_bytes(inner.data() + 12);
-    idst = Ipaddr::from_v4_bytes(inner.data() + 16);
+    a.src = Ipaddr::from_v4_bytes(inner.data() + 12);
+    a.dst = Ipaddr::from_v4_bytes(inner.data() + 16);
     iproto = inner[9];
   } else {
     if (inner.size() < 40 || (inner[0] >> 4) != 6) return;
-    isrc = Ipaddr(inner.data() + 8);
-    idst = Ipaddr(inner.data() + 24);
+    a.src = Ipaddr(inner.data() + 8);
+    a.dst = Ipaddr(inner.data() + 24);
     auto w = wire::ip6_walk(inner.subspan(40), inner[6]);
     if (!w || (w->frag && w->frag->offset != 0)) return;  // cut short, or a later fragment
     iproto = w->proto;
     hl = 40 + w->offset;
   }
   if (hl > inner.size()) return;
-  std::span<const uint8_t> transport = inner.subspan(hl);
+  a.transport = inner.subspan(hl);
   if (iproto == ipproto) {
     // About one of our echo requests: the pinging conversation sees it.
-    if (transport.size() < 8 || !is_echo_request(transport[0])) return;
-    uint16_t id = load16(transport.data() + 4);
+    if (a.transport.size() < 8 || !is_echo_request(a.transport[0])) return;
+    uint16_t id = load16(a.transport.data() + 4);
+    if (!demux.port_used(id)) return;
     for (auto& c : convs)
-      if (c->inuse && c->lport == id && (c->headers || c->raddr == idst)) deliver(*c, src, dst, b);
+      if (c->inuse && c->lport == id && (c->headers || c->raddr == a.dst))
+        deliver(*c, rx.src, rx.dst, b);
     return;
   }
-  if (Proto* p = ip.proto_for(iproto))
-    p->advise(isrc, idst, transport, icmp_advice(v6_, type, code, rest));
+  if (Proto* p = ip.proto_for(iproto)) p->advise(a);
 }
 
-void IcmpProto::rcv(int ifc, const Ipaddr& src, const Ipaddr& dst, BlockPtr b) {
+void IcmpProto::rcv(const IpRx& rx, BlockPtr b) {
+  const Ipaddr& src = rx.src;
+  const Ipaddr& dst = rx.dst;
   IcmpCounters& k = counters();
   if (v6_ && b->size() > 0 && b->data()[0] >= v6::kRouterSolicit && b->data()[0] <= v6::kRedirect)
     return;  // Neighbour Discovery is the IP layer's (Ip::nd_input), counted there
@@ -303,13 +254,16 @@ void IcmpProto::rcv(int ifc, const Ipaddr& src, const Ipaddr& dst, BlockPtr b) {
   }
   k.in[type]++;
   if (is_echo_request(type)) {
-    echo_reply(ifc, src, dst, rest, std::move(b));
+    echo_reply(rx.ifc, src, dst, rest, std::move(b));
   } else if (is_echo_reply(type)) {
+    // The echo identifier is the conversation's local port: a reply for a
+    // port no conversation holds costs one test (ConvDemux).
     uint16_t id = uint16_t(rest >> 16);
+    if (!demux.port_used(id)) return;
     for (auto& c : convs)
       if (c->inuse && c->lport == id && from_remote(*c, src)) deliver(*c, src, dst, *b);
   } else if (is_error(type)) {
-    error_in(src, dst, *b, type, code, rest);
+    error_in(rx, *b, type, code, rest);
   } else if (v6_) {
     // Anything else (MLD...) is for announced conversations in headers
     // mode: user-level ICMPv6 programs.

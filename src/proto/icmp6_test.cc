@@ -205,7 +205,8 @@ TEST_F(v6, HeadersModeSeesOtherMessagesButNotNeighbourDiscovery) {
   EXPECT_EQ(ip.icmp6.in[t6::kNeighborSolicit], before + 1);
   // Given one directly, icmpv6 ignores it.
   auto direct = icmp6_msg(kPeer, kUs, t6::kNeighborSolicit, 0, 0, ns);
-  icmp6->rcv(wire->index, kPeer, kUs, pool.copy(direct.data(), uint32_t(direct.size())));
+  icmp6->rcv(IpRx{.src = kPeer, .dst = kUs, .ifc = wire->index, .proto = 58, .v6 = true},
+             pool.copy(direct.data(), uint32_t(direct.size())));
   pump();
   EXPECT_FALSE(read(raw));
   EXPECT_EQ(ip.icmp6.in[t6::kNeighborSolicit], before + 1);
@@ -229,12 +230,17 @@ TEST_F(v6, ErrorsAdviseTheQuotedProtocol) {
   inject(icmp6_error(99, 0, 0, udp6_packet()));  // unknown errors too (RFC 4443 2.4(d))
   ASSERT_EQ(udp->advice.size(), 4u);
   EXPECT_EQ(udp->advice[0].msg, "packet too big: mtu 1280");
+  EXPECT_EQ(udp->advice[0].kind, Advice::kPacketTooBig);
+  EXPECT_EQ(udp->advice[0].mtu, 1280u);
   EXPECT_EQ(udp->advice[0].src, kUs);
   EXPECT_EQ(udp->advice[0].dst, kPeer);
   EXPECT_EQ(load16(udp->advice[0].inner.data() + 2), 53);
   EXPECT_EQ(udp->advice[1].msg, "port unreachable");
+  EXPECT_EQ(udp->advice[1].kind, Advice::kPortUnreach);
+  EXPECT_TRUE(udp->advice[1].hard);
   EXPECT_EQ(udp->advice[2].msg, "hop limit exceeded");
   EXPECT_EQ(udp->advice[3].msg, "icmpv6 type 99 code 0");
+  EXPECT_EQ(udp->advice[3].kind, Advice::kOther);
   std::string st = icmp6->stats();
   EXPECT_EQ(stat(st, "InPktTooBigs"), 1);
   EXPECT_EQ(stat(st, "InDestUnreachs"), 1);

@@ -15,7 +15,7 @@ class IcmpProto : public Proto {
   Status connect(Conv& c) override;
   Status ctl(Conv& c, const std::vector<std::string_view>& args) override;
   Result<size_t> write(Conv& c, std::span<const uint8_t> data) override;
-  void rcv(int ifc, const Ipaddr& src, const Ipaddr& dst, BlockPtr b) override;
+  void rcv(const IpRx& rx, BlockPtr b) override;
   std::string status(const Conv& c) const override;
   std::string stats() const override;
 
@@ -35,16 +35,11 @@ class IcmpProto : public Proto {
   // Sends an ICMP message (b at its header) and counts it.
   Status send(const SendParams& sp, BlockPtr b);
   void echo_reply(int ifc, const Ipaddr& src, const Ipaddr& dst, uint32_t rest, BlockPtr req);
-  void error_in(const Ipaddr& src, const Ipaddr& dst, const Block& b, uint8_t type, uint8_t code,
-                uint32_t rest);
+  void error_in(const IpRx& rx, const Block& b, uint8_t type, uint8_t code, uint32_t rest);
   // True if a reply from src answers what conversation c sent.
   bool from_remote(const Conv& c, const Ipaddr& src) const;
   void deliver(Conv& c, const Ipaddr& src, const Ipaddr& dst, const Block& b);
   bool v6_;
 };
-
-// The text an ICMP error gives to Proto::advise ("port unreachable",
-// "packet too big: mtu 1280"...; icmp.h lists them).
-std::string icmp_advice(bool v6, uint8_t type, uint8_t code, uint32_t rest);
 
 }  // namespace ninet

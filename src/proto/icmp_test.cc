@@ -213,10 +213,12 @@ std::vector<uint8_t> udp_packet() {
 TEST_F(v4, ErrorsAdviseTheQuotedProtocol) {
   inject(icmp_error(wire::icmp::kUnreach, wire::icmp::kPortUnreach, 0, udp_packet()));
   ASSERT_EQ(udp->advice.size(), 1u);
-  Advice& a = udp->advice[0];
+  Advised& a = udp->advice[0];
   EXPECT_EQ(a.src, A("10.0.0.1"));
   EXPECT_EQ(a.dst, A("10.0.0.9"));
   EXPECT_EQ(a.msg, "port unreachable");
+  EXPECT_EQ(a.kind, Advice::kPortUnreach);
+  EXPECT_TRUE(a.hard) << "RFC 1122 4.2.3.9: port unreachable is a hard error";
   ASSERT_GE(a.inner.size(), 8u) << "the quoted UDP header";
   EXPECT_EQ(load16(a.inner.data()), 5555);
   EXPECT_EQ(load16(a.inner.data() + 2), 53);
@@ -226,11 +228,16 @@ TEST_F(v4, ErrorsAdviseTheQuotedProtocol) {
   inject(icmp_error(wire::icmp::kUnreach, wire::icmp::kFragNeeded, 1400, cut));
   ASSERT_EQ(udp->advice.size(), 2u);
   EXPECT_EQ(udp->advice[1].msg, "fragmentation needed and DF set: mtu 1400");
+  EXPECT_EQ(udp->advice[1].kind, Advice::kPacketTooBig);
+  EXPECT_EQ(udp->advice[1].mtu, 1400u);
+  EXPECT_FALSE(udp->advice[1].hard);
   EXPECT_EQ(udp->advice[1].inner.size(), 8u);
   inject(icmp_error(wire::icmp::kTimeExceeded, wire::icmp::kTtlExceeded, 0, udp_packet()));
   inject(icmp_error(wire::icmp::kParamProblem, 0, 0, udp_packet()));
   ASSERT_EQ(udp->advice.size(), 4u);
   EXPECT_EQ(udp->advice[2].msg, "ttl exceeded");
+  EXPECT_EQ(udp->advice[2].kind, Advice::kTtlExceeded);
+  EXPECT_FALSE(udp->advice[2].hard);
   EXPECT_EQ(udp->advice[3].msg, "parameter problem");
   std::string st = icmp->stats();
   EXPECT_EQ(stat(st, "InUnreachables"), 2);

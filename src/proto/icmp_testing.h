@@ -43,10 +43,14 @@ class PktMedium : public Medium {
   std::deque<BlockPtr> in, sent;
 };
 
-struct Advice {
+// What one Proto::advise call carried (its span copied).
+struct Advised {
   Ipaddr src, dst;
   std::vector<uint8_t> inner;
   std::string msg;
+  Advice::Kind kind;
+  uint32_t mtu;
+  bool hard;
 };
 
 // Stands in for UDP (IP protocol 17): records what ICMP errors tell it.
@@ -54,13 +58,18 @@ class RecordingProto : public Proto {
  public:
   explicit RecordingProto(Ip& ip) : Proto(ip, "udp", wire::ipproto::kUdp, 16) {}
   Result<size_t> write(Conv&, std::span<const uint8_t> d) override { return d.size(); }
-  void rcv(int, const Ipaddr&, const Ipaddr&, BlockPtr) override {}
-  void advise(const Ipaddr& src, const Ipaddr& dst, std::span<const uint8_t> inner,
-              std::string_view msg) override {
-    advice.push_back({src, dst, {inner.begin(), inner.end()}, std::string(msg)});
+  void rcv(const IpRx&, BlockPtr) override {}
+  void advise(const Advice& a) override {
+    advice.push_back({a.src,
+                      a.dst,
+                      {a.transport.begin(), a.transport.end()},
+                      a.text(),
+                      a.kind,
+                      a.mtu,
+                      a.hard()});
   }
   std::string stats() const override { return ""; }
-  std::vector<Advice> advice;
+  std::vector<Advised> advice;
 };
 
 inline Ipaddr A(std::string_view s) {
