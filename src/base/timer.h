@@ -1,48 +1,201 @@
-// timer.h — one-shot timers for a stack's engine thread.
+// timer.h — timers for a stack's engine thread: a Timer lives in its owner (a
+// TCP connection's retransmit, delayed-ACK and keepalive timers, a pipex
+// session's idle timer, an interface's neighbour-discovery timer) and is
+// armed, moved and cancelled on the stack's TimerWheel in O(1), without
+// allocating.
 //
-// A binary heap keyed by deadline (O(log n) add, O(1) next-deadline). Cancelled
-// timers are left in the heap and skipped when they surface, so cancel is O(1).
-// Not thread-safe: used under the stack's lock / on its engine thread.
+//   TimerWheel wheel;
+//   struct Conn {
+//     Timer rto;
+//     explicit Conn(TimerWheel& w) : rto(w, [this](Time now) { on_rto(now); }) {}
+//     void on_rto(Time now);          // may re-arm rto, cancel others, free the Conn
+//   };
+//   c.rto.arm(now + ms(200));         // arms, or moves an armed timer
+//   c.rto.cancel();                   // also done by ~Timer
+//   wheel.run(clock.now());           // fires every timer whose deadline has come
+//   Time t = wheel.next();            // the engine sleeps until then (kNever: none)
 //
-//   Timers t;
-//   TimerId id = t.add(now + sec(30), [&] { expire_fragments(); });
-//   t.cancel(id);
-//   t.run(now);                 // fires everything due
-//   Time next = t.next();       // kNever if nothing is pending
+// The wheel is hierarchical (Varghese & Lauck, "Hashed and hierarchical
+// timing wheels", SOSP 1987, scheme 7): 8 levels of 64 slots over ticks of
+// 2^20 ns (1.048576 ms). Level 0's slots are single ticks, level L's slots
+// span 64^L ticks; 8 levels cover every int64 nanosecond time. A timer sits in
+// the lowest level whose slot still tells its tick apart from the wheel's
+// current tick (the highest bit in which the two differ picks the level), and
+// moves down ("cascades") when the wheel enters its slot, at most 7 times in
+// its life and usually not at all: most TCP timers are moved or cancelled
+// long before. A 64-bit occupancy mask per level finds the next non-empty
+// slot with one count-trailing-zeros, so run() jumps over idle stretches
+// (a time jump of years costs a few steps per armed timer, not per tick).
+//
+// Granularity and order. Deadlines are kept exactly, in nanoseconds; the tick
+// only chooses a timer's slot. A timer never fires before its deadline and
+// fires in the first run(now) with now >= deadline. Timers fire in tick
+// order; timers due in the same tick fire in the order they were armed.
+//
+// Cost. arm/cancel: O(1) (a count-leading-zeros, a list link, a mask bit).
+// run: O(1) per timer fired or cascaded, plus O(levels) per non-empty slot
+// visited. next(): exact when the earliest timer is within the current 64
+// ticks (a scan of that tick's slot, cached until the wheel changes);
+// otherwise the start of the slot holding the earliest timers, which is
+// never later than their deadlines: waking there cascades them, and the
+// next call is exact (at most one such early wakeup per level per slot).
+// Memory: 64 bytes per Timer, in its owner; the wheel itself is ~8.3 KB
+// whatever the number of timers (sized for millions).
+//
+// Callbacks run inside run(). A callback may arm, move or cancel any timer,
+// including its own, and may destroy its own timer's owner (the timer is
+// already disarmed and its callback copied when it runs). A timer armed
+// from a callback for a tick already reached fires in the next run(), not
+// in this one, so a callback re-arming itself at `now` cannot loop. A Timer
+// must not be moved or copied while armed (its links point into the wheel);
+// destroying an armed Timer cancels it. Not thread-safe: the stack's timers
+// are used under its lock. The wheel must outlive its Timers (its
+// destructor disarms any left, as a safety net).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <queue>
-#include <unordered_set>
-#include <vector>
+#include <new>
+#include <type_traits>
 
 #include "base/clock.h"
 
 namespace ninet {
 
-using TimerId = uint64_t;
 constexpr Time kNever = INT64_MAX;
 
-class Timers {
+class TimerWheel;
+
+// A timer's callback: any callable taking the run's `now`, of at most two
+// pointers' size and trivially copyable ([this], [this, &x]), stored inline
+// so that a Timer never allocates.
+class TimerFn {
  public:
-  TimerId add(Time when, std::function<void()> fn);
-  void cancel(TimerId id);
-  // Runs every timer with deadline <= now; returns how many ran.
-  int run(Time now);
-  Time next() const;
-  size_t pending() const { return live_.size(); }
+  TimerFn() = default;
+  template <class F>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, TimerFn> && std::is_invocable_v<F&, Time>)
+      TimerFn(F f) {  // NOLINT: implicit, so that a lambda converts
+    static_assert(sizeof(F) <= sizeof(buf_) && alignof(F) <= alignof(void*),
+                  "a timer callback holds at most two pointers ([this] or [this, &x])");
+    static_assert(std::is_trivially_copyable_v<F> && std::is_trivially_destructible_v<F>,
+                  "a timer callback captures pointers or references only");
+    ::new (static_cast<void*>(buf_)) F(f);
+    call_ = [](const void* p, Time now) { (*static_cast<F*>(const_cast<void*>(p)))(now); };
+  }
+  void operator()(Time now) const { call_(buf_, now); }
+  explicit operator bool() const { return call_ != nullptr; }
 
  private:
-  struct Entry {
-    Time when;
-    TimerId id;
-    std::function<void()> fn;
-    bool operator>(const Entry& o) const { return when != o.when ? when > o.when : id > o.id; }
-  };
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_;
-  std::unordered_set<TimerId> live_;
-  TimerId next_id_ = 1;
+  alignas(void*) unsigned char buf_[2 * sizeof(void*)] = {};
+  void (*call_)(const void*, Time) = nullptr;
 };
+
+// A node of a wheel slot's circular list (a slot's head is one too).
+struct TimerLink {
+  TimerLink* prev = this;
+  TimerLink* next = this;
+  TimerLink() = default;
+  TimerLink(const TimerLink&) = delete;
+  TimerLink& operator=(const TimerLink&) = delete;
+  bool empty() const { return next == this; }
+};
+
+class Timer : private TimerLink {
+ public:
+  Timer() = default;  // set() before arming
+  Timer(TimerWheel& wheel, TimerFn fn) : wheel_(&wheel), fn_(fn) {}
+  ~Timer() { cancel(); }
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  // Sets the wheel and callback of a timer made without them (an owner
+  // built before its stack is known). Only while not armed.
+  void set(TimerWheel& wheel, TimerFn fn);
+  // Arms the timer for `when` (absolute), or moves it there if armed.
+  void arm(Time when);
+  // Disarms it; nothing if not armed.
+  void cancel();
+  bool armed() const { return where_ != kNowhere; }
+  Time when() const { return when_; }  // the deadline while armed
+  TimerWheel* wheel() const { return wheel_; }
+
+ private:
+  friend class TimerWheel;
+  static constexpr uint16_t kNowhere = 0xffff;
+  static constexpr uint16_t kDeferred = 0xfffe;  // armed inside run() for a tick already reached
+  static constexpr uint16_t kHeld = 0xfffd;      // in its tick's slot, not yet due, set aside
+
+  Time when_ = 0;
+  TimerWheel* wheel_ = nullptr;
+  TimerFn fn_;
+  uint16_t where_ = kNowhere;  // level * 64 + slot, or one of the above
+};
+
+class TimerWheel {
+ public:
+  static constexpr int kTickShift = 20;  // a tick is 2^20 ns = 1.048576 ms
+  static constexpr int kLevelBits = 6;
+  static constexpr int kSlots = 1 << kLevelBits;  // per level
+  static constexpr int kLevels = 8;               // 48 bits of ticks > 2^63 ns
+
+  // start: the time the wheel starts from (runs before it fire nothing).
+  explicit TimerWheel(Time start = 0);
+  ~TimerWheel();
+  TimerWheel(const TimerWheel&) = delete;
+  TimerWheel& operator=(const TimerWheel&) = delete;
+
+  // Fires every armed timer whose deadline is <= now; returns how many.
+  size_t run(Time now);
+  // The earliest deadline, or a time not after it (see Cost above); kNever
+  // when nothing is armed.
+  Time next() const;
+  size_t armed() const { return armed_; }
+
+  // For an engine that sleeps until next(): sleeping(until) asks that the
+  // first arm() of a timer due before `until` call the wakeup function (a
+  // ctl write under the stack lock that arms DAD or a retransmit ends the
+  // sleep); awake() stops it while the engine itself runs (its own arms
+  // need no wakeup). The wakeup is called under the caller's lock.
+  void set_wakeup(std::function<void()> fn) { wakeup_ = std::move(fn); }
+  void sleeping(Time until) { wake_before_ = until; }
+  void awake() { wake_before_ = INT64_MIN; }
+
+ private:
+  friend class Timer;
+  static uint64_t tick_of(Time t) { return t <= 0 ? 0 : uint64_t(t) >> kTickShift; }
+  void arm(Timer& t, Time when);
+  void unlink(Timer& t);
+  void place(Timer& t);  // links an unlinked, armed t into its slot
+  void push(TimerLink& head, Timer& t, uint16_t where);
+  size_t fire_current(Time now, bool all);
+  void cascade();
+  uint64_t next_event() const;  // the first tick > cur_ with a slot to fire or cascade
+
+  TimerLink slots_[kLevels * kSlots];
+  uint64_t occupied_[kLevels] = {};
+  TimerLink deferred_;
+  uint64_t cur_;  // every tick before this has been run
+  size_t armed_ = 0;
+  bool running_ = false;
+  Time wake_before_ = INT64_MIN;
+  std::function<void()> wakeup_;
+  mutable Time next_cache_ = 0;
+  mutable int next_slot_ = -1;  // the slot next_cache_ came from; -1: not cached
+};
+
+inline void Timer::set(TimerWheel& wheel, TimerFn fn) {
+  if (armed()) cancel();
+  wheel_ = &wheel;
+  fn_ = fn;
+}
+
+inline void Timer::arm(Time when) {
+  wheel_->arm(*this, when);
+}
+
+inline void Timer::cancel() {
+  if (armed()) wheel_->unlink(*this);
+}
 
 }  // namespace ninet

@@ -6,7 +6,11 @@
 // use order, most recently used at the head. A resolve hit is a probe plus a
 // relink: no allocation. Replacement takes the tail.
 //
-// Callbacks from tick() run after the table is updated, so they may call back
+// WAIT entries are also on a second list, the retransmit queue, in the order
+// of their last request (each request is kRetransmit after the previous one,
+// so a request moves its entry to the tail). One timer, armed at the head's
+// deadline, serves them all: O(1) per request, nothing armed while no entry
+// waits. Its handlers run after the table is updated, so they may call back
 // into the cache (an ICMP error for a given-up packet is routed and resolved).
 #include "ip/arp.h"
 
@@ -29,15 +33,22 @@ struct ArpCache::Impl {
     Time last_request = 0;
     Batch queue;                        // packets waiting for the address, oldest first (WAIT only)
     uint32_t prev = kNil, next = kNil;  // use order; next also links the free list
+    bool waiting = false;               // on the retransmit queue
+    uint32_t wprev = kNil, wnext = kNil;
   };
 
   std::vector<Entry> slots;
   std::vector<uint32_t> table;  // hash slot -> entry index, kNil when empty
   uint32_t mask = 0;            // table.size() - 1
   uint32_t head = kNil, tail = kNil, free = kNil;
-  size_t count = 0;
+  uint32_t whead = kNil, wtail = kNil;  // the retransmit queue, oldest request first
+  size_t count = 0, nwaiting = 0;
+  Timer retransmit;
+  SendRequest send_request;
+  GiveUp give_up;
 
-  explicit Impl(size_t capacity) : slots(capacity) {
+  Impl(TimerWheel& wheel, size_t capacity)
+      : slots(capacity), retransmit(wheel, [this](Time now) { expire(now); }) {
     table.assign(std::bit_ceil(capacity * 2), kNil);
     mask = uint32_t(table.size() - 1);
     for (uint32_t i = 0; i < slots.size(); i++)
@@ -97,8 +108,39 @@ struct ArpCache::Impl {
     }
   }
 
+  // Queues e by its last request, from the tail (normally it goes last).
+  void wait_link(Entry& e) {
+    uint32_t i = index(e), after = wtail;
+    while (after != kNil && slots[after].last_request > e.last_request)
+      after = slots[after].wprev;
+    e.wprev = after;
+    e.wnext = after == kNil ? whead : slots[after].wnext;
+    (after == kNil ? whead : slots[after].wnext) = i;
+    (e.wnext == kNil ? wtail : slots[e.wnext].wprev) = i;
+    e.waiting = true;
+    nwaiting++;
+  }
+  void wait_unlink(Entry& e) {
+    if (!e.waiting) return;
+    (e.wprev == kNil ? whead : slots[e.wprev].wnext) = e.wnext;
+    (e.wnext == kNil ? wtail : slots[e.wnext].wprev) = e.wprev;
+    e.wprev = e.wnext = kNil;
+    e.waiting = false;
+    nwaiting--;
+  }
+  // The timer follows the queue's head.
+  void rearm() {
+    if (whead == kNil)
+      retransmit.cancel();
+    else if (Time when = slots[whead].last_request + kRetransmit;
+             when != retransmit.when() || !retransmit.armed())
+      retransmit.arm(when);
+  }
+  void expire(Time now);
+
   void erase(Entry& e) {
     uint32_t i = index(e);
+    wait_unlink(e);
     table_erase(probe(e.ip));
     unlink(i);
     e = Entry{};
@@ -125,8 +167,14 @@ struct ArpCache::Impl {
   }
 };
 
-ArpCache::ArpCache(size_t capacity) : impl_(std::make_unique<Impl>(capacity ? capacity : 1)) {}
+ArpCache::ArpCache(TimerWheel& wheel, size_t capacity)
+    : impl_(std::make_unique<Impl>(wheel, capacity ? capacity : 1)) {}
 ArpCache::~ArpCache() = default;
+
+void ArpCache::set_handlers(SendRequest send_request, GiveUp give_up) {
+  impl_->send_request = std::move(send_request);
+  impl_->give_up = std::move(give_up);
+}
 
 Resolve ArpCache::resolve(const Ipaddr& ip, int ifc, Time now, BlockPtr& pkt, Mac* mac) {
   Impl::Entry* e = impl_->find(ip);
@@ -141,6 +189,8 @@ Resolve ArpCache::resolve(const Ipaddr& ip, int ifc, Time now, BlockPtr& pkt, Ma
     e->ifc = ifc;
     e->last_request = now;
     e->tries = 1;  // the caller sends the first request
+    impl_->wait_link(*e);
+    impl_->rearm();
   }
   if (e->queue.size() >= kMaxQueued) e->queue.erase(e->queue.begin());
   e->queue.push_back(std::move(pkt));
@@ -159,6 +209,8 @@ Batch ArpCache::update(const Ipaddr& ip, const Mac& mac, int ifc, bool create, T
   e->ifc = ifc;
   e->ok = true;
   e->tries = 0;
+  impl_->wait_unlink(*e);
+  impl_->rearm();  // the queue's head may have gone (answered, or replaced by make)
   Batch ready;
   ready.swap(e->queue);
   return ready;
@@ -172,12 +224,14 @@ Status ArpCache::del(const Ipaddr& ip) {
   Impl::Entry* e = impl_->find(ip);
   if (!e) return Error(Err::NoSuchEntry, ip.str());
   impl_->erase(*e);
+  impl_->rearm();
   return {};
 }
 
 void ArpCache::flush() {
   while (impl_->head != kNil)
     impl_->erase(impl_->slots[impl_->head]);
+  impl_->rearm();
 }
 
 void ArpCache::flush_ifc(int ifc) {
@@ -186,26 +240,30 @@ void ArpCache::flush_ifc(int ifc) {
     i = e.next;
     if (e.ifc == ifc) impl_->erase(e);
   }
+  impl_->rearm();
 }
 
-void ArpCache::tick(Time now, const std::function<void(const Ipaddr&, int ifc)>& send_request,
-                    const std::function<void(BlockPtr)>& give_up) {
+// The retransmit timer: the queue's entries whose last request is
+// kRetransmit old, oldest first.
+void ArpCache::Impl::expire(Time now) {
   std::vector<std::pair<Ipaddr, int>> requests;
   Batch dead;
-  for (uint32_t i = impl_->head; i != kNil;) {
-    Impl::Entry& e = impl_->slots[i];
-    i = e.next;
-    if (e.ok || now - e.last_request < kRetransmit) continue;
+  while (whead != kNil) {
+    Entry& e = slots[whead];
+    if (e.last_request + kRetransmit > now) break;
+    wait_unlink(e);
     if (e.tries >= kMaxTries) {
       for (BlockPtr& b : e.queue)
         dead.push_back(std::move(b));
-      impl_->erase(e);
+      erase(e);
       continue;
     }
     e.tries++;
     e.last_request = now;
+    wait_link(e);
     requests.emplace_back(e.ip, e.ifc);
   }
+  rearm();
   if (send_request)
     for (const auto& [ip, ifc] : requests)
       send_request(ip, ifc);
@@ -233,6 +291,10 @@ std::optional<ArpEntryInfo> ArpCache::find(const Ipaddr& ip) const {
 
 size_t ArpCache::size() const {
   return impl_->count;
+}
+
+size_t ArpCache::waiting() const {
+  return impl_->nwaiting;
 }
 
 }  // namespace ninet

@@ -4,10 +4,13 @@
 // Entries do not time out (ip(3)); the table holds kCapacity entries and
 // replaces the least recently used. An entry is WAIT while a request is
 // outstanding (packets for it are queued, a few per entry) and OK once the
-// medium address is known. Protocol messages are built by the caller: this is
-// only the table.
+// medium address is known. WAIT entries are retransmitted and given up on the
+// cache's own timer, armed only while some entry waits. Protocol messages are
+// built by the caller: this is only the table.
 //
-//   ArpCache c;
+//   ArpCache c(wheel);
+//   c.set_handlers([&](const Ipaddr& ip, int ifc) { send a request },
+//                  [&](BlockPtr b) { ICMP host unreachable for b });
 //   Mac m;
 //   switch (c.resolve(ip, ifc, now, std::move(pkt), &m)) {
 //     case Resolve::kOk: send with m; break;             // pkt was not taken
@@ -28,6 +31,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/ipaddr.h"
+#include "base/timer.h"
 #include "buf/block.h"
 
 namespace ninet {
@@ -48,8 +52,18 @@ class ArpCache {
   static constexpr Time kRetransmit = sec(1);
   static constexpr int kMaxTries = 3;
 
-  explicit ArpCache(size_t capacity = kCapacity);
+  using SendRequest = std::function<void(const Ipaddr& ip, int ifc)>;
+  using GiveUp = std::function<void(BlockPtr queued)>;
+
+  explicit ArpCache(TimerWheel& wheel, size_t capacity = kCapacity);
   ~ArpCache();
+
+  // What the retransmit timer does, kRetransmit after an entry's last
+  // request: if it has had kMaxTries, the entry is removed and its queued
+  // packets go to give_up (for ICMP host unreachable), in order; else the
+  // try is counted and send_request(ip, ifc) asked to send one. They are
+  // called after the table is updated, so they may use the cache.
+  void set_handlers(SendRequest send_request, GiveUp give_up);
 
   // On OK: stores the MAC in *mac, marks the entry recently used, returns kOk
   // and leaves pkt untouched (the caller keeps it). Otherwise queues pkt
@@ -71,17 +85,11 @@ class ArpCache {
   // Removes every entry of an interface (on unbind).
   void flush_ifc(int ifc);
 
-  // Called about every 100 ms. For each WAIT entry whose last request is
-  // kRetransmit old: if it has had kMaxTries tries, the entry is removed and
-  // its queued packets are passed to give_up (for ICMP host unreachable);
-  // else send_request(ip, ifc) is called and the try is counted.
-  void tick(Time now, const std::function<void(const Ipaddr&, int ifc)>& send_request,
-            const std::function<void(BlockPtr)>& give_up);
-
   std::vector<ArpEntryInfo> entries() const;  // most recently used first
   // The entry for ip, if any, without counting as a use.
   std::optional<ArpEntryInfo> find(const Ipaddr& ip) const;
   size_t size() const;
+  size_t waiting() const;  // WAIT entries (the retransmit timer is armed iff > 0)
 
  private:
   struct Impl;

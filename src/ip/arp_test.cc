@@ -71,6 +71,7 @@ Mac M(int n) {
 
 struct ArpTest : ::testing::Test {
   Pool pool;
+  TimerWheel wheel;
   BlockPtr pkt(uint8_t tag) { return pool.copy(&tag, 1); }
   std::vector<Ipaddr> ips(const ArpCache& c) {
     std::vector<Ipaddr> v;
@@ -81,7 +82,7 @@ struct ArpTest : ::testing::Test {
 };
 
 TEST_F(ArpTest, MissQueuesThenUpdateReleasesInOrder) {
-  ArpCache c;
+  ArpCache c(wheel);
   Mac m;
   BlockPtr p = pkt(1);
   EXPECT_EQ(c.resolve(A(1), 0, 0, p, &m), Resolve::kQueuedSendRequest);
@@ -107,7 +108,7 @@ TEST_F(ArpTest, MissQueuesThenUpdateReleasesInOrder) {
 }
 
 TEST_F(ArpTest, MissOnOneAddressDoesNotResolveAnother) {
-  ArpCache c;
+  ArpCache c(wheel);
   (void)c.add(A(1), M(1), 0, 0);
   Mac m;
   BlockPtr p = pkt(1);
@@ -121,7 +122,7 @@ TEST_F(ArpTest, MissOnOneAddressDoesNotResolveAnother) {
 }
 
 TEST_F(ArpTest, QueueIsBoundedAndDropsTheOldest) {
-  ArpCache c;
+  ArpCache c(wheel);
   Mac m;
   for (int i = 0; i < 20; i++) {
     BlockPtr p = pkt(uint8_t(i));
@@ -135,7 +136,7 @@ TEST_F(ArpTest, QueueIsBoundedAndDropsTheOldest) {
 }
 
 TEST_F(ArpTest, UpdateWithoutCreateOnlyTouchesKnownEntries) {
-  ArpCache c;
+  ArpCache c(wheel);
   EXPECT_TRUE(c.update(A(5), M(5), 0, false, 0).empty());
   EXPECT_EQ(c.size(), 0u);
   EXPECT_FALSE(c.find(A(5)));
@@ -150,7 +151,7 @@ TEST_F(ArpTest, UpdateWithoutCreateOnlyTouchesKnownEntries) {
 }
 
 TEST_F(ArpTest, LeastRecentlyUsedIsReplaced) {
-  ArpCache c(4);
+  ArpCache c(wheel, 4);
   for (int i = 1; i <= 4; i++)
     (void)c.add(A(i), M(i), 0, 0);
   EXPECT_EQ(ips(c), (std::vector<Ipaddr>{A(4), A(3), A(2), A(1)}));
@@ -163,7 +164,7 @@ TEST_F(ArpTest, LeastRecentlyUsedIsReplaced) {
 }
 
 TEST_F(ArpTest, FullDefaultCacheReplacesOneEntryAtATime) {
-  ArpCache c;
+  ArpCache c(wheel);
   Mac m;
   for (int i = 0; i < int(ArpCache::kCapacity); i++)
     (void)c.add(A(i), M(i), 0, 0);
@@ -182,7 +183,7 @@ TEST_F(ArpTest, FullDefaultCacheReplacesOneEntryAtATime) {
 }
 
 TEST_F(ArpTest, ResolveHitDoesNotAllocate) {
-  ArpCache c;
+  ArpCache c(wheel);
   for (int i = 0; i < 200; i++)
     (void)c.add(A(i), M(i), 0, 0);
   BlockPtr p = pkt(0);
@@ -198,60 +199,90 @@ TEST_F(ArpTest, ResolveHitDoesNotAllocate) {
   EXPECT_EQ(g_allocs.load(), 0);
 }
 
-TEST_F(ArpTest, TickRetransmitsThenGivesUp) {
-  ArpCache c;
+TEST_F(ArpTest, RetransmitsOnItsTimerThenGivesUp) {
+  ManualClock clock(sec(1000) + ms(3));
+  TimerWheel w(clock.now());
+  ArpCache c(w);
+  Time t0 = clock.now();
+  std::vector<Time> requests;
+  std::vector<int> dropped;
+  Time gave_up_at = 0;
+  c.set_handlers(
+      [&](const Ipaddr& ip, int ifc) {
+        EXPECT_EQ(ip, A(9));
+        EXPECT_EQ(ifc, 3);
+        requests.push_back(clock.now());
+      },
+      [&](BlockPtr b) {
+        dropped.push_back(b->data()[0]);
+        gave_up_at = clock.now();
+      });
   Mac m;
   for (uint8_t tag = 7; tag <= 9; tag++) {
     BlockPtr p = pkt(tag);
-    (void)c.resolve(A(9), 3, 0, p, &m);
+    (void)c.resolve(A(9), 3, t0, p, &m);
   }
-  (void)c.add(A(1), M(1), 0, 0);  // OK entries are left alone
-  std::vector<Time> requests;
-  std::vector<int> dropped;
-  auto req = [&](const Ipaddr& ip, int ifc) {
-    EXPECT_EQ(ip, A(9));
-    EXPECT_EQ(ifc, 3);
-  };
-  Time now = 0;
-  auto req_at = [&](const Ipaddr& ip, int ifc) {
-    req(ip, ifc);
-    requests.push_back(now);
-  };
-  auto give = [&](BlockPtr b) { dropped.push_back(b->data()[0]); };
-  for (now = ms(100); now <= sec(5); now += ms(100))
-    c.tick(now, req_at, give);
-  // The caller sent request 1 at 0; the cache asks again each kRetransmit
+  (void)c.add(A(1), M(1), 0, t0);  // OK entries are left alone
+  EXPECT_EQ(c.waiting(), 1u);
+  EXPECT_EQ(w.armed(), 1u) << "one timer for the cache";
+  // The engine: sleep until the next deadline, run what is due.
+  while (w.next() != kNever) {
+    ASSERT_GT(w.next(), clock.now());
+    clock.set(w.next());
+    w.run(clock.now());
+  }
+  // The caller sent request 1 at t0; the cache asks again each kRetransmit
   // until kMaxTries requests are out, and gives up kRetransmit after the last.
   ASSERT_EQ(requests.size(), size_t(ArpCache::kMaxTries - 1));
   for (size_t i = 0; i < requests.size(); i++)
-    EXPECT_EQ(requests[i], ArpCache::kRetransmit * Time(i + 1));
+    EXPECT_EQ(requests[i], t0 + ArpCache::kRetransmit * Time(i + 1));
+  EXPECT_EQ(gave_up_at, t0 + ArpCache::kRetransmit * ArpCache::kMaxTries);
   EXPECT_EQ(dropped, (std::vector<int>{7, 8, 9})) << "queued packets go to give_up in order";
   EXPECT_EQ(c.size(), 1u);
   EXPECT_FALSE(c.find(A(9)));
+  EXPECT_EQ(c.waiting(), 0u);
+  EXPECT_EQ(w.armed(), 0u) << "nothing waits: nothing armed";
+}
+
+TEST_F(ArpTest, EntriesWaitingFromDifferentTimesRetransmitOnTheirOwnSchedule) {
+  ArpCache c(wheel);
+  std::vector<std::pair<Ipaddr, Time>> requests;
+  Time now = 0;
+  c.set_handlers([&](const Ipaddr& ip, int) { requests.emplace_back(ip, now); }, nullptr);
+  Mac m;
+  BlockPtr p = pkt(1);
+  (void)c.resolve(A(1), 0, ms(100), p, &m);
+  p = pkt(2);
+  (void)c.resolve(A(2), 0, ms(700), p, &m);
+  for (now = ms(100); now <= ms(2500); now += ms(50))
+    wheel.run(now);
+  EXPECT_EQ(requests, (std::vector<std::pair<Ipaddr, Time>>{
+                          {A(1), ms(1100)}, {A(2), ms(1700)}, {A(1), ms(2100)}}))
+      << "each a second after its own last request";
 }
 
 TEST_F(ArpTest, AnswerBeforeGiveUpStopsRetransmits) {
-  ArpCache c;
+  ArpCache c(wheel);
+  int requests = 0, dropped = 0;
+  c.set_handlers([&](const Ipaddr&, int) { requests++; }, [&](BlockPtr) { dropped++; });
   Mac m;
   BlockPtr p = pkt(1);
   (void)c.resolve(A(9), 0, 0, p, &m);
-  int requests = 0, dropped = 0;
-  auto req = [&](const Ipaddr&, int) { requests++; };
-  auto give = [&](BlockPtr) { dropped++; };
-  c.tick(sec(1), req, give);
+  wheel.run(sec(1));
   EXPECT_EQ(requests, 1);
   EXPECT_EQ(c.update(A(9), M(9), 0, false, sec(1)).size(), 1u);
+  EXPECT_EQ(wheel.armed(), 0u) << "the answer disarms the timer";
   for (int s = 2; s < 10; s++)
-    c.tick(sec(s), req, give);
+    wheel.run(sec(s));
   EXPECT_EQ(requests, 1);
   EXPECT_EQ(dropped, 0);
   EXPECT_TRUE(c.find(A(9))->ok);
 }
 
-TEST_F(ArpTest, CallbacksMayUseTheCache) {
+TEST_F(ArpTest, HandlersMayUseTheCache) {
   // ip.cc answers a given-up packet with an ICMP error, which is routed and
-  // resolved: the callbacks run when the table is consistent again.
-  ArpCache c(4);
+  // resolved: the handlers run when the table is consistent again.
+  ArpCache c(wheel, 4);
   Mac m;
   for (int i = 0; i < 4; i++) {
     BlockPtr p = pkt(uint8_t(i));
@@ -259,30 +290,35 @@ TEST_F(ArpTest, CallbacksMayUseTheCache) {
   }
   // Each request makes a new entry, which replaces one of those being asked
   // for (cap 4): the iteration must not trip over it.
-  int asked = 0;
-  auto req = [&](const Ipaddr&, int) {
-    BlockPtr b = pkt(0);
-    (void)c.resolve(A(50 + asked++), 0, sec(1), b, &m);
-  };
-  c.tick(sec(1), req, [](BlockPtr) {});
+  int phase = 1, asked = 0, gave_up = 0;
+  c.set_handlers(
+      [&](const Ipaddr&, int) {
+        if (phase != 1) return;
+        BlockPtr b = pkt(0);
+        (void)c.resolve(A(50 + asked++), 0, sec(1), b, &m);
+      },
+      [&](BlockPtr b) {
+        if (phase != 2) return;
+        gave_up++;
+        (void)c.resolve(A(100 + gave_up), 0, sec(9), b, &m);
+      });
+  wheel.run(sec(1));
   EXPECT_EQ(asked, 4);
   EXPECT_EQ(c.size(), 4u);
-  int gave_up = 0;
-  auto give = [&](BlockPtr b) {
-    gave_up++;
-    (void)c.resolve(A(100 + gave_up), 0, sec(9), b, &m);
-  };
+  phase = 2;
   for (int s = 2; s <= 4; s++)
-    c.tick(
-        sec(s), [](const Ipaddr&, int) {}, give);
+    wheel.run(sec(s));
   EXPECT_EQ(gave_up, 4) << "the four made at 1 s, after their three tries";
   EXPECT_EQ(c.size(), 4u);
   for (int i = 1; i <= 4; i++)
     EXPECT_TRUE(c.find(A(100 + i))) << i;
+  EXPECT_EQ(c.waiting(), 4u);
+  EXPECT_LE(wheel.next(), sec(10));
+  EXPECT_GT(wheel.next(), sec(4));
 }
 
 TEST_F(ArpTest, DelFlushAndFlushIfc) {
-  ArpCache c;
+  ArpCache c(wheel);
   (void)c.add(A(1), M(1), 0, 0);
   (void)c.add(A(2), M(2), 1, 0);
   Mac m;
@@ -293,6 +329,7 @@ TEST_F(ArpTest, DelFlushAndFlushIfc) {
   EXPECT_EQ(st.error().code(), Err::NoSuchEntry);
   c.flush_ifc(1);
   EXPECT_EQ(ips(c), std::vector<Ipaddr>{A(1)});
+  EXPECT_EQ(wheel.armed(), 0u) << "the WAIT entry's timer went with it";
   EXPECT_EQ(pool.outstanding(), 0u) << "the WAIT entry's packet was freed";
   ASSERT_TRUE(c.del(A(1)).ok());
   EXPECT_FALSE(c.del(A(1)).ok());
@@ -306,7 +343,7 @@ TEST_F(ArpTest, DelFlushAndFlushIfc) {
 }
 
 TEST_F(ArpTest, AddReplacesAndReleasesWaitingPackets) {
-  ArpCache c;
+  ArpCache c(wheel);
   Mac m;
   BlockPtr p = pkt(5);
   (void)c.resolve(A(1), 0, 0, p, &m);
@@ -322,7 +359,7 @@ TEST_F(ArpTest, AddReplacesAndReleasesWaitingPackets) {
 // collisions and deletions (backward shift) and the use order together.
 TEST_F(ArpTest, MatchesAListModel) {
   constexpr size_t kCap = 16;
-  ArpCache c(kCap);
+  ArpCache c(wheel, kCap);
   struct Model {
     Ipaddr ip;
     Mac mac;
@@ -391,6 +428,10 @@ TEST_F(ArpTest, MatchesAListModel) {
     }
     auto got = c.entries();
     ASSERT_EQ(got.size(), model.size()) << step;
+    size_t waiting =
+        size_t(std::count_if(model.begin(), model.end(), [](const Model& x) { return !x.ok; }));
+    ASSERT_EQ(c.waiting(), waiting) << step;
+    ASSERT_EQ(wheel.armed(), waiting ? 1u : 0u) << step;
     auto it = model.begin();
     for (size_t i = 0; i < got.size(); i++, ++it) {
       ASSERT_EQ(got[i].ip, it->ip) << step;

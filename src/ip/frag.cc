@@ -10,6 +10,9 @@
 // complete when the pieces cover [0, total). Only then is it copied into one
 // Block.
 //
+// A queue's timer (base/timer.h) lives in it: armed at its first fragment,
+// it drops the queue kTimeoutV4/V6 later; completion or eviction destroys it.
+//
 // Memory is what a queue holds (the first Block's capacity, the payload
 // copies) plus fixed costs for bookkeeping; after each fragment the oldest
 // datagrams are dropped until the total is within the bound again, so
@@ -60,6 +63,7 @@ struct Piece {
 struct Queue {
   Key key;
   Time born = 0;
+  Timer timer;                                     // the reassembly timeout
   BlockPtr first;                                  // the offset-0 fragment, from its IP header
   std::vector<std::unique_ptr<uint8_t[]>> copies;  // payloads of the later fragments kept
   std::vector<Piece> pieces;                       // sorted by start, disjoint
@@ -171,12 +175,15 @@ void copy_meta(Block& to, const Block& from) {
 
 struct Reassembler::Impl {
   Pool& pool;
+  TimerWheel& wheel;
+  ReasmStats& stats;
   size_t limit;
   size_t used = 0;
   std::list<Queue> queues;  // oldest first
   std::unordered_map<Key, std::list<Queue>::iterator, KeyHash> index;
+  OnTimeout on_timeout;
 
-  Impl(Pool& p, size_t l) : pool(p), limit(l) {}
+  Impl(Pool& p, TimerWheel& w, ReasmStats& s, size_t l) : pool(p), wheel(w), stats(s), limit(l) {}
 
   std::list<Queue>::iterator get(const Key& k, Time now) {
     auto found = index.find(k);
@@ -185,6 +192,8 @@ struct Reassembler::Impl {
     auto it = std::prev(queues.end());
     it->key = k;
     it->born = now;
+    it->timer.set(wheel, [this, q = &*it](Time) { timeout(*q); });
+    it->timer.arm(now + (k.v6 ? kTimeoutV6 : kTimeoutV4));
     it->mem = kQueueCost;
     used += kQueueCost;
     index.emplace(k, it);
@@ -210,6 +219,16 @@ struct Reassembler::Impl {
   }
 
   BlockPtr add(const Frag& f, BlockPtr pkt, Time now, ReasmStats& st);
+
+  void timeout(Queue& q) {
+    stats.timeouts++;
+    stats.fails++;  // RFC 2011 ipReasmFails: "for whatever reason: timed out, errors, etc."
+    // RFC 792 / RFC 4443 section 3.3: only if the first fragment arrived.
+    BlockPtr first = std::move(q.first);
+    bool v6 = q.key.v6;
+    drop(index.find(q.key)->second);  // and q's timer, which is firing
+    if (first && on_timeout) on_timeout(std::move(first), v6);
+  }
 };
 
 BlockPtr Reassembler::Impl::add(const Frag& f, BlockPtr pkt, Time now, ReasmStats& st) {
@@ -295,9 +314,13 @@ BlockPtr Reassembler::Impl::add(const Frag& f, BlockPtr pkt, Time now, ReasmStat
   return nullptr;
 }
 
-Reassembler::Reassembler(Pool& pool, size_t mem_limit)
-    : impl_(std::make_unique<Impl>(pool, mem_limit)) {}
+Reassembler::Reassembler(Pool& pool, TimerWheel& wheel, size_t mem_limit)
+    : impl_(std::make_unique<Impl>(pool, wheel, stats_, mem_limit)) {}
 Reassembler::~Reassembler() = default;
+
+void Reassembler::set_on_timeout(OnTimeout fn) {
+  impl_->on_timeout = std::move(fn);
+}
 
 size_t Reassembler::memory() const {
   return impl_->used;
@@ -340,23 +363,6 @@ BlockPtr Reassembler::add_v6(BlockPtr pkt, const wire::Ip6Repr& h, const wire::I
   f.payload = pkt->data() + start;
   f.next_header = w.frag->next_header;
   return impl_->add(f, std::move(pkt), now, stats_);
-}
-
-void Reassembler::expire(Time now, const std::function<void(BlockPtr, bool)>& on_timeout) {
-  Impl& m = *impl_;
-  std::vector<std::pair<BlockPtr, bool>> firsts;
-  for (auto it = m.queues.begin(); it != m.queues.end();) {
-    auto q = it++;
-    if (now - q->born < (q->key.v6 ? kTimeoutV6 : kTimeoutV4)) continue;
-    stats_.timeouts++;
-    stats_.fails++;  // RFC 2011 ipReasmFails: "for whatever reason: timed out, errors, etc."
-    // RFC 792 / RFC 4443 section 3.3: only if the first fragment arrived.
-    if (q->first) firsts.emplace_back(std::move(q->first), q->key.v6);
-    m.drop(q);
-  }
-  if (on_timeout)
-    for (auto& [first, v6] : firsts)
-      on_timeout(std::move(first), v6);
 }
 
 namespace {

@@ -2,9 +2,12 @@
 // with a memory bound and a timeout (RFC 791: 15 s minimum; Linux uses 30 s
 // for IPv4, RFC 8200 says 60 s for IPv6).
 //
-//   Reassembler r(pool);
+// Each datagram being reassembled has its own timer on the stack's wheel,
+// armed when its first fragment (in arrival order) comes and gone with it.
+//
+//   Reassembler r(pool, wheel);
+//   r.set_on_timeout([&](BlockPtr first, bool v6) { send time exceeded (reassembly) });
 //   BlockPtr whole = r.add_v4(std::move(pkt), hdr, now);   // nullptr until complete
-//   r.expire(now, [&](BlockPtr first) { send time exceeded (reassembly) });
 //
 //   Batch frags;
 //   fragment_v4(std::move(pkt), mtu, pool, frags);          // pkt starts at IPv4 header
@@ -17,6 +20,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/timer.h"
 #include "buf/block.h"
 #include "wire/ip4.h"
 #include "wire/ip6.h"
@@ -36,8 +40,15 @@ class Reassembler {
   static constexpr Time kTimeoutV4 = sec(30);
   static constexpr Time kTimeoutV6 = sec(60);
 
-  explicit Reassembler(Pool& pool, size_t mem_limit = kDefaultMemLimit);
+  Reassembler(Pool& pool, TimerWheel& wheel, size_t mem_limit = kDefaultMemLimit);
   ~Reassembler();
+
+  // Called when a datagram times out (kTimeoutV4/V6 after its first
+  // fragment arrived; the queue is dropped and counted in stats().timeouts
+  // and fails): with a copy of its offset-0 fragment if that had arrived
+  // (RFC 792/4443: time exceeded, fragment reassembly time exceeded).
+  using OnTimeout = std::function<void(BlockPtr first, bool v6)>;
+  void set_on_timeout(OnTimeout fn);
 
   // pkt starts at the IPv4 header and is trimmed to h.total_len; h is its
   // parsed header with is_fragment() true. Returns the reassembled datagram
@@ -53,11 +64,6 @@ class Reassembler {
   // duplicate, which is dropped alone (RFC 8200 section 4.5). An atomic
   // fragment (offset 0, M clear) is returned at once (RFC 6946).
   BlockPtr add_v6(BlockPtr pkt, const wire::Ip6Repr& h, const wire::Ip6Walk& w, Time now);
-
-  // Drops queues older than their timeout. For each, if its first fragment
-  // (offset 0) had arrived, passes a copy of it to on_timeout (RFC 792/4443:
-  // time exceeded, fragment reassembly time exceeded).
-  void expire(Time now, const std::function<void(BlockPtr first, bool v6)>& on_timeout);
 
   const ReasmStats& stats() const { return stats_; }
   size_t memory() const;  // bytes currently held

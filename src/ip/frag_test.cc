@@ -21,6 +21,7 @@ Bytes bytes(const Block& b) {
 
 struct FragTest : ::testing::Test {
   Pool pool;
+  TimerWheel wheel;
   std::mt19937 rng{42};
 
   Bytes random_bytes(size_t n) {
@@ -157,7 +158,7 @@ TEST_F(FragTest, V4RoundTripsInAnyOrder) {
         continue;
       }
       check_v4_frags(frags, mtu, size);
-      Reassembler r(pool);
+      Reassembler r(pool, wheel);
       BlockPtr whole = feed_shuffled(r, std::move(frags));
       ASSERT_NE(whole, nullptr) << size << " " << mtu;
       EXPECT_EQ(bytes(*whole), want) << size << " " << mtu;
@@ -187,7 +188,7 @@ TEST_F(FragTest, V4OptionsOnlyCopiedOnesRepeat) {
               (Bytes{0x83, 7, 4, 1, 2, 3, 4, 0}));
   }
   check_v4_frags(frags, 1000, payload.size());
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   BlockPtr whole = feed_shuffled(r, std::move(frags));
   ASSERT_NE(whole, nullptr);
   EXPECT_EQ(bytes(*whole), want) << "the first fragment's header, options and all";
@@ -204,7 +205,7 @@ TEST_F(FragTest, V4FragmentsOfAFragmentReassemble) {
   for (BlockPtr& f : first)
     ASSERT_TRUE(fragment_v4(std::move(f), 576, pool, all).ok());
   check_v4_frags(all, 576, 4000);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   BlockPtr whole = feed_shuffled(r, std::move(all));
   ASSERT_NE(whole, nullptr);
   EXPECT_EQ(bytes(*whole), want);
@@ -256,7 +257,7 @@ TEST_F(FragTest, V6RoundTripsInAnyOrder) {
         next += f.size() - 48;
       }
       EXPECT_EQ(next, size);
-      Reassembler r(pool);
+      Reassembler r(pool, wheel);
       BlockPtr whole = feed_shuffled(r, std::move(frags));
       ASSERT_NE(whole, nullptr) << size << " " << mtu;
       EXPECT_EQ(bytes(*whole), want) << size << " " << mtu;
@@ -302,7 +303,7 @@ TEST_F(FragTest, V6FragmentHeaderGoesAfterTheUnfragmentablePart) {
     if (i == 0) EXPECT_EQ(w->proto, kUdp) << "the first fragment carries the final DstOpts";
     if (i == 0) EXPECT_EQ(d[unfrag + 8], kUdp);
   }
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   BlockPtr whole = feed_shuffled(r, std::move(frags));
   ASSERT_NE(whole, nullptr);
   EXPECT_EQ(bytes(*whole), want);
@@ -322,7 +323,7 @@ TEST_F(FragTest, V6UnfragmentablePartTooBig) {
 TEST_F(FragTest, HolesFillInAnyOrder) {
   // Fragments of 8..24 bytes: later, earlier, the last before the middle.
   Bytes p = random_bytes(70);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   EXPECT_EQ(feed(r, frag4(p, 24, 16, true)), nullptr);
   EXPECT_EQ(feed(r, frag4(p, 56, 14, false)), nullptr);
   EXPECT_EQ(feed(r, frag4(p, 0, 8, true)), nullptr);
@@ -343,7 +344,7 @@ TEST_F(FragTest, V4OverlapsWithTheSameDataAreFine) {
   // Re-fragmented retransmissions can overlap what arrived (RFC 791 reassembly
   // copies over); one fragment may also span several holes at once.
   Bytes p = random_bytes(64);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   EXPECT_EQ(feed(r, frag4(p, 8, 8, true)), nullptr);
   EXPECT_EQ(feed(r, frag4(p, 24, 8, true)), nullptr);
   EXPECT_EQ(feed(r, frag4(p, 40, 8, true)), nullptr);
@@ -359,7 +360,7 @@ TEST_F(FragTest, V4OverlapsWithTheSameDataAreFine) {
 
 TEST_F(FragTest, V4OverlapWithDifferentDataFails) {
   Bytes p = random_bytes(64);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   EXPECT_EQ(feed(r, frag4(p, 0, 16, true)), nullptr);
   EXPECT_EQ(feed(r, frag4(p, 32, 16, true)), nullptr);
   Bytes q = p;
@@ -375,7 +376,7 @@ TEST_F(FragTest, V4OverlapWithDifferentDataFails) {
 
 TEST_F(FragTest, V4InconsistentEndsFail) {
   Bytes p = random_bytes(64);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   EXPECT_EQ(feed(r, frag4(p, 0, 16, true)), nullptr);
   EXPECT_EQ(feed(r, frag4(p, 32, 16, false)), nullptr);
   EXPECT_EQ(feed(r, frag4(p, 40, 16, false)), nullptr) << "a second, different end";
@@ -395,7 +396,7 @@ TEST_F(FragTest, V4InconsistentEndsFail) {
 
 TEST_F(FragTest, MisalignedFragmentIsDroppedAlone) {
   Bytes p = random_bytes(64);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   EXPECT_EQ(feed(r, frag4(p, 0, 16, true)), nullptr);
   EXPECT_EQ(feed(r, frag4(p, 16, 12, true)), nullptr) << "MF with 12 bytes";
   EXPECT_EQ(r.stats().fails, 1u);
@@ -411,7 +412,7 @@ TEST_F(FragTest, MisalignedFragmentIsDroppedAlone) {
 
 TEST_F(FragTest, V6AnyOverlapDropsTheDatagram) {
   Bytes p = random_bytes(64);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   EXPECT_EQ(feed(r, frag6(p, 0, 16, true)), nullptr);
   EXPECT_EQ(feed(r, frag6(p, 0, 16, true)), nullptr) << "an exact duplicate";
   EXPECT_EQ(r.stats().fails, 0u) << "RFC 8200 4.5: exact duplicates may be dropped alone";
@@ -424,7 +425,7 @@ TEST_F(FragTest, V6AnyOverlapDropsTheDatagram) {
   EXPECT_EQ(feed(r, frag6(p, 16, 48, false)), nullptr);
   EXPECT_EQ(r.queues(), 1u);
 
-  Reassembler r2(pool);
+  Reassembler r2(pool, wheel);
   EXPECT_EQ(feed(r2, frag6(p, 16, 48, false)), nullptr);
   Bytes q = p;
   q[20] ^= 1;
@@ -435,7 +436,7 @@ TEST_F(FragTest, V6AnyOverlapDropsTheDatagram) {
 
 TEST_F(FragTest, V6AtomicFragmentIsReturnedAtOnce) {
   Bytes p = random_bytes(40);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   EXPECT_EQ(feed(r, frag6(p, 0, 16, true, 5)), nullptr);
   BlockPtr whole = feed(r, frag6(p, 0, 40, false, 5));  // same ident: still on its own (RFC 6946)
   ASSERT_NE(whole, nullptr);
@@ -474,7 +475,7 @@ TEST_F(FragTest, RandomOverlappingFragmentsCompleteExactlyWhenCovered) {
       fs.push_back(f);
     }
     std::shuffle(fs.begin(), fs.end(), rng);
-    Reassembler r(pool);
+    Reassembler r(pool, wheel);
     std::vector<bool> have(total);
     bool last = false;
     BlockPtr whole;
@@ -500,19 +501,23 @@ TEST_F(FragTest, TimeoutReportsTheFirstFragment) {
   Bytes first_bytes = bytes(*frags[0]);
   Batch later;
   ASSERT_TRUE(fragment_v4(v4(3000, 2), 1500, pool, later).ok());
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   (void)feed(r, std::move(frags[0]), sec(1));
   (void)feed(r, std::move(later[1]), sec(1));  // no first fragment: no ICMP
   int calls = 0;
-  r.expire(sec(30), [&](BlockPtr, bool) { calls++; });
-  EXPECT_EQ(calls, 0) << "30 s have not passed";
-  EXPECT_EQ(r.queues(), 2u);
-  r.expire(sec(31), [&](BlockPtr first, bool v6) {
+  r.set_on_timeout([&](BlockPtr first, bool v6) {
     calls++;
     EXPECT_FALSE(v6);
     EXPECT_EQ(bytes(*first), first_bytes) << "the fragment as it arrived";
   });
+  EXPECT_EQ(wheel.armed(), 2u) << "a timer per datagram";
+  wheel.run(sec(31) - 1);
+  EXPECT_EQ(calls, 0) << "30 s have not passed";
+  EXPECT_EQ(r.queues(), 2u);
+  EXPECT_LE(wheel.next(), sec(31));
+  wheel.run(sec(31));  // exactly the deadline
   EXPECT_EQ(calls, 1);
+  EXPECT_EQ(wheel.armed(), 0u);
   EXPECT_EQ(r.stats().timeouts, 2u);
   EXPECT_EQ(r.stats().fails, 2u);
   EXPECT_EQ(r.queues(), 0u);
@@ -525,24 +530,24 @@ TEST_F(FragTest, V6TimesOutAfter60Seconds) {
   Batch frags;
   ASSERT_TRUE(fragment_v6(v6(3000), 1280, 3, pool, frags).ok());
   Bytes first_bytes = bytes(*frags[0]);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   (void)feed(r, std::move(frags[0]), 0);
   int calls = 0;
-  auto cb = [&](BlockPtr first, bool v6) {
+  r.set_on_timeout([&](BlockPtr first, bool v6) {
     calls++;
     EXPECT_TRUE(v6);
     EXPECT_EQ(bytes(*first), first_bytes);
-  };
-  r.expire(sec(59), cb);
+  });
+  wheel.run(sec(60) - 1);
   EXPECT_EQ(calls, 0);
-  r.expire(sec(60), cb);
+  wheel.run(sec(60));
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(r.stats().timeouts, 1u);
 }
 
 TEST_F(FragTest, MemoryBoundEvictsOldestQueues) {
   const size_t kBound = 30000;
-  Reassembler r(pool, kBound);
+  Reassembler r(pool, wheel, kBound);
   for (uint16_t id = 0; id < 50; id++) {
     Batch frags;
     ASSERT_TRUE(fragment_v4(v4(3000, id), 1500, pool, frags).ok());
@@ -554,6 +559,7 @@ TEST_F(FragTest, MemoryBoundEvictsOldestQueues) {
   EXPECT_GT(kept, 1u);
   EXPECT_LT(kept, 50u);
   EXPECT_EQ(r.stats().fails, 50u - kept) << "each eviction is a failure";
+  EXPECT_EQ(wheel.armed(), kept) << "evicted datagrams took their timers";
   // The newest datagrams survived: the last one completes.
   Batch frags;
   ASSERT_TRUE(fragment_v4(v4(3000, 49), 1500, pool, frags).ok());
@@ -567,7 +573,7 @@ TEST_F(FragTest, MemoryBoundEvictsOldestQueues) {
 }
 
 TEST_F(FragTest, DatagramBiggerThanTheBoundFails) {
-  Reassembler r(pool, 20000);
+  Reassembler r(pool, wheel, 20000);
   Batch frags;
   ASSERT_TRUE(fragment_v4(v4(60000), 1500, pool, frags).ok());
   BlockPtr whole;
@@ -587,7 +593,7 @@ TEST_F(FragTest, TinyFragmentsCostLittleMemory) {
   Batch frags;
   ASSERT_TRUE(fragment_v4(std::move(orig), 68, pool, frags).ok());
   ASSERT_GT(frags.size(), 1300u);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   size_t peak = 0;
   BlockPtr whole;
   for (BlockPtr& f : frags) {
@@ -603,7 +609,7 @@ TEST_F(FragTest, TinyFragmentsCostLittleMemory) {
 
 TEST_F(FragTest, RejectsDatagramsOver65535) {
   Bytes p = random_bytes(66000);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   EXPECT_EQ(feed(r, frag4(p, 65000, 600, false)), nullptr) << "20 + 65600 bytes";
   EXPECT_EQ(r.stats().fails, 1u);
   EXPECT_EQ(r.queues(), 0u);
@@ -629,7 +635,7 @@ TEST_F(FragTest, ResultIsOneBlockWithTheArrivalMetadata) {
     f->ifc = 4;
     f->stamp = sec(7);
   }
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   BlockPtr whole;
   for (BlockPtr& f : frags)
     whole = feed(r, std::move(f));
@@ -641,7 +647,7 @@ TEST_F(FragTest, ResultIsOneBlockWithTheArrivalMetadata) {
 }
 
 TEST_F(FragTest, StatsCountEveryFragmentAndOutcome) {
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   Bytes p = random_bytes(32);
   (void)feed(r, frag4(p, 0, 16, true, 1));
   (void)feed(r, frag4(p, 16, 16, false, 1));  // ok
@@ -650,7 +656,7 @@ TEST_F(FragTest, StatsCountEveryFragmentAndOutcome) {
   Bytes q = p;
   q[0] ^= 1;
   (void)feed(r, frag4(q, 0, 16, true, 2));  // conflict: fail
-  r.expire(sec(100), nullptr);              // 3 times out: fail + timeout
+  wheel.run(sec(100));                      // 3 times out: fail + timeout
   EXPECT_EQ(r.stats().reqds, 5u);
   EXPECT_EQ(r.stats().oks, 1u);
   EXPECT_EQ(r.stats().fails, 2u);
@@ -660,7 +666,7 @@ TEST_F(FragTest, StatsCountEveryFragmentAndOutcome) {
 TEST_F(FragTest, DifferentKeysDoNotMix) {
   // RFC 791: source, destination, protocol and identification.
   Bytes p = random_bytes(32);
-  Reassembler r(pool);
+  Reassembler r(pool, wheel);
   EXPECT_EQ(feed(r, frag4(p, 0, 16, true, 1)), nullptr);
   EXPECT_EQ(feed(r, frag4(p, 16, 16, false, 2)), nullptr);
   BlockPtr other = frag4(p, 16, 16, false, 1);

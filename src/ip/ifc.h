@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/ipaddr.h"
+#include "base/timer.h"
 #include "buf/block.h"
 #include "media/medium.h"
 
@@ -91,6 +92,9 @@ class Ifc {
   Time last_mcast_ra = 0;  // RFC 4861 6.2.6: multicast RAs at least 3 s apart
   int rs_left = 0;         // RFC 4861 6.3.7: router solicitations still to send
   Time next_rs = 0;
+  // Armed for the earliest of the above (and the Lifcs' DAD and lifetimes)
+  // while there is any: Ip::nd_schedule.
+  Timer nd_timer;
   IfcStats stats;
   std::string err;  // the err file
   Batch outq;       // frames collected for the next send()

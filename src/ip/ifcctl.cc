@@ -102,6 +102,8 @@ Status Ip::ifc_ctl(Ifc& f, std::string_view msg) {
   } else {
     st = Error(Err::BadCtl, std::string(a[0]));
   }
+  // Addresses, ra6 or unbind: the interface's ND timer follows (neighbor.cc).
+  nd_schedule(f);
   if (!st) {
     f.err = st.error().text();
     log.print("ipifc " + std::to_string(f.index) + ": " + std::string(msg) + ": " + f.err);
@@ -257,6 +259,7 @@ Status Ip::add_lifc(Ifc& f, Lifc l) {
     f.lifcs.push_back(l);
   }
   lifc_attach(f, l);
+  nd_schedule(f);  // DAD
   return {};
 }
 

@@ -41,9 +41,10 @@ bool Ifc::has_group(const Ipaddr& g) const {
 // ---- Ip ----
 
 Ip::Ip(Clock& clock, Pool& pool, MediumFactory factory)
-    : clock(clock), pool(pool), reasm(pool), factory_(std::move(factory)) {
+    : clock(clock), pool(pool), arp(timers), reasm(pool, timers), factory_(std::move(factory)) {
   stats.Forwarding = 2;  // ip(3): 0 and 2 mean forwarding off; 1 on
   stats.DefaultTTL = kDefaultTtl;
+  start_timers();
 }
 
 Ip::~Ip() {

@@ -6,8 +6,12 @@
 // IPv4 and IPv6 neighbours share the one ArpCache, keyed by address. Packets
 // waiting in it start at their IP header: link_send() queues them before it
 // pushes the Ethernet header, and whoever releases them pushes it here.
-// Timers (DAD, router solicitations and advertisements, lifetimes, ARP/ND
-// retransmits) run from nd_tick(), which Ip::tick() calls about every 100 ms.
+// Each interface has one neighbour-discovery timer (Ifc::nd_timer), armed by
+// nd_schedule() for the earliest of its pending DAD steps, address, router
+// and prefix lifetimes, router solicitations and advertisements, and
+// disarmed when there are none: an idle interface makes no wakeups, and
+// only interfaces with work are visited. ARP/ND retransmits run on the
+// ArpCache's own timer (arp.cc); randomness comes from the stack's Ip::rng.
 #include <algorithm>
 #include <optional>
 #include <random>
@@ -34,7 +38,6 @@ constexpr Time kMaxRaDelay = ms(500);                   // MAX_RA_DELAY_TIME
 constexpr uint32_t kMaxRouterLifetime = 9000;           // seconds (6.2.1 AdvDefaultLifetime)
 constexpr uint32_t kTwoHours = 7200;                    // RFC 4862 5.5.3 (e)
 constexpr uint32_t kInfinite = 0xffffffff;              // lifetime "infinity"
-constexpr Time kNever = INT64_MAX;
 // An RA with every option must fit the IPv6 minimum MTU: 1280 - 40 (IPv6) -
 // 16 (RA) - 8 (source link-layer) - 8 (MTU), 32 bytes per prefix.
 constexpr size_t kMaxRaPrefixes = (1280 - 40 - 16 - 8 - 8) / 32;
@@ -43,10 +46,9 @@ constexpr size_t kMaxNdBody = 1280 - 40 - 8;
 const Ipaddr kAllNodes = *Ipaddr::parse("ff02::1");
 const Ipaddr kAllRouters = *Ipaddr::parse("ff02::2");
 
-// A uniformly random time in [0, max].
-Time random_upto(Time max) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return max <= 0 ? 0 : Time(rng() % uint64_t(max + 1));
+// A uniformly random time in [0, max], from the stack's generator.
+Time random_upto(std::mt19937_64& rng, Time max) {
+  return max <= 0 ? 0 : Time(std::uniform_int_distribution<uint64_t>(0, uint64_t(max))(rng));
 }
 
 // ff02::1:ffXX:XXXX (RFC 4291 2.7.1).
@@ -327,7 +329,7 @@ void process_ra(Ip& ip, Ifc& f, const Ipaddr& src, const wire::NdRepr& nd, Time 
   }
 }
 
-// ---- nd_tick pieces ----
+// ---- What the interface's timer does (nd_expire) ----
 
 // RFC 4862 5.4: one probe from :: after a random delay, then RetransTimer
 // without an answer makes the address preferred.
@@ -339,7 +341,7 @@ void dad_tick(Ip& ip, Ifc& f, Time now) {
       l.tentative = false;
       continue;
     }
-    if (l.dad_at == 0) l.dad_at = l.origin + random_upto(kMaxDadDelay);
+    if (l.dad_at == 0) l.dad_at = l.origin + random_upto(ip.rng, kMaxDadDelay);
     if (now < l.dad_at) continue;
     if (l.dad_probes_left > 0) {
       l.dad_probes_left--;
@@ -411,7 +413,7 @@ void ra_tick(Ip& ip, Ifc& f, Time now) {
   if (now < f.next_ra) return;
   ip.send_ra(f, kAllNodes);
   int lo = std::min(f.ra6.minraint, f.ra6.maxraint);
-  Time next = ms(lo) + random_upto(ms(f.ra6.maxraint - lo));
+  Time next = ms(lo) + random_upto(ip.rng, ms(f.ra6.maxraint - lo));
   if (f.initial_ras > 0) {
     f.initial_ras--;
     next = std::min(next, kMaxInitialRtrAdvertInterval);
@@ -432,6 +434,31 @@ void forget_links(Ip& ip, Ifc& f) {
   f.onlink.clear();
   ip.resolve_gateways();
   f.rs_left = 0;
+}
+
+// When f's timer is next needed: its earliest DAD step, lifetime end,
+// solicitation or advertisement (the conditions the pieces above test);
+// kNever when there is nothing. A DAD delay not yet drawn is drawn here.
+Time nd_deadline(Ip& ip, Ifc& f) {
+  Time t = kNever;
+  for (Lifc& l : f.lifcs) {
+    if (l.tentative) {
+      if (!f.ether()) return 0;  // nobody to ask: dad_tick ends it at once
+      if (l.dad_at == 0) l.dad_at = l.origin + random_upto(ip.rng, kMaxDadDelay);
+      t = std::min(t, l.dad_at);
+    }
+    if (l.from_ra && l.validlt != kInfinite) t = std::min(t, l.origin + sec(l.validlt));
+  }
+  for (const Ifc::RaRouter& r : f.routers)
+    t = std::min(t, r.expires);
+  for (const Ifc::RaPrefix& p : f.onlink)
+    t = std::min(t, p.expires);
+  if (f.ra6.recvra && f.rs_left > 0 && usable_linklocal(f)) t = std::min(t, f.next_rs);
+  if (f.ra6.sendra)
+    t = std::min(t, f.next_ra);
+  else if (f.next_ra != 0)
+    t = 0;  // the final RA (6.2.5), at once
+  return t;
 }
 
 }  // namespace
@@ -539,6 +566,7 @@ void Ip::send_rs(Ifc& f) {
   emit_rs(*this, f, ll->local);
   f.rs_left = kMaxRtrSolicitations - 1;
   f.next_rs = clock.now() + kRtrSolicitationInterval;
+  nd_schedule(f);
 }
 
 void Ip::send_ra(Ifc& f, const Ipaddr& dst) {
@@ -585,6 +613,7 @@ void Ip::nd_input(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t hop_limi
                   nd->target.str() + " (another node probes it), removed");
         (void)remove_lifc(f, nd->target);
         restore_onlink(*this, f);
+        nd_schedule(f);
         return;
       }
       if (src.is_zero()) {
@@ -609,6 +638,7 @@ void Ip::nd_input(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t hop_limi
                     (nd->tgt_lladdr ? nd->tgt_lladdr->str() : src.str()) + "), removed");
           (void)remove_lifc(f, nd->target);
           restore_onlink(*this, f);
+          nd_schedule(f);
         } else {
           log.print("nd: ipifc " + std::to_string(f.index) + ": " + nd->target.str() +
                     " also has ether addr " +
@@ -633,15 +663,20 @@ void Ip::nd_input(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t hop_limi
       // 6.2.6: the answer is the next multicast RA, brought forward to within
       // MAX_RA_DELAY_TIME but no sooner than MIN_DELAY_BETWEEN_RAS after the
       // last one.
-      Time at = std::max(now + random_upto(kMaxRaDelay), f.last_mcast_ra + kMinDelayBetweenRas);
+      Time at =
+          std::max(now + random_upto(rng, kMaxRaDelay), f.last_mcast_ra + kMinDelayBetweenRas);
       if (at < f.next_ra) f.next_ra = at;
+      nd_schedule(f);
       return;
     }
     case wire::icmp6::kRouterAdvert: {
       if (!src.is_v6_linklocal()) return bad("router advertisement not from a link-local address");
       if (f.find(src)) return;  // one of ours
       if (nd->src_lladdr) learn(src, *nd->src_lladdr, f.ra6.recvra);
-      if (f.ra6.recvra) process_ra(*this, f, src, *nd, now);
+      if (f.ra6.recvra) {
+        process_ra(*this, f, src, *nd, now);
+        nd_schedule(f);
+      }
       return;
     }
     default:
@@ -649,32 +684,30 @@ void Ip::nd_input(Ifc& f, const Ipaddr& src, const Ipaddr& dst, uint8_t hop_limi
   }
 }
 
-void Ip::nd_tick(Time now) {
-  for (auto& fp : ifcs_) {
-    Ifc& f = *fp;
-    if (!f.bound()) {
-      if (!f.routers.empty() || !f.onlink.empty() || f.rs_left) forget_links(*this, f);
-      continue;
-    }
+void Ip::nd_schedule(Ifc& f) {
+  if (!f.bound()) {
+    // An interface that lost its medium keeps no routers or prefixes.
+    if (!f.routers.empty() || !f.onlink.empty() || f.rs_left) forget_links(*this, f);
+    f.nd_timer.cancel();
+    return;
+  }
+  Time t = nd_deadline(*this, f);
+  if (t == kNever) {
+    f.nd_timer.cancel();
+    return;
+  }
+  if (!f.nd_timer.wheel()) f.nd_timer.set(timers, [this, &f](Time now) { nd_expire(f, now); });
+  if (!f.nd_timer.armed() || f.nd_timer.when() != t) f.nd_timer.arm(t);
+}
+
+void Ip::nd_expire(Ifc& f, Time now) {
+  if (f.bound()) {
     dad_tick(*this, f, now);
     lifetime_tick(*this, f, now);
     rs_tick(*this, f, now);
     ra_tick(*this, f, now);
   }
-  arp.tick(
-      now,
-      [&](const Ipaddr& ip, int n) {
-        Ifc* f = ifc(n);
-        if (!f || !f->bound()) return;
-        auto src = source_for(ip, n);
-        if (!src) return;
-        if (ip.is_v4())
-          send_arp_request(*f, ip, *src);
-        else
-          send_ns(*f, ip, *src, false);
-      },
-      // Queued packets start at their IP header: tell their sources.
-      [&](BlockPtr b) { icmp_error(*b, IcmpErr::kHostUnreach); });
+  nd_schedule(f);
 }
 
 }  // namespace ninet

@@ -4,7 +4,7 @@
 //   00xxxxxx off:2 len:2   a fragment; x: bit 0 IPv6, bit 1 MF, bit 2 corrupt
 //                          the payload, bits 3-4 datagram id, bit 5 a longer
 //                          first header (IPv4 options / IPv6 Hop-by-Hop)
-//   10tttttt               time passes (t seconds), then expire()
+//   10tttttt               time passes (t seconds): the timers run
 //   11xxxxxx size:2 mtu:2 seed:1
 //                          fragment_v4/_v6 a datagram (x bit 0: IPv6) and
 //                          reassemble it in a shuffled order
@@ -25,6 +25,7 @@
 #include <random>
 
 #include "base/endian.h"
+#include "base/timer.h"
 #include "ip/frag.h"
 
 namespace ninet {
@@ -63,12 +64,26 @@ uint8_t gen(unsigned id, uint32_t pos) {
 
 struct Fuzz {
   Pool pool;
+  TimerWheel wheel;
   size_t limit;
   Reassembler r;
   Time now = sec(1000);
   bool tainted[2][4] = {};
 
-  explicit Fuzz(size_t l) : limit(l), r(pool, l) {}
+  explicit Fuzz(size_t l) : limit(l), r(pool, wheel, l) {
+    r.set_on_timeout([](BlockPtr first, bool v6) {
+      // The first fragment, as it arrived.
+      if (v6) {
+        auto h = wire::Ip6Repr::parse(first->span());
+        CHECK(h.ok());
+        auto w = wire::ip6_walk(first->span().subspan(wire::Ip6Repr::kLen), h->next_header);
+        CHECK(w.ok() && w->frag && w->frag->offset == 0 && w->frag->more);
+      } else {
+        auto h = wire::Ip4Repr::parse(first->span());
+        CHECK(h.ok() && h->frag_offset == 0 && h->mf);
+      }
+    });
+  }
 
   // What input.cc does with a fragment: parse, then hand it over.
   BlockPtr deliver(Reassembler& to, BlockPtr b) {
@@ -177,18 +192,7 @@ struct Fuzz {
 
   void pass_time(unsigned s) {
     now += sec(s);
-    r.expire(now, [&](BlockPtr first, bool v6) {
-      // The first fragment, as it arrived.
-      if (v6) {
-        auto h = wire::Ip6Repr::parse(first->span());
-        CHECK(h.ok());
-        auto w = wire::ip6_walk(first->span().subspan(wire::Ip6Repr::kLen), h->next_header);
-        CHECK(w.ok() && w->frag && w->frag->offset == 0 && w->frag->more);
-      } else {
-        auto h = wire::Ip4Repr::parse(first->span());
-        CHECK(h.ok() && h->frag_offset == 0 && h->mf);
-      }
-    });
+    wheel.run(now);
   }
 
   void round_trip(uint8_t x, uint16_t size, uint16_t mtu, uint8_t seed) {
@@ -228,7 +232,7 @@ struct Fuzz {
     }
     std::minstd_rand rng(seed);
     std::shuffle(frags.begin(), frags.end(), rng);
-    Reassembler rt(pool);
+    Reassembler rt(pool, wheel);
     BlockPtr whole;
     for (size_t i = 0; i < frags.size(); i++) {
       whole = deliver(rt, std::move(frags[i]));
@@ -243,7 +247,7 @@ struct Fuzz {
     CHECK(s.oks + s.fails <= s.reqds);
     CHECK(s.timeouts <= s.fails);
     now += Reassembler::kTimeoutV6;
-    r.expire(now, nullptr);
+    wheel.run(now);
     CHECK(r.queues() == 0);
     CHECK(r.memory() == 0);
   }

@@ -1,12 +1,17 @@
-// stack.cc — one stack's engine: a thread that sleeps in poll(2) on its
-// media's descriptors and an eventfd, then, under the stack lock, runs input
-// to completion, flushes output and fires timers.
+// stack.cc — one stack's engine: a thread that sleeps in ppoll(2) on its
+// media's descriptors and an eventfd until input comes or the next timer is
+// due, then, under the stack lock, runs input to completion, fires the due
+// timers and flushes output. A timer armed while it sleeps (a ctl write's
+// DAD, a protocol's retransmit) that is due sooner than the sleep ends
+// wakes it through the eventfd (TimerWheel::sleeping).
 #include "stack/stack.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "media/linux/open.h"
@@ -24,8 +29,6 @@ Result<std::unique_ptr<Medium>> open_medium(std::string_view kind, std::string_v
   if (kind == "pkt") return std::unique_ptr<Medium>(std::make_unique<PktMedium>());
   return open_linux_medium(kind, path);
 }
-
-constexpr Time kTick = ms(100);  // ARP retransmit, DAD, RA and reassembly granularity
 }  // namespace
 
 Stack::Stack(int number, Clock* clock) : number_(number) {
@@ -37,6 +40,7 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   ip_ = std::make_unique<Ip>(*clock_, pool_, open_medium);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   ip_->on_wake = [this] { wake(); };
+  ip_->timers.set_wakeup([this] { wake(); });
   ip_->add_proto(make_icmp(*ip_));
   ip_->add_proto(make_icmp6(*ip_));
 }
@@ -77,31 +81,36 @@ size_t Stack::run_once() {
 
 void Stack::engine() {
   std::vector<pollfd> fds;
-  Time next_tick = clock_->now();
   while (running_.load()) {
-    fds.clear();
-    fds.push_back({wake_fd_, POLLIN, 0});
+    Time next;
     {
       std::lock_guard<std::mutex> g(ip_->mu);
+      ip_->timers.awake();
+      // Poll every medium, not just the readable ones: media without an fd
+      // (loopback, pkt) signal through the eventfd, and a poll of an idle
+      // medium is one non-blocking recv.
+      ip_->poll();
+      ip_->tick();
+      next = ip_->timers.next();
+      ip_->timers.sleeping(next);
+      fds.clear();
+      fds.push_back({wake_fd_, POLLIN, 0});
       for (auto& f : ip_->ifcs())
         if (f->bound() && f->medium->fd() >= 0) fds.push_back({f->medium->fd(), POLLIN, 0});
     }
-    Time now = clock_->now();
-    int timeout = next_tick > now ? int((next_tick - now + ms(1) - 1) / ms(1)) : 0;
-    int r = ::poll(fds.data(), fds.size(), timeout);
+    timespec ts{};
+    timespec* timeout = nullptr;  // nothing armed: sleep until input or a wakeup
+    if (next != kNever) {
+      Time d = std::max<Time>(next - clock_->now(), 0);
+      ts.tv_sec = d / sec(1);
+      ts.tv_nsec = long(d % sec(1));
+      timeout = &ts;
+    }
+    int r = ::ppoll(fds.data(), fds.size(), timeout, nullptr);
+    wakeups_++;
     if (r > 0 && (fds[0].revents & POLLIN)) {
       uint64_t v;
       (void)!read(wake_fd_, &v, sizeof v);
-    }
-    std::lock_guard<std::mutex> g(ip_->mu);
-    // Poll every medium, not just the readable ones: media without an fd
-    // (loopback, pkt) signal through the eventfd, and a poll of an idle
-    // medium is one non-blocking recv.
-    ip_->poll();
-    now = clock_->now();
-    if (now >= next_tick) {
-      ip_->tick();
-      next_tick = now + kTick;
     }
   }
 }

@@ -7,7 +7,12 @@
 //   { std::unique_lock l(s.ip().mu); ... }   // control under the stack lock
 //   s.stop();
 //
-// Tests use Stack(n, &manual_clock) and run_once() instead of start().
+// The engine sleeps until a medium has input, something wakes it, or the
+// next timer is due (ip().timers): there is no periodic tick, and an idle
+// stack does not wake at all.
+//
+// Tests use Stack(n, &manual_clock) and run_once() instead of start(); they
+// seed the stack's randomness with ip().rng.seed(n).
 #pragma once
 
 #include <atomic>
@@ -39,11 +44,15 @@ class Stack {
   void start();
   // Stops and joins it; unbinds every interface. Idempotent.
   void stop();
-  // One engine iteration without the thread: poll media, tick timers.
-  // Takes the stack lock itself. For tests and benchmarks.
+  // One engine iteration without the thread: poll media, run the timers
+  // that are due at clock().now(), flush. Takes the stack lock itself. For
+  // tests and benchmarks. Returns the packets polled.
   size_t run_once();
-  // Wakes the engine (a medium without an fd has input, or config changed).
+  // Wakes the engine (a medium without an fd has input, config changed, or
+  // a timer was armed earlier than the engine's sleep ends).
   void wake();
+  // How many times the engine thread has woken (a test of idleness).
+  uint64_t engine_wakeups() const { return wakeups_.load(); }
 
  private:
   void engine();
@@ -54,6 +63,7 @@ class Stack {
   std::unique_ptr<Ip> ip_;
   std::thread thread_;
   std::atomic<bool> running_{false};
+  std::atomic<uint64_t> wakeups_{0};
   int wake_fd_ = -1;  // eventfd
 };
 

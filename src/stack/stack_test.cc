@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -72,18 +73,68 @@ TEST(Stack, RunOnceDrivesTimersWithAManualClock) {
   ManualClock clock;
   Stack s(2, &clock);
   bool fired = false;
+  Timer t(s.ip().timers, [&fired](Time) { fired = true; });
   {
     std::lock_guard<std::mutex> g(s.ip().mu);
-    s.ip().timers.add(clock.now() + sec(1), [&] { fired = true; });
+    t.arm(clock.now() + sec(1));
   }
-  EXPECT_EQ(s.ip().timers.pending(), 1u);
+  EXPECT_EQ(s.ip().timers.armed(), 1u);
   s.run_once();
   EXPECT_FALSE(fired);
-  EXPECT_EQ(s.ip().timers.pending(), 1u);
-  clock.advance(sec(2));
+  EXPECT_EQ(s.ip().timers.armed(), 1u);
+  clock.advance(sec(1));
   s.run_once();
+  EXPECT_TRUE(fired) << "due exactly at its deadline";
+  EXPECT_EQ(s.ip().timers.armed(), 0u);
+}
+
+TEST(Stack, ConfiguredStackHasNothingArmed) {
+  // Addresses on a medium without neighbours (a tentative IPv6 address
+  // finishes DAD at once): once settled, no timer is armed at all.
+  ManualClock clock;
+  Stack s(3, &clock);
+  {
+    std::lock_guard<std::mutex> g(s.ip().mu);
+    Ifc* f = *s.ip().ifc_clone();
+    ASSERT_TRUE(s.ip().ifc_ctl(*f, "bind loopback").ok());
+    ASSERT_TRUE(s.ip().ifc_ctl(*f, "add 127.0.0.1 255.0.0.0").ok());
+    ASSERT_TRUE(s.ip().ifc_ctl(*f, "try fd00::5 /64").ok());
+    EXPECT_TRUE(f->lifcs.back().tentative);
+  }
+  s.run_once();
+  std::lock_guard<std::mutex> g(s.ip().mu);
+  EXPECT_FALSE(s.ip().ifc(0)->lifcs.back().tentative);
+  EXPECT_EQ(s.ip().timers.armed(), 0u);
+  EXPECT_EQ(s.ip().timers.next(), kNever);
+}
+
+TEST(Stack, IdleEngineSleepsAndWakesForAnEarlierTimer) {
+  Stack s(4);
+  s.start();
+  {
+    std::lock_guard<std::mutex> g(s.ip().mu);
+    Ifc* f = *s.ip().ifc_clone();
+    ASSERT_TRUE(s.ip().ifc_ctl(*f, "bind loopback").ok());
+    ASSERT_TRUE(s.ip().ifc_ctl(*f, "add 127.0.0.1 255.0.0.0").ok());
+  }
+  // Let the engine see the configuration, then watch it stay asleep: with
+  // nothing armed it has no timeout (it used to wake every 100 ms).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  uint64_t before = s.engine_wakeups();
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(s.engine_wakeups(), before) << "an idle stack does not wake";
+  // A timer armed from another thread while the engine sleeps forever
+  // wakes it, and fires.
+  std::atomic<bool> fired{false};
+  Timer t(s.ip().timers, [&fired](Time) { fired = true; });
+  {
+    std::lock_guard<std::mutex> g(s.ip().mu);
+    t.arm(s.clock().now() + ms(20));
+  }
+  for (int i = 0; i < 500 && !fired; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_TRUE(fired);
-  EXPECT_EQ(s.ip().timers.pending(), 0u);
+  s.stop();
 }
 
 }  // namespace
