@@ -7,10 +7,13 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
+#include <random>
 
 #include "ip/ip.h"
 #include "wire/arp.h"
 #include "wire/ether.h"
+#include "wire/icmp.h"
 #include "wire/icmp6.h"
 #include "wire/ip4.h"
 #include "wire/ip6.h"
@@ -167,6 +170,17 @@ struct Neighbor : ::testing::Test {
       clock.advance(ms(100));
       ip.tick();
     }
+  }
+  // The engine without its thread: sleep until the wheel's next deadline
+  // (while it is before end), run what is due, and show `each` the frames f
+  // sent; then the clock stands at end.
+  void follow_timers(Ifc* f, Time end, const std::function<void(const std::vector<Bytes>&)>& each) {
+    for (Time next; (next = ip.timers.next()) <= end;) {
+      clock.set(std::max(clock.now(), next));
+      ip.tick();
+      each(sent(f));
+    }
+    if (clock.now() < end) clock.set(end);
   }
   void send_udp_like(const Ipaddr& src, const Ipaddr& dst, const Bytes& payload) {
     BlockPtr b = pool.alloc();
@@ -1055,6 +1069,133 @@ TEST_F(Neighbor, AdvertisementsAreIgnoredWithoutRecvra) {
   EXPECT_EQ(f->lifcs.size(), 1u);
   EXPECT_EQ(find_route(Ipaddr(), Ipaddr::mask_v6(0)), nullptr);
   EXPECT_EQ(ip.arp.size(), 0u);
+}
+
+// ---- Timers: armed only while there is work, firing at their deadlines ----
+
+TEST_F(Neighbor, ArpAsksAtOneSecondIntervalsThenGivesUpExactly) {
+  Ifc* f = bind_ether();
+  ctl(f, "add 10.0.0.1 255.255.255.0");
+  sent(f);
+  EXPECT_EQ(ip.timers.armed(), 0u) << "settled: nothing armed";
+  Time t0 = clock.now();
+  send_udp_like(ipa("10.0.0.1"), ipa("10.0.0.9"), {1, 2, 3});
+  EXPECT_EQ(ip.timers.armed(), 1u) << "the ARP cache's retransmit timer";
+  std::vector<Time> requests, unreachable;
+  auto see = [&](const std::vector<Bytes>& frames) {
+    for (const Bytes& b : frames)
+      if (wire::EtherRepr::parse(b)->type == wire::ethertype::kArp) requests.push_back(clock.now());
+    if (ip.icmp4.out[wire::icmp::kUnreach] > unreachable.size()) unreachable.push_back(clock.now());
+  };
+  see(sent(f));
+  follow_timers(f, t0 + sec(10), see);
+  EXPECT_EQ(requests, (std::vector<Time>{t0, t0 + sec(1), t0 + sec(2)}));
+  EXPECT_EQ(unreachable, (std::vector<Time>{t0 + sec(3)})) << "a second after the third request";
+  EXPECT_EQ(ip.arp.size(), 0u);
+  EXPECT_EQ(ip.timers.armed(), 0u);
+}
+
+TEST_F(Neighbor, ReassemblyTimesOutAtItsDeadline) {
+  Ifc* f = bind_ether();
+  ctl(f, "add 10.0.0.1 255.255.255.0");
+  ASSERT_TRUE(ip.arp_ctl("add ether 10.0.0.2 0200000000aa").ok());
+  sent(f);
+  // The first of two fragments of a UDP datagram from 10.0.0.2.
+  Bytes pkt(20 + 16, 0x5a);
+  wire::Ip4Repr h;
+  h.src = ipa("10.0.0.2");
+  h.dst = ipa("10.0.0.1");
+  h.proto = wire::ipproto::kUdp;
+  h.id = 77;
+  h.mf = true;
+  h.total_len = uint16_t(pkt.size());
+  h.emit(pkt.data());
+  Time t0 = clock.now();
+  inject(f, ether_frame(f->mac, peer_mac, wire::ethertype::kIp4, pkt));
+  EXPECT_EQ(ip.reasm.queues(), 1u);
+  EXPECT_EQ(ip.timers.armed(), 1u) << "the datagram's timer";
+  clock.set(t0 + Reassembler::kTimeoutV4 - 1);
+  ip.tick();
+  EXPECT_EQ(ip.reasm.stats().timeouts, 0u);
+  EXPECT_TRUE(sent(f).empty());
+  clock.set(t0 + Reassembler::kTimeoutV4);
+  ip.tick();
+  EXPECT_EQ(ip.reasm.stats().timeouts, 1u);
+  EXPECT_EQ(ip.reasm.queues(), 0u);
+  auto out = sent(f);
+  ASSERT_EQ(out.size(), 1u);
+  auto e = wire::Ip4Repr::parse(std::span<const uint8_t>(out[0]).subspan(14));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->dst, ipa("10.0.0.2"));
+  EXPECT_EQ(e->proto, wire::ipproto::kIcmp);
+  EXPECT_EQ(out[0][14 + 20], wire::icmp::kTimeExceeded);
+  EXPECT_EQ(out[0][14 + 21], wire::icmp::kReasmExceeded);
+  EXPECT_EQ(ip.timers.armed(), 0u);
+}
+
+TEST_F(Neighbor, DadFollowsTheStacksSeededRandomness) {
+  // RFC 4862 5.4.2: the probe waits a random delay of up to 1 s, drawn from
+  // the stack's generator: seeded, the run is the same every time.
+  ip.rng.seed(42);
+  std::mt19937_64 same(42);
+  Time delay = Time(std::uniform_int_distribution<uint64_t>(0, uint64_t(sec(1)))(same));
+  auto fr = ip.ifc_clone();
+  ASSERT_TRUE(fr.ok());
+  Ifc* f = *fr;
+  Time t0 = clock.now();
+  ctl(f, "bind ether nd0");
+  Time probe_at = -1, preferred_at = -1;
+  follow_timers(f, t0 + sec(5), [&](const std::vector<Bytes>& frames) {
+    for (const Bytes& b : frames)
+      if (b.size() > kIcmp6Off && b[kIcmp6Off] == wire::icmp6::kNeighborSolicit)
+        probe_at = clock.now();
+    if (!f->lifcs[0].tentative && preferred_at < 0) preferred_at = clock.now();
+  });
+  EXPECT_EQ(probe_at, t0 + delay);
+  EXPECT_EQ(preferred_at, t0 + delay + sec(1)) << "RetransTimer after the probe";
+  EXPECT_EQ(ip.timers.armed(), 0u);
+}
+
+TEST_F(Neighbor, SettledInterfacesArmNoTimers) {
+  Ifc* f = bind_ether();
+  Ifc* g = bind_ether();
+  EXPECT_EQ(ip.timers.armed(), 0u) << "both link-locals passed DAD";
+  ctl(f, "add 10.0.0.1 255.255.255.0");
+  ctl(g, "add6 2001:db8:1::1 64");
+  ctl(f, "try 2001:db8::1 /64");
+  EXPECT_EQ(ip.timers.armed(), 1u) << "f's, for the DAD of 2001:db8::1";
+  EXPECT_TRUE(f->nd_timer.armed());
+  EXPECT_FALSE(g->nd_timer.armed());
+  tick_for(sec(3));
+  EXPECT_EQ(ip.timers.armed(), 0u);
+  EXPECT_EQ(ip.timers.next(), kNever) << "the engine sleeps until a packet comes";
+  // Soliciting routers: three solicitations, then nothing.
+  ctl(f, "ra6 recvra 1");
+  EXPECT_EQ(ip.timers.armed(), 1u);
+  tick_for(sec(12));
+  EXPECT_EQ(ip.timers.armed(), 0u);
+  // Advertising: the RA timer is periodic, and the only one armed.
+  ctl(g, "ra6 sendra 1");
+  tick_for(sec(60));
+  EXPECT_EQ(ip.timers.armed(), 1u);
+  EXPECT_TRUE(g->nd_timer.armed());
+  ctl(g, "ra6 sendra 0");
+  sent(g);
+  ip.tick();  // the final advertisement, at once
+  auto out = sent(g);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0][kIcmp6Off], wire::icmp6::kRouterAdvert);
+  EXPECT_EQ(ip.timers.armed(), 0u);
+}
+
+TEST_F(Neighbor, UnbindDisarmsTheInterfaceTimer) {
+  Ifc* f = bind_ether();
+  ctl(f, "try 2001:db8::1 /64");
+  ctl(f, "ra6 sendra 1");
+  EXPECT_TRUE(f->nd_timer.armed());
+  ctl(f, "unbind");
+  EXPECT_FALSE(f->nd_timer.armed());
+  EXPECT_EQ(ip.timers.armed(), 0u);
 }
 
 }  // namespace
