@@ -1,36 +1,74 @@
-// route.cc — the route table's lookup structures.
+// route.cc — the route table's entries and lookup structures, updated in
+// place by every change: a lookup never builds anything, and a change costs
+// work bounded by the prefix changed, not by the size of the table.
 //
-// Both families keep the authoritative entries in one vector (plus a map from
-// (target, mask) to position) and build their lookup structure from it
-// lazily: a modification marks the family dirty and the next lookup rebuilds.
-// A burst of ctl writes (a routing daemon loading a million prefixes) costs
-// one build, and lookups between builds touch only immutable arrays. The cost
-// is a rebuild per modification when modifications and lookups interleave:
-// a few milliseconds for small tables, about a second at a million prefixes
-// (see BENCHMARKS.md); incremental updates are future work.
+// Entries live in chunks of 4096 that never move (a removed entry leaves a
+// hole that the next add reuses), so the lookup structures can name an entry
+// by its index for as long as it exists. IPv4 entries are indexed by a hash
+// of (address, length), IPv6 entries by an ordered map (whose ranges give the
+// prefixes under a prefix); both are needed only by changes.
 //
-// IPv4: DIR-16-8-8, a multibit trie with a 65536-entry first level and
-// 256-entry nodes below it, leaf-pushed (every slot holds the answer), built
-// by painting prefixes in order of increasing length, into exactly the nodes
-// the prefixes need (counted first). A lookup is two or three dependent loads,
-// inline in route.h (RouteTable::lookup_v4) over a view of the arrays that is
-// cleared when the table goes stale.
+// IPv4: DIR-16-8-8 (Gupta, Lin and McKeown's DIR-24-8 with 16-8-8 strides),
+// a 65536-slot first level and 256-slot nodes under it, leaf-pushed: every
+// slot holds the index of the longest prefix covering its addresses, or a
+// node. A lookup is two or three dependent loads, inline in route.h
+// (RouteTable::lookup_v4). The default route 0.0.0.0/0 is held apart and
+// answers where a slot holds no route, so adding or removing it is O(1).
+// Adding a prefix of length L sets each slot it covers whose prefix is
+// shorter than L; removing it sets the slots holding it to the longest
+// shorter prefix covering it (found with at most L-1 hash probes). A node
+// exists while a prefix longer than its level's /16 or /24 lies under it
+// (counted per node); the last such removal frees it, and the last node of
+// the arena moves into its place (a parent pointer per node says which slot
+// to repoint), so nodes stay dense and memory returns exactly to what the
+// prefixes need. Worst case per change, in slots written or read:
+//   L <= 16: 2^(16-L) first-level slots plus every slot of every node under
+//            them (a /8: 256 first-level slots and at most 256 nodes of 256
+//            under each; about 90,000 slots for the /8s of BENCHMARKS.md's
+//            table, well under a millisecond);
+//   L 17-24: 2^(24-L) slots of one node plus the nodes under them (a /17:
+//            128 slots and at most 128 nodes), and one node made;
+//   L 25-32: at most 128 slots; up to two nodes made or freed (1 KiB each,
+//            plus, for a freed level-2 node moved, 256 parent updates).
+// The node arena is one mapping that doubles with mremap (the kernel moves
+// page tables, not bytes) and gives back whole pages as it shrinks.
 //
-// IPv6: binary search on prefix lengths (Waldvogel et al., SIGCOMM 1997): one
-// hash table per distinct length, holding the prefixes of that length and
-// "markers" that guide the search to longer lengths, each entry carrying its
-// best matching prefix. A lookup is about log2(distinct lengths) probes, and
-// memory stays proportional to the number of prefixes, unlike multibit tries
-// whose nodes a sparse 128-bit space leaves mostly empty.
+// IPv6: binary search on prefix lengths (Waldvogel et al., SIGCOMM 1997):
+// one hash table per length, holding the prefixes of that length and
+// "markers" that guide the search to longer lengths, each entry carrying the
+// best matching prefix (bmp) of its key. The search tree over lengths is
+// fixed, not built from the lengths present, so that a new length moves no
+// existing marker: its top follows IPv6 allocation practice (64, then 48 and
+// 128, then 32; RFC 4291, RFC 6177) and each gap between is a balanced
+// subtree, at most 8 probes deep; lengths with empty tables are skipped
+// without a probe. ::/0 is held apart as for IPv4. Adding or removing a
+// prefix p changes the markers on its path (at most 7) and the bmp of entries
+// under p: for each maximal prefix q under p (found in the ordered index),
+// the at most 8 entries on q's path (entries under a longer prefix keep their
+// own bmp). Worst case: a prefix with k maximal prefixes under it costs
+// about 8k probes (a /32 over 1000 /48s: a few hundred microseconds); up to
+// 128 probes (about 16 for BENCHMARKS.md's table) find a new marker's bmp.
+//
+// Hash tables (the IPv4 index, the IPv6 lengths) are open-addressed with
+// linear probing and Knuth's Algorithm R for deletion (6.4); they grow or
+// shrink progressively: a new array is allocated and each later change moves
+// 64 slots of the old one across, while lookups probe both. So no change
+// rehashes a whole table. What is not bounded: flush() of many entries costs
+// one removal each, and the vector of chunk pointers and the free list grow
+// by doubling (8 and 4 bytes per 4096 entries and per hole).
 #include "ip/route.h"
 
-#include <algorithm>
-#include <cassert>
-#include <map>
-#include <tuple>
-#include <unordered_map>
+#include <sys/mman.h>
+#include <unistd.h>
 
-#include "base/endian.h"
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <new>
 
 namespace ninet {
 
@@ -48,127 +86,646 @@ std::string route::flags_str(uint32_t f) {
 
 namespace {
 
-constexpr uint32_t kNone = 0xffffffffu;  // IPv6 tables: no route
-
-// ---- IPv4 DIR-16-8-8 ----
-// Slots as route.h's dir16::View reads them: kChild set means a node number,
-// so a lookup tests one bit per level.
 using route::dir16::kChild;
-constexpr uint32_t kNone4 = route::dir16::kNone;
+using route::dir16::kChunkMask;
+using route::dir16::kChunkShift;
+constexpr uint32_t kNone = route::dir16::kNone;  // no route (both families)
+
+// ---- memory ----
+// Fresh pages are touched a few per change before they are used, and given
+// back a piece per change: each first touch of a page traps (about 25 us in
+// the VM of BENCHMARKS.md, where populating ahead with madvise does not
+// spare the trap), and each call that gives memory back flushes the TLB.
+constexpr size_t kSmall = 64 << 10;     // arrays smaller come from the heap, whole
+constexpr size_t kPiece = 16 << 10;     // touched per step
+constexpr size_t kRelease = 256 << 10;  // given back per step
+
+template <typename V>
+void release(V& v) {  // empties v and frees its memory
+  V().swap(v);
+}
+
+size_t page_size() {
+  static const size_t n = size_t(sysconf(_SC_PAGESIZE));
+  return n;
+}
+
+size_t round_up(size_t b) {
+  return (b + page_size() - 1) & ~(page_size() - 1);
+}
+
+void touch(char* p, size_t n) {  // p: fresh zero pages
+  for (size_t i = 0; i < n; i += page_size())
+    *reinterpret_cast<volatile char*>(p + i) = 0;
+}
+
+char* map(size_t n, int flags = 0) {
+  void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return static_cast<char*>(p);
+}
+
+// Zeroed memory for an array: under kSmall from the heap, ready at once;
+// larger, a mapping made ready (touched) and given back a piece at a time.
+class Region {
+ public:
+  Region() = default;
+  explicit Region(size_t bytes) : bytes_(bytes) {
+    if (bytes < kSmall) {
+      p_ = static_cast<char*>(std::calloc(1, bytes));
+      if (!p_) throw std::bad_alloc();
+      ready_ = bytes;
+    } else {
+      bytes_ = round_up(bytes);
+      p_ = map(bytes_);
+    }
+  }
+  Region(Region&& o) noexcept { *this = std::move(o); }
+  Region& operator=(Region&& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(bytes_, o.bytes_);
+    std::swap(ready_, o.ready_);
+    return *this;
+  }
+  ~Region() { free(); }
+
+  char* data() const { return p_; }
+  size_t bytes() const { return bytes_; }
+  bool ready() const { return ready_ == bytes_; }
+  void prepare(size_t n = kPiece) {
+    n = std::min(n, bytes_ - ready_);
+    touch(p_ + ready_, n);
+    ready_ += n;
+  }
+  // Gives back a piece from the end; true once all of it is gone.
+  bool release_piece() {
+    if (bytes_ < kSmall || bytes_ <= kRelease) {
+      free();
+      return true;
+    }
+    bytes_ -= kRelease;
+    munmap(p_ + bytes_, kRelease);
+    ready_ = std::min(ready_, bytes_);
+    return false;
+  }
+  void free() {
+    if (!p_) return;
+    if (bytes_ < kSmall)
+      std::free(p_);
+    else
+      munmap(p_, bytes_);
+    p_ = nullptr;
+    bytes_ = ready_ = 0;
+  }
+
+ private:
+  char* p_ = nullptr;
+  size_t bytes_ = 0, ready_ = 0;
+};
+
+// ---- entries: chunks that never move, holes reused ----
+constexpr uint8_t kHole = 0xff;
+
+class RouteStore {
+ public:
+  uint32_t put(Route&& r, int len) {
+    uint32_t i;
+    if (!free_.empty()) {
+      i = free_.back();
+      free_.pop_back();
+      at(i) = std::move(r);
+    } else {
+      i = end_++;
+      if ((i & kChunkMask) == 0) {
+        chunks_.push_back(std::make_unique<Chunk>());
+        chunks_.back()->r.reserve(kChunkMask + 1);  // never reallocated: pointers stay
+        ptrs_.push_back(chunks_.back()->r.data());
+      }
+      chunks_[i >> kChunkShift]->r.push_back(std::move(r));
+    }
+    chunks_[i >> kChunkShift]->len[i & kChunkMask] = uint8_t(len);
+    live_++;
+    return i;
+  }
+  void drop(uint32_t i) {
+    at(i) = Route{};
+    chunks_[i >> kChunkShift]->len[i & kChunkMask] = kHole;
+    free_.push_back(i);
+    if (--live_ == 0) clear();
+  }
+  void clear() {
+    release(chunks_);
+    release(ptrs_);
+    release(free_);
+    end_ = 0;
+    live_ = 0;
+  }
+  Route& at(uint32_t i) { return chunks_[i >> kChunkShift]->r[i & kChunkMask]; }
+  const Route& at(uint32_t i) const { return chunks_[i >> kChunkShift]->r[i & kChunkMask]; }
+  int len(uint32_t i) const { return chunks_[i >> kChunkShift]->len[i & kChunkMask]; }
+  bool live(uint32_t i) const { return len(i) != kHole; }
+  uint32_t end() const { return end_; }
+  size_t size() const { return live_; }
+  const Route* const* chunk_table() const { return ptrs_.data(); }
+  size_t bytes() const {
+    size_t b = chunks_.size() * sizeof(Chunk) + ptrs_.capacity() * sizeof(Route*);
+    b += chunks_.size() * (kChunkMask + 1) * sizeof(Route) + free_.capacity() * sizeof(uint32_t);
+    for (uint32_t i = 0; i < end_; i++)
+      if (at(i).tag.capacity() > 15) b += at(i).tag.capacity();
+    return b;
+  }
+
+ private:
+  struct Chunk {
+    std::vector<Route> r;
+    uint8_t len[kChunkMask + 1];
+  };
+  std::vector<std::unique_ptr<Chunk>> chunks_;
+  std::vector<const Route*> ptrs_;
+  std::vector<uint32_t> free_;
+  uint32_t end_ = 0;
+  size_t live_ = 0;
+};
+
+// ---- hash tables: linear probing, progressive resizing ----
+// Slot: Key, key(), empty() (all-zero bytes are empty), tomb(), set_tomb(),
+// static hash(Key). Tombstones occur only in the array being drained.
+//
+// A resize takes three phases, each a bounded step per change: the new
+// array is touched (from 3/8 full when growing, under 1/16 when
+// shrinking), then entries move across 64 slots per change while lookups
+// probe both arrays, then the old array is given back a piece per change.
+template <typename Slot>
+class FlatTable {
+ public:
+  using Key = typename Slot::Key;
+  FlatTable() = default;
+  FlatTable(const FlatTable&) = delete;
+  FlatTable& operator=(const FlatTable&) = delete;
+
+  size_t size() const { return cur_.live + old_.live; }
+  size_t bytes() const {
+    return cur_.mem.bytes() + old_.mem.bytes() + next_.bytes() + dead_.bytes();
+  }
+  void clear() {
+    cur_ = {};
+    old_ = {};
+    next_.free();
+    dead_.free();
+  }
+
+  const Slot* find(const Key& k) const {
+    if (const Slot* s = probe(cur_, k)) return s;
+    if (old_.s) [[unlikely]]
+      return probe_old(k);
+    return nullptr;
+  }
+  // The entry for k, moved into the current array if it was in the old one,
+  // so that it can be changed or erased; nullptr if absent.
+  Slot* find_mut(const Key& k) {
+    work();
+    if (Slot* s = const_cast<Slot*>(probe(cur_, k))) return s;
+    if (!old_.s) return nullptr;
+    Slot* o = const_cast<Slot*>(probe_old(k));
+    if (!o) return nullptr;
+    Slot copy = *o;
+    o->set_tomb();
+    old_.live--;
+    cur_.live++;
+    return place(cur_, copy);
+  }
+  // Adds s, whose key must be absent.
+  Slot* insert(const Slot& s) {
+    work();
+    if (!cur_.s) {
+      cur_ = Array(Region(16 * sizeof(Slot)), 16);
+    } else if ((size() + 1) * 2 > cur_.cap()) {
+      // Half full before the new array was ready (not reached: it is
+      // planned at 3/8 and takes far fewer changes than that to touch).
+      finish();
+      if (!next_.data() || next_cap_ <= cur_.cap()) plan(cur_.cap() * 2);  // small: starts
+      if (next_.data()) {
+        next_.prepare(next_.bytes());
+        start();
+      }
+    } else if (!old_.s && !next_.data() && size() * 8 >= cur_.cap() * 3) {
+      plan(cur_.cap() * 2);
+    }
+    cur_.live++;
+    return place(cur_, s);
+  }
+  // Erases s, a slot find_mut or insert returned (Knuth 6.4, Algorithm R:
+  // later entries of the cluster move back, so no tombstone is left).
+  void erase(Slot* s) {
+    size_t i = size_t(s - cur_.s), j = i;
+    for (;;) {
+      cur_.s[i] = Slot{};
+      for (;;) {
+        j = (j + 1) & cur_.mask;
+        if (cur_.s[j].empty()) goto done;
+        size_t h = Slot::hash(cur_.s[j].key()) & cur_.mask;
+        // Slot j stays unless its home h lies cyclically outside (i, j].
+        if (i <= j ? (i < h && h <= j) : (i < h || h <= j)) continue;
+        cur_.s[i] = cur_.s[j];
+        i = j;
+        break;
+      }
+    }
+  done:
+    cur_.live--;
+    if (size() == 0) {
+      clear();
+      return;
+    }
+    if (!old_.s && !next_.data() && cur_.cap() > 16 && size() * 16 < cur_.cap())
+      plan(std::max<size_t>(16, cur_.cap() / 4));
+  }
+
+ private:
+  struct Array {
+    Region mem;
+    Slot* s = nullptr;
+    size_t mask = 0, live = 0;
+    Array() = default;
+    Array(Region m, size_t cap)
+        : mem(std::move(m)), s(reinterpret_cast<Slot*>(mem.data())), mask(cap - 1) {}
+    size_t cap() const { return s ? mask + 1 : 0; }
+  };
+  // Slots of the old array moved per change: a growth to 2C slots finishes
+  // after C/64 changes, long before the new array is half full (C/2 more
+  // entries); a shrink to C/4 at under C/16 entries likewise.
+  static constexpr size_t kStep = 64;
+
+  static const Slot* probe(const Array& a, const Key& k) {
+    if (!a.s) return nullptr;
+    for (size_t i = Slot::hash(k) & a.mask;; i = (i + 1) & a.mask) {
+      const Slot& s = a.s[i];
+      if (s.empty()) return nullptr;
+      if (s.key() == k) return &s;
+    }
+  }
+  const Slot* probe_old(const Key& k) const {
+    for (size_t i = Slot::hash(k) & old_.mask;; i = (i + 1) & old_.mask) {
+      const Slot& s = old_.s[i];
+      if (s.empty()) return nullptr;
+      if (!s.tomb() && s.key() == k) return &s;
+    }
+  }
+  static Slot* place(Array& a, const Slot& s) {
+    size_t i = Slot::hash(s.key()) & a.mask;
+    while (!a.s[i].empty())
+      i = (i + 1) & a.mask;
+    a.s[i] = s;
+    return &a.s[i];
+  }
+
+  // One step of whichever phase is under way; once per change.
+  void work() {
+    if (old_.s) {
+      migrate(kStep);
+    } else if (next_.data()) {
+      next_.prepare();
+      if (next_.ready()) start();
+    }
+    if (dead_.data()) dead_.release_piece();
+  }
+  // Prepares an array of cap slots to move into.
+  void plan(size_t cap) {
+    next_ = Region(cap * sizeof(Slot));
+    next_cap_ = cap;
+    if (next_.ready()) start();
+  }
+  // Moves into the prepared array, if everything fits there at most half full.
+  void start() {
+    Region next = std::move(next_);
+    if (size() * 2 > next_cap_) {
+      retire(std::move(next));
+      return;
+    }
+    old_ = std::move(cur_);
+    cur_ = Array(std::move(next), next_cap_);
+    cursor_ = 0;
+    if (old_.mem.bytes() < kSmall) migrate(old_.cap());  // small: at once
+  }
+  void migrate(size_t n) {
+    for (; n > 0 && cursor_ <= old_.mask; n--, cursor_++) {
+      Slot& s = old_.s[cursor_];
+      if (s.empty() || s.tomb()) continue;
+      place(cur_, s);
+      cur_.live++;
+      old_.live--;
+      s.set_tomb();  // not emptied: later keys of its cluster must stay reachable
+    }
+    if (cursor_ > old_.mask) {
+      retire(std::move(old_.mem));
+      old_ = {};
+    }
+  }
+  void finish() {
+    while (old_.s)
+      migrate(old_.cap());
+  }
+  void retire(Region r) {
+    dead_.free();  // the one before, if still there (not reached in practice)
+    dead_ = std::move(r);
+    if (dead_.bytes() < kSmall) dead_.free();
+  }
+
+  Array cur_, old_;
+  size_t cursor_ = 0;
+  Region next_, dead_;
+  size_t next_cap_ = 0;
+};
+
+// ---- IPv4: the index, and the DIR-16-8-8 levels ----
+uint64_t mix(uint64_t x) {  // splitmix64's finalizer
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+struct Slot4 {  // (address, length) -> entry
+  using Key = uint64_t;
+  uint64_t k = 0;
+  uint32_t entry = 0, state = 0;  // 0 empty, 1 used, 2 tombstone
+  Key key() const { return k; }
+  bool empty() const { return state == 0; }
+  bool tomb() const { return state == 2; }
+  void set_tomb() { state = 2; }
+  static uint64_t hash(Key k) { return mix(k); }
+};
+
+uint64_t key4(uint32_t a, int len) {
+  return uint64_t(a) << 8 | uint64_t(len);
+}
+uint32_t mask4(int len) {
+  return len == 0 ? 0 : ~0u << (32 - len);
+}
+
+// A growable array in one mapping of its own, reserved large enough up front
+// (address space only: MAP_NORESERVE, untouched pages cost nothing) that it
+// never moves in practice; past that it doubles with mremap (the kernel
+// moves page tables, not bytes). Pages are touched as the array grows, and
+// given back a piece per call once well past its end.
+template <typename T>
+class MappedArray {
+ public:
+  explicit MappedArray(size_t reserve) : reserve_(reserve) {}
+  MappedArray(const MappedArray&) = delete;
+  MappedArray& operator=(const MappedArray&) = delete;
+  ~MappedArray() { clear(); }
+
+  T* data() const { return base_; }
+  T& operator[](size_t i) const { return base_[i]; }
+  size_t size() const { return size_; }
+  size_t bytes() const { return size_ * sizeof(T); }  // in use
+  size_t resident() const { return high_; }           // touched and not given back
+
+  // New elements hold zeros or old values: the caller sets them.
+  void resize(size_t n) {
+    if (n == 0) {
+      clear();
+      return;
+    }
+    size_t need = round_up(n * sizeof(T));
+    if (need > cap_) grow(need);
+    size_ = n;
+    if (need > high_) {
+      high_ = need;
+    } else if (high_ - need > std::max(kRelease, need / 4)) {
+      size_t cut = std::min(kRelease, high_ - need);
+      madvise(reinterpret_cast<char*>(base_) + high_ - cut, cut, MADV_DONTNEED);
+      high_ -= cut;
+    }
+  }
+  void clear() {
+    if (base_) munmap(base_, cap_);
+    base_ = nullptr;
+    cap_ = size_ = high_ = 0;
+  }
+
+ private:
+  void grow(size_t need) {
+    if (!base_) {
+      // The reservation, halved until the system grants it (strict
+      // overcommit accounts it whole), but never under what is needed.
+      for (size_t r = std::max(reserve_, need);; r = std::max(r / 2, need)) {
+        void* p = mmap(nullptr, r, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p != MAP_FAILED) {
+          base_ = static_cast<T*>(p);
+          cap_ = r;
+          return;
+        }
+        if (r == need) throw std::bad_alloc();
+      }
+    }
+    size_t cap = std::max(need, cap_ * 2);
+    void* p = mremap(base_, cap_, cap, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    base_ = static_cast<T*>(p);
+    cap_ = cap;
+  }
+
+  size_t reserve_;
+  T* base_ = nullptr;
+  size_t cap_ = 0, size_ = 0, high_ = 0;  // cap_ and high_ in bytes
+};
+
+// Address space reserved for nodes: a million (1 GiB), 12 times what the
+// million prefixes of BENCHMARKS.md need.
+constexpr size_t kReserveNodes = 1 << 20;
+
+// The 256-slot nodes of a table, numbered from 0, dense.
+class NodeArena {
+ public:
+  uint32_t* at(uint32_t n) const { return slots_.data() + size_t(n) * 256; }
+  const uint32_t* data() const { return slots_.data(); }
+  uint32_t size() const { return uint32_t(slots_.size() / 256); }
+  size_t bytes() const { return slots_.bytes(); }
+  size_t resident() const { return slots_.resident(); }
+  uint32_t push() {  // a new node at the end, its slots the caller's to fill; may move
+    uint32_t n = size();
+    slots_.resize(size_t(n + 1) * 256);
+    return n;
+  }
+  void pop() { slots_.resize(slots_.size() - 256); }
+  void clear() { slots_.clear(); }
+
+ private:
+  MappedArray<uint32_t> slots_{kReserveNodes * 1024};
+};
 
 class V4Table {
  public:
-  void build(const std::vector<Route>& routes) {
-    std::vector<std::pair<int, uint32_t>> order;  // (len, index)
-    for (uint32_t i = 0; i < routes.size(); i++)
-      if (routes[i].target.is_v4()) order.push_back({routes[i].mask.prefix_len(true), i});
-    std::stable_sort(order.begin(), order.end());
-    if (order.empty()) {  // no IPv4 routes: the shared empty level, no memory of our own
-      l1_ = {};
-      nodes_ = {};
+  // Prefix a/len (1 <= len <= 32) is entry r, new.
+  void add(uint32_t a, int len, uint32_t r, const RouteStore& st) {
+    if (l1_.empty()) l1_.assign(1u << 16, kNone);
+    prefixes_++;
+    if (len <= 16) {
+      for (uint32_t i = a >> 16, e = i + (1u << (16 - len)); i < e; i++)
+        fill(l1_[i], r, len, st);
       return;
     }
-    l1_.assign(1u << 16, kNone4);
-    // Exactly the nodes the prefixes need, allocated once: growing by
-    // doubling left up to half of nodes_ unused (BENCHMARKS.md, section 1).
-    nodes_ = {};
-    nodes_.reserve(count_nodes(routes, order) * 256);
-    for (auto [len, i] : order)
-      paint(routes[i].target.v4(), len, i);
+    uint32_t n2 = child(kInL1 | (a >> 16));
+    refs_[n2]++;
+    if (len <= 24) {
+      for (uint32_t i = (a >> 8) & 0xff, e = i + (1u << (24 - len)); i < e; i++)
+        fill(nodes_.at(n2)[i], r, len, st);
+      return;
+    }
+    uint32_t n3 = child(uint64_t(n2) * 256 + ((a >> 8) & 0xff));
+    refs_[n3]++;
+    for (uint32_t i = a & 0xff, e = i + (1u << (32 - len)); i < e; i++)
+      fill(nodes_.at(n3)[i], r, len, st);
   }
 
-  route::dir16::View view() const {
-    static const std::vector<uint32_t> no_routes(1u << 16, kNone4);
-    return {l1_.empty() ? no_routes.data() : l1_.data(), nodes_.data(), nullptr};
+  // Entry r, prefix a/len, goes; next is the longest shorter prefix covering
+  // it (kNone: none but the default).
+  void remove(uint32_t a, int len, uint32_t r, uint32_t next) {
+    if (len <= 16) {
+      for (uint32_t i = a >> 16, e = i + (1u << (16 - len)); i < e; i++)
+        refill(l1_[i], r, next);
+    } else {
+      uint32_t n2 = l1_[a >> 16] & ~kChild;
+      if (len <= 24) {
+        for (uint32_t i = (a >> 8) & 0xff, e = i + (1u << (24 - len)); i < e; i++)
+          refill(nodes_.at(n2)[i], r, next);
+      } else {
+        uint32_t n3 = nodes_.at(n2)[(a >> 8) & 0xff] & ~kChild;
+        for (uint32_t i = a & 0xff, e = i + (1u << (32 - len)); i < e; i++)
+          refill(nodes_.at(n3)[i], r, next);
+        unref(n3);  // may move the level-2 node: found again below
+      }
+      unref(l1_[a >> 16] & ~kChild);
+    }
+    if (--prefixes_ == 0) {
+      assert(nodes_.size() == 0);
+      release(l1_);
+    }
   }
 
-  size_t bytes() const { return (l1_.capacity() + nodes_.capacity()) * sizeof(uint32_t); }
+  void clear() {
+    release(l1_);
+    nodes_.clear();
+    parent_.clear();
+    refs_.clear();
+    prefixes_ = 0;
+  }
+
+  const uint32_t* l1() const {
+    static const std::vector<uint32_t> no_routes(1u << 16, kNone);
+    return l1_.empty() ? no_routes.data() : l1_.data();
+  }
+  const uint32_t* nodes() const { return nodes_.data(); }
+  size_t bytes() const {  // in use
+    return l1_.capacity() * sizeof(uint32_t) + nodes_.bytes() + parent_.bytes() + refs_.bytes();
+  }
+  size_t resident() const {  // with the pages not yet given back
+    return l1_.capacity() * sizeof(uint32_t) + nodes_.resident() + parent_.resident() +
+           refs_.resident();
+  }
 
  private:
-  // One node under each /16 that holds a longer prefix, one under each such
-  // /24: a bit per /16 and per /24 (2 MiB while building).
-  static size_t count_nodes(const std::vector<Route>& routes,
-                            const std::vector<std::pair<int, uint32_t>>& order) {
-    std::vector<uint64_t> l2(1u << 10), l3(1u << 18);
-    size_t n = 0;
-    auto set = [&n](std::vector<uint64_t>& bits, uint32_t i) {
-      uint64_t b = 1ull << (i & 63);
-      if (!(bits[i >> 6] & b)) n++;
-      bits[i >> 6] |= b;
-    };
-    for (auto [len, i] : order) {
-      uint32_t a = routes[i].target.v4();
-      if (len > 16) set(l2, a >> 16);
-      if (len > 24) set(l3, a >> 8);
-    }
-    return n;
+  // Where a node hangs: kInL1 | first-level index, or parent node * 256 + slot.
+  static constexpr uint64_t kInL1 = 1ull << 63;
+
+  uint32_t& slot(uint64_t where) {
+    return where & kInL1 ? l1_[where & 0xffff] : nodes_.at(uint32_t(where >> 8))[where & 0xff];
   }
 
-  uint32_t new_node(uint32_t fill) {
-    assert(nodes_.size() + 256 <= nodes_.capacity());
-    uint32_t n = uint32_t(nodes_.size() / 256);
-    nodes_.resize(nodes_.size() + 256, fill);
-    return n;
-  }
-
-  // Paints route r over every slot its prefix covers. Prefixes come in order
-  // of increasing length, so a later (longer) one always wins.
-  void paint(uint32_t a, int len, uint32_t r) {
-    if (len <= 16) {
-      uint32_t first = a >> 16, n = 1u << (16 - len);
-      for (uint32_t i = first; i < first + n; i++)
-        set_all(l1_[i], r);
-      return;
-    }
-    uint32_t n2 = descend(l1_[a >> 16]);
-    if (len <= 24) {
-      uint32_t first = (a >> 8) & 0xff, n = 1u << (24 - len);
-      for (uint32_t i = first; i < first + n; i++)
-        set_all(nodes_[n2 * 256 + i], r);
-      return;
-    }
-    uint32_t n3 = descend(nodes_[n2 * 256 + ((a >> 8) & 0xff)]);
-    uint32_t first = a & 0xff, n = 1u << (32 - len);
-    for (uint32_t i = first; i < first + n; i++)
-      nodes_[n3 * 256 + i] = r;
-  }
-
-  // The node under slot s, made (filled with the slot's route) if needed.
-  // nodes_ never reallocates (build reserves all nodes), so s stays valid.
-  uint32_t descend(uint32_t& s) {
+  // The node under the slot at where, made (holding the slot's route) if
+  // there is none.
+  uint32_t child(uint64_t where) {
+    uint32_t s = slot(where);
     if (s & kChild) return s & ~kChild;
-    uint32_t n = new_node(s);
-    s = n | kChild;
+    uint32_t n = nodes_.push();
+    std::fill_n(nodes_.at(n), 256, s);
+    parent_.resize(n + 1);
+    parent_[n] = where;
+    refs_.resize(n + 1);
+    refs_[n] = 0;
+    slot(where) = n | kChild;
     return n;
   }
 
-  // Sets a slot (or, if it holds a node, every slot below it) to r.
-  void set_all(uint32_t& s, uint32_t r) {
-    if (!(s & kChild)) {
-      s = r;
-      return;
+  // One prefix fewer under node n; with none left its slots all hold the
+  // same route, which goes back into its parent's slot, and the last node
+  // of the arena moves into its place.
+  void unref(uint32_t n) {
+    if (--refs_[n] > 0) return;
+    uint32_t v = nodes_.at(n)[0];
+    assert(std::all_of(nodes_.at(n), nodes_.at(n) + 256, [v](uint32_t s) { return s == v; }));
+    slot(parent_[n]) = v;
+    uint32_t last = nodes_.size() - 1;
+    if (n != last) {
+      std::memcpy(nodes_.at(n), nodes_.at(last), 256 * sizeof(uint32_t));
+      parent_[n] = parent_[last];
+      refs_[n] = refs_[last];
+      slot(parent_[n]) = n | kChild;
+      if (parent_[n] & kInL1)  // a level-2 node: its children's parent moved
+        for (uint32_t i = 0; i < 256; i++)
+          if (uint32_t s = nodes_.at(n)[i]; s & kChild)
+            parent_[s & ~kChild] = uint64_t(n) * 256 + i;
     }
-    uint32_t n = s & ~kChild;
-    for (uint32_t i = 0; i < 256; i++)
-      set_all(nodes_[n * 256 + i], r);
+    nodes_.pop();
+    parent_.resize(last);
+    refs_.resize(last);
   }
 
-  std::vector<uint32_t> l1_;
-  std::vector<uint32_t> nodes_;
+  // Sets every slot at or under s whose route is shorter than len to r.
+  void fill(uint32_t& s, uint32_t r, int len, const RouteStore& st) {
+    if (s & kChild) {
+      uint32_t* n = nodes_.at(s & ~kChild);
+      uint32_t seen = kNone;  // runs of one route are common: look its length up once
+      bool shorter = true;
+      for (uint32_t i = 0; i < 256; i++) {
+        if (n[i] & kChild) {
+          fill(n[i], r, len, st);
+          continue;
+        }
+        if (n[i] != seen) {
+          seen = n[i];
+          shorter = seen == kNone || st.len(seen) < len;
+        }
+        if (shorter) n[i] = r;
+      }
+      return;
+    }
+    if (s == kNone || st.len(s) < len) s = r;
+  }
+
+  // Sets every slot at or under s that holds r to next.
+  void refill(uint32_t& s, uint32_t r, uint32_t next) {
+    if (s & kChild) {
+      uint32_t* n = nodes_.at(s & ~kChild);
+      for (uint32_t i = 0; i < 256; i++)
+        refill(n[i], r, next);
+      return;
+    }
+    if (s == r) s = next;
+  }
+
+  std::vector<uint32_t> l1_;  // empty while no prefix longer than /0
+  NodeArena nodes_;
+  MappedArray<uint64_t> parent_{kReserveNodes * sizeof(uint64_t)};  // per node
+  MappedArray<uint32_t> refs_{kReserveNodes *
+                              sizeof(uint32_t)};  // prefixes longer than /16 (/24) under it
+  size_t prefixes_ = 0;
 };
 
-// ---- IPv6 binary search on prefix lengths ----
+// ---- IPv6: binary search on prefix lengths over a fixed tree ----
 struct Key {
   uint64_t hi = 0, lo = 0;
-  bool operator==(const Key& o) const { return hi == o.hi && lo == o.lo; }
+  auto operator<=>(const Key&) const = default;
 };
 
 Key key_of(const Ipaddr& a) {
   Key k;
-  for (int i = 0; i < 8; i++)
-    k.hi = k.hi << 8 | a[size_t(i)];
-  for (int i = 8; i < 16; i++)
-    k.lo = k.lo << 8 | a[size_t(i)];
+  for (size_t i = 0; i < 8; i++)
+    k.hi = k.hi << 8 | a[i];
+  for (size_t i = 8; i < 16; i++)
+    k.lo = k.lo << 8 | a[i];
   return k;
 }
 
@@ -180,240 +737,340 @@ Key masked(Key k, int len) {
   return k;
 }
 
-// Open addressing, linear probing; keys are unique per table.
-class FlatTable {
- public:
-  void reset(size_t n) {
-    size_t cap = 16;
-    while (cap < n * 2)
-      cap <<= 1;
-    slots_.assign(cap, Slot{});
-    mask_ = cap - 1;
-  }
-  // Returns the slot for k (existing or new).
-  uint32_t* insert(const Key& k) {
-    size_t i = hash(k) & mask_;
-    while (slots_[i].used) {
-      if (slots_[i].k == k) return &slots_[i].bmp;
-      i = (i + 1) & mask_;
-    }
-    slots_[i].used = true;
-    slots_[i].k = k;
-    slots_[i].bmp = kNone;
-    return &slots_[i].bmp;
-  }
-  const uint32_t* find(const Key& k) const {
-    size_t i = hash(k) & mask_;
-    while (slots_[i].used) {
-      if (slots_[i].k == k) return &slots_[i].bmp;
-      i = (i + 1) & mask_;
-    }
-    return nullptr;
-  }
-  size_t bytes() const { return slots_.capacity() * sizeof(Slot); }
-  template <typename F>
-  void each(F f) {
-    for (Slot& s : slots_)
-      if (s.used) f(s.k, s.bmp);
-  }
+Key last_of(Key k, int len) {  // the last address of prefix k/len
+  Key m = masked({~0ull, ~0ull}, len);
+  return {k.hi | ~m.hi, k.lo | ~m.lo};
+}
 
- private:
-  static size_t hash(const Key& k) {
+struct Slot6 {
+  using Key = ninet::Key;
+  static constexpr uint32_t kReal = 1, kMarker = 2, kTomb = ~0u;
+  Key k;
+  uint32_t bmp = kNone;  // the longest prefix of this length or shorter (not /0) covering k
+  uint32_t meta = 0;     // kReal | markers * kMarker; 0 empty
+  Key key() const { return k; }
+  bool empty() const { return meta == 0; }
+  bool tomb() const { return meta == kTomb; }
+  void set_tomb() { meta = kTomb; }
+  static uint64_t hash(const Key& k) {
     uint64_t h =
         k.hi * 0x9e3779b97f4a7c15ull ^ (k.lo + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
-    return size_t(h ^ (h >> 29));
+    return h ^ (h >> 29);
   }
-  struct Slot {
-    Key k;
-    uint32_t bmp = kNone;
-    bool used = false;
-  };
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
+};
+
+// The search tree over lengths 1-128 (0 means no node). Fixed, so that
+// markers never move: 64 at the root, 48 and 128 under it, then 32; every
+// other range is a balanced subtree. Depth 8.
+struct LenTree {
+  std::array<uint8_t, 129> left{}, right{};
+  int root;
+  LenTree() { root = make(1, 128); }
+  int make(int lo, int hi) {
+    if (lo > hi) return 0;
+    int m = (lo + hi) / 2;
+    for (int p : {64, 48, 128, 32})
+      if (lo <= p && p <= hi) {
+        m = p;
+        break;
+      }
+    left[size_t(m)] = uint8_t(make(lo, m - 1));
+    right[size_t(m)] = uint8_t(make(m + 1, hi));
+    return m;
+  }
+};
+
+const LenTree& len_tree() {
+  static const LenTree t;
+  return t;
+}
+
+struct PKey {  // an IPv6 prefix, ordered by address then length
+  Key k;
+  int len;
+  auto operator<=>(const PKey&) const = default;
 };
 
 class V6Table {
  public:
-  void build(const std::vector<Route>& routes) {
-    lens_.clear();
-    tables_.clear();
-    std::vector<uint32_t> idx;
-    std::vector<int> count(129, 0);
-    for (uint32_t i = 0; i < routes.size(); i++) {
-      if (routes[i].target.is_v4()) continue;
-      idx.push_back(i);
-      count[size_t(routes[i].mask.prefix_len(false))]++;
-    }
-    if (idx.empty()) return;
-    for (int l = 0; l <= 128; l++)
-      if (count[size_t(l)]) lens_.push_back(l);
-    // Real prefixes per length, for computing best matching prefixes.
-    std::vector<std::unordered_map<uint64_t, std::vector<std::pair<Key, uint32_t>>>> real(129);
-    auto bucket = [](const Key& k) { return k.hi ^ (k.lo * 31); };
-    for (uint32_t i : idx) {
-      int l = routes[i].mask.prefix_len(false);
-      Key k = masked(key_of(routes[i].target), l);
-      real[size_t(l)][bucket(k)].push_back({k, i});
-    }
-    auto real_find = [&](const Key& k, int l) -> uint32_t {
-      auto& m = real[size_t(l)];
-      auto it = m.find(bucket(k));
-      if (it == m.end()) return kNone;
-      for (auto& [kk, r] : it->second)
-        if (kk == k) return r;
-      return kNone;
-    };
-    // Markers: on the binary search path to each prefix's length, every
-    // length passed on the way "longer" gets the prefix cut to that length.
-    std::vector<std::vector<Key>> entries(lens_.size());
-    for (uint32_t i : idx) {
-      int l = routes[i].mask.prefix_len(false);
-      Key k = key_of(routes[i].target);
-      int lo = 0, hi = int(lens_.size()) - 1;
-      while (lo <= hi) {
-        int mid = (lo + hi) / 2;
-        int ml = lens_[size_t(mid)];
-        if (ml == l) {
-          entries[size_t(mid)].push_back(masked(k, l));
-          break;
-        }
-        if (ml < l) {
-          entries[size_t(mid)].push_back(masked(k, ml));
-          lo = mid + 1;
-        } else {
-          hi = mid - 1;
-        }
-      }
-    }
-    tables_.resize(lens_.size());
-    for (size_t t = 0; t < lens_.size(); t++) {
-      tables_[t].reset(entries[t].size());
-      for (const Key& k : entries[t]) {
-        uint32_t* bmp = tables_[t].insert(k);
-        if (*bmp != kNone) continue;
-        // Best matching prefix: the longest real prefix of length <= this
-        // table's that matches k.
-        for (size_t j = t + 1; j-- > 0;) {
-          uint32_t r = real_find(masked(k, lens_[j]), lens_[j]);
-          if (r != kNone) {
-            *bmp = r;
-            break;
-          }
-        }
-        if (*bmp == kNone) *bmp = kNone - 1;  // a marker with no match below it
-      }
-    }
+  V6Table() { link(); }
+
+  // The entry of prefix k/len (k masked), or nullptr.
+  const uint32_t* find(const Key& k, int len) const {
+    auto it = index_.find({k, len});
+    return it == index_.end() ? nullptr : &it->second;
   }
 
-  uint32_t lookup(const Ipaddr& a) const {
-    if (lens_.empty()) return kNone;
-    Key k = key_of(a);
-    uint32_t best = kNone;
-    int lo = 0, hi = int(lens_.size()) - 1;
-    while (lo <= hi) {
-      int mid = (lo + hi) / 2;
-      const uint32_t* e = tables_[size_t(mid)].find(masked(k, lens_[size_t(mid)]));
-      if (e) {
-        if (*e != kNone - 1) best = *e;
-        lo = mid + 1;
+  // Prefix k/len is entry r, new. Length 0 is only indexed: the default
+  // route is the caller's.
+  void add(const Key& k, int len, uint32_t r, const RouteStore& st) {
+    index_.emplace(PKey{k, len}, r);
+    if (len == 0) return;
+    reals_[size_t(len)]++;
+    bool relink = false;
+    const LenTree& t = len_tree();
+    for (int n = t.root; n != len; n = len < n ? t.left[size_t(n)] : t.right[size_t(n)]) {
+      if (len < n) continue;
+      Key m = masked(k, n);
+      if (Slot6* e = table(n).find_mut(m)) {
+        e->meta += Slot6::kMarker;
       } else {
-        hi = mid - 1;
+        relink |= table(n).size() == 0;
+        table(n).insert({m, best(k, n), Slot6::kMarker});
+      }
+    }
+    if (Slot6* e = table(len).find_mut(k)) {
+      e->meta |= Slot6::kReal;
+      e->bmp = r;
+    } else {
+      relink |= table(len).size() == 0;
+      table(len).insert({k, r, Slot6::kReal});
+    }
+    under(k, len, [&](Slot6& e) {
+      if (e.bmp == kNone || st.len(e.bmp) < len) e.bmp = r;
+    });
+    if (relink) link();
+  }
+
+  // Entry r, prefix k/len, goes.
+  void remove(const Key& k, int len, uint32_t r) {
+    index_.erase({k, len});
+    if (len == 0) return;
+    uint32_t next = best(k, len - 1);
+    reals_[size_t(len)]--;
+    bool relink = false;
+    auto drop = [&](int n, Slot6* e, uint32_t what) {
+      e->meta -= what;
+      if (e->meta) return;
+      table(n).erase(e);
+      relink |= table(n).size() == 0;
+    };
+    Slot6* e = table(len).find_mut(k);
+    e->bmp = next;
+    drop(len, e, Slot6::kReal);
+    const LenTree& t = len_tree();
+    for (int n = t.root; n != len; n = len < n ? t.left[size_t(n)] : t.right[size_t(n)])
+      if (len > n) drop(n, table(n).find_mut(masked(k, n)), Slot6::kMarker);
+    under(k, len, [&](Slot6& e) {
+      if (e.bmp == r) e.bmp = next;
+    });
+    if (relink) link();
+  }
+
+  uint32_t lookup(const Key& k, uint32_t best) const {
+    for (int n = root_; n;) {
+      if (const Slot6* e = tables_[size_t(n)].find(masked(k, n))) {
+        if (e->bmp != kNone) best = e->bmp;
+        n = right_[size_t(n)];
+      } else {
+        n = left_[size_t(n)];
       }
     }
     return best;
   }
 
+  void clear() {
+    for (auto& t : tables_)
+      t.clear();
+    index_.clear();
+    reals_ = {};
+    link();
+  }
+
   size_t bytes() const {
-    size_t b = lens_.capacity() * sizeof(int);
+    size_t b = 0;
     for (auto& t : tables_)
       b += t.bytes();
     return b;
   }
+  // A red-black tree node: the value, three pointers and a colour.
+  size_t index_bytes() const { return index_.size() * (sizeof(PKey) + 8 + 32); }
+
+  template <typename F>
+  void each(F f) const {
+    for (auto& [p, r] : index_)
+      f(r);
+  }
 
  private:
-  std::vector<int> lens_;
-  std::vector<FlatTable> tables_;
-};
+  FlatTable<Slot6>& table(int n) { return tables_[size_t(n)]; }
 
-using EntryKey = std::pair<Ipaddr, Ipaddr>;
+  // The longest real prefix of length 1..n covering k, or kNone.
+  uint32_t best(const Key& k, int n) const {
+    for (; n > 0; n--) {
+      if (!reals_[size_t(n)]) continue;
+      const Slot6* e = tables_[size_t(n)].find(masked(k, n));
+      if (e && (e->meta & Slot6::kReal)) return e->bmp;
+    }
+    return kNone;
+  }
+
+  // Calls f on every entry longer than len under prefix k/len whose bmp may
+  // be k/len's: for each maximal prefix q under it, the entries on q's path
+  // longer than len (q's and its markers'). Entries under q at q's length
+  // or longer have q or a longer prefix as bmp; those shorter than q lie on
+  // q's own path.
+  template <typename F>
+  void under(const Key& k, int len, F f) {
+    const LenTree& t = len_tree();
+    Key last = last_of(k, len);
+    auto it = index_.lower_bound({k, len + 1});
+    while (it != index_.end() && it->first.k <= last) {
+      auto [q, ql] = it->first;
+      for (int n = t.root;; n = ql < n ? t.left[size_t(n)] : t.right[size_t(n)]) {
+        if (n == ql) {
+          f(*table(n).find_mut(q));
+          break;
+        }
+        if (n > len && ql > n) f(*table(n).find_mut(masked(q, n)));
+      }
+      it = index_.upper_bound({last_of(q, ql), 255});
+    }
+  }
+
+  // The search skips lengths whose tables are empty: such a length holds no
+  // prefix and, having no markers, none under its right subtree either.
+  void link() {
+    const LenTree& t = len_tree();
+    auto live = [&](int n) {
+      while (n && tables_[size_t(n)].size() == 0)
+        n = t.left[size_t(n)];
+      return uint8_t(n);
+    };
+    for (size_t n = 1; n <= 128; n++) {
+      left_[n] = live(t.left[n]);
+      right_[n] = live(t.right[n]);
+    }
+    root_ = live(t.root);
+  }
+
+  std::array<FlatTable<Slot6>, 129> tables_;  // by length; 0 unused
+  std::array<uint32_t, 129> reals_{};         // prefixes per length
+  std::array<uint8_t, 129> left_{}, right_{};
+  int root_ = 0;
+  std::map<PKey, uint32_t> index_;
+};
 
 }  // namespace
 
 struct RouteTable::Impl {
-  std::vector<Route> routes;
-  std::map<EntryKey, uint32_t> index;
+  RouteStore store;
+  FlatTable<Slot4> index4;
+  std::array<uint32_t, 33> count4{};  // IPv4 prefixes per length
   V4Table v4;
   V6Table v6;
-  bool dirty4 = true, dirty6 = false;
+  uint32_t dflt4 = kNone, dflt6 = kNone;  // the /0 routes
 
-  void mark(const Ipaddr& t) { (t.is_v4() ? dirty4 : dirty6) = true; }
-  // The last entry moves into the hole, so its family's table is stale too.
-  void erase_at(uint32_t i) {
-    uint32_t last = uint32_t(routes.size() - 1);
-    mark(routes[i].target);
-    index.erase({routes[i].target, routes[i].mask});
-    if (i != last) {
-      mark(routes[last].target);
-      routes[i] = std::move(routes[last]);
-      index[{routes[i].target, routes[i].mask}] = i;
+  // The longest IPv4 prefix of length 1..len-1 covering a, or kNone.
+  uint32_t shorter4(uint32_t a, int len) const {
+    for (int l = len - 1; l > 0; l--)
+      if (count4[size_t(l)])
+        if (const Slot4* s = index4.find(key4(a & mask4(l), l))) return s->entry;
+    return kNone;
+  }
+
+  void remove_at(uint32_t i) {
+    const Route& r = store.at(i);
+    int len = store.len(i);
+    if (r.target.is_v4()) {
+      uint32_t a = r.target.v4();
+      if (len == 0)
+        dflt4 = kNone;
+      else
+        v4.remove(a, len, i, shorter4(a, len));
+      index4.erase(index4.find_mut(key4(a, len)));
+      count4[size_t(len)]--;
+    } else {
+      if (len == 0) dflt6 = kNone;
+      v6.remove(key_of(r.target), len, i);
     }
-    routes.pop_back();
+    store.drop(i);
   }
 };
 
-RouteTable::RouteTable() : impl_(std::make_unique<Impl>()) {}
+RouteTable::RouteTable() : impl_(std::make_unique<Impl>()) {
+  sync_v4_view();
+}
 RouteTable::~RouteTable() = default;
 
 Status RouteTable::add(const Route& r) {
-  if (r.mask.prefix_len(r.target.is_v4()) < 0)
-    return Error(Err::BadMask, r.mask.mask_str(r.target.is_v4()));
+  bool v4 = r.target.is_v4();
+  int len = r.mask.prefix_len(v4);
+  if (len < 0) return Error(Err::BadMask, r.mask.mask_str(v4));
+  Impl& m = *impl_;
   Route e = r;
   e.target = r.target & r.mask;
   if (e.tag.size() > 4) e.tag.resize(4);
-  auto [it, fresh] = impl_->index.insert({{e.target, e.mask}, uint32_t(impl_->routes.size())});
-  if (fresh)
-    impl_->routes.push_back(std::move(e));
-  else
-    impl_->routes[it->second] = std::move(e);
-  impl_->mark(r.target);
+  // Replacing an entry keeps its index: the lookup structures do not change.
+  if (v4) {
+    uint32_t a = e.target.v4();
+    if (Slot4* s = m.index4.find_mut(key4(a, len))) {
+      m.store.at(s->entry) = std::move(e);
+      return {};
+    }
+    uint32_t i = m.store.put(std::move(e), len);
+    m.index4.insert({key4(a, len), i, 1});
+    m.count4[size_t(len)]++;
+    if (len == 0)
+      m.dflt4 = i;
+    else
+      m.v4.add(a, len, i, m.store);
+  } else {
+    Key k = key_of(e.target);
+    if (const uint32_t* i = m.v6.find(k, len)) {
+      m.store.at(*i) = std::move(e);
+      return {};
+    }
+    uint32_t i = m.store.put(std::move(e), len);
+    m.v6.add(k, len, i, m.store);
+    if (len == 0) m.dflt6 = i;
+  }
   sync_v4_view();
   return {};
 }
 
 Status RouteTable::remove(const Ipaddr& target, const Ipaddr& mask) {
-  auto it = impl_->index.find({target & mask, mask});
-  if (it == impl_->index.end())
-    return Error(Err::NoSuchEntry, target.str() + " " + mask.mask_str(target.is_v4()));
-  impl_->erase_at(it->second);
+  Impl& m = *impl_;
+  bool v4 = target.is_v4();
+  int len = mask.prefix_len(v4);
+  Ipaddr t = target & mask;
+  const uint32_t* i = nullptr;
+  if (len >= 0 && v4) {
+    if (const Slot4* s = m.index4.find(key4(t.v4(), len))) i = &s->entry;
+  } else if (len >= 0) {
+    i = m.v6.find(key_of(t), len);
+  }
+  if (!i) return Error(Err::NoSuchEntry, target.str() + " " + mask.mask_str(v4));
+  m.remove_at(*i);
   sync_v4_view();
   return {};
 }
 
 void RouteTable::flush(const std::function<bool(const Route&)>& pred) {
-  for (size_t i = impl_->routes.size(); i-- > 0;) {
-    if (pred && !pred(impl_->routes[i])) continue;
-    impl_->erase_at(uint32_t(i));
+  Impl& m = *impl_;
+  if (!pred) {
+    m.store.clear();
+    m.index4.clear();
+    m.count4 = {};
+    m.v4.clear();
+    m.v6.clear();
+    m.dflt4 = m.dflt6 = kNone;
+  } else {
+    for (uint32_t i = 0, end = m.store.end(); i < end && m.store.size(); i++)
+      if (m.store.live(i) && pred(m.store.at(i))) m.remove_at(i);
   }
   sync_v4_view();
 }
 
 void RouteTable::sync_v4_view() {
-  v4_.routes = impl_->routes.data();
-  if (impl_->dirty4) v4_.l1 = nullptr;
-}
-
-void RouteTable::rebuild_v4() const {
-  Impl& m = *impl_;
-  m.v4.build(m.routes);
-  m.dirty4 = false;
-  v4_ = m.v4.view();
-  v4_.routes = m.routes.data();
+  const Impl& m = *impl_;
+  v4_.l1 = m.v4.l1();
+  v4_.nodes = m.v4.nodes();
+  v4_.chunks = m.store.chunk_table();
+  v4_.dflt = m.dflt4 == kNone ? nullptr : &m.store.at(m.dflt4);
 }
 
 void RouteTable::lookup_v4_bulk(const uint32_t* dst, const Route** out, size_t n) const {
-  using route::dir16::kChild;
-  if (!v4_.l1) [[unlikely]]
-    rebuild_v4();
   const route::dir16::View v = v4_;
   constexpr size_t kStep = 64;
   uint32_t slot[kStep];
@@ -427,29 +1084,31 @@ void RouteTable::lookup_v4_bulk(const uint32_t* dst, const Route** out, size_t n
     for (size_t i = 0; i < k; i++)
       if (slot[i] & kChild) slot[i] = v.nodes[(slot[i] & ~kChild) * 256 + (a[i] & 0xff)];
     for (size_t i = 0; i < k; i++)
-      out[base + i] = slot[i] == route::dir16::kNone ? nullptr : v.routes + slot[i];
+      out[base + i] = v.route(slot[i]);
   }
 }
 
 const Route* RouteTable::lookup_v6(const Ipaddr& dst) const {
-  Impl& m = *impl_;
-  if (m.dirty6) {
-    m.v6.build(m.routes);
-    m.dirty6 = false;
-  }
-  uint32_t r = m.v6.lookup(dst);
-  return r == kNone ? nullptr : &m.routes[r];
+  const Impl& m = *impl_;
+  uint32_t r = m.v6.lookup(key_of(dst), m.dflt6);
+  return r == kNone ? nullptr : &m.store.at(r);
 }
 
 void RouteTable::update_ifcs(const std::function<int(const Route&)>& fn) {
-  for (size_t i = 0; i < impl_->routes.size(); i++) {
-    int n = fn(impl_->routes[i]);
-    impl_->routes[i].ifc = n;
-  }
+  RouteStore& st = impl_->store;
+  for (uint32_t i = 0; i < st.end(); i++)
+    if (st.live(i)) {
+      int n = fn(st.at(i));
+      st.at(i).ifc = n;
+    }
 }
 
 std::vector<Route> RouteTable::list() const {
-  std::vector<Route> v = impl_->routes;
+  const RouteStore& st = impl_->store;
+  std::vector<Route> v;
+  v.reserve(st.size());
+  for (uint32_t i = 0; i < st.end(); i++)
+    if (st.live(i)) v.push_back(st.at(i));
   std::sort(v.begin(), v.end(), [](const Route& a, const Route& b) {
     bool a4 = a.target.is_v4(), b4 = b.target.is_v4();
     if (a4 != b4) return a4;
@@ -460,19 +1119,16 @@ std::vector<Route> RouteTable::list() const {
 }
 
 size_t RouteTable::size() const {
-  return impl_->routes.size();
+  return impl_->store.size();
+}
+
+size_t RouteTable::lookup_bytes() const {
+  return impl_->v4.bytes() + impl_->v6.bytes();
 }
 
 size_t RouteTable::memory_bytes() const {
-  // Build first so the figure is what lookups use.
-  (void)lookup(Ipaddr::v4(0));
-  (void)lookup(Ipaddr());
-  size_t b = impl_->v4.bytes() + impl_->v6.bytes();
-  b += impl_->routes.capacity() * sizeof(Route);
-  for (const Route& r : impl_->routes)
-    b += r.tag.capacity() > 15 ? r.tag.capacity() : 0;
-  b += impl_->index.size() * (sizeof(EntryKey) + sizeof(uint32_t) + 32);  // map nodes
-  return b;
+  const Impl& m = *impl_;
+  return m.v4.resident() + m.v6.bytes() + m.store.bytes() + m.index4.bytes() + m.v6.index_bytes();
 }
 
 }  // namespace ninet

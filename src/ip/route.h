@@ -10,8 +10,10 @@
 //
 // Lookup is the per-packet operation and must stay fast with a million IPv4
 // and 200k IPv6 prefixes; add/remove happen under the stack lock from ctl
-// writes. A target is stored masked (target & mask). Adding an existing
-// target/mask replaces the entry (ip(3)).
+// writes, and update the lookup structures in place, with work bounded by
+// the prefix changed rather than by the table (route.cc says how much). A
+// target is stored masked (target & mask). Adding an existing target/mask
+// replaces the entry (ip(3)).
 #pragma once
 
 #include <cstdint>
@@ -32,27 +34,6 @@ constexpr uint32_t kV4 = 1, kV6 = 2, kIfc = 4, kBcast = 8, kUnicast = 16, kMcast
 std::string flags_str(uint32_t flags);
 }  // namespace route
 
-struct Route;
-
-namespace route::dir16 {
-// The IPv4 DIR-16-8-8 table (route.cc) as RouteTable::lookup_v4 reads it. A
-// slot holds a route's index, kNone, or kChild | the number of a 256-slot node.
-constexpr uint32_t kChild = 0x80000000u;
-constexpr uint32_t kNone = 0x7fffffffu;
-struct View {
-  const uint32_t* l1 = nullptr;  // 65536 slots; nullptr: rebuild first
-  const uint32_t* nodes = nullptr;
-  const Route* routes = nullptr;
-  uint32_t find(uint32_t a) const {
-    uint32_t v = l1[a >> 16];
-    if (!(v & kChild)) return v;
-    v = nodes[(v & ~kChild) * 256 + ((a >> 8) & 0xff)];
-    if (!(v & kChild)) return v;
-    return nodes[(v & ~kChild) * 256 + (a & 0xff)];
-  }
-};
-}  // namespace route::dir16
-
 struct Route {
   Ipaddr target;  // stored as target & mask
   Ipaddr mask;    // v4 masks are v4-mapped (see ipaddr.h)
@@ -64,6 +45,31 @@ struct Route {
   // addresses change (Ip::resolve_gateways), rather than one named at add.
   bool via_gate = false;
 };
+
+namespace route::dir16 {
+// The IPv4 DIR-16-8-8 table (route.cc) as RouteTable::lookup_v4 reads it. A
+// slot holds a route's index, kNone, or kChild | the number of a 256-slot node.
+constexpr uint32_t kChild = 0x80000000u;
+constexpr uint32_t kNone = 0x7fffffffu;  // no route longer than /0: the default answers
+// Entries live in chunks of 2^kChunkShift that never move (route.cc).
+constexpr uint32_t kChunkShift = 12, kChunkMask = (1u << kChunkShift) - 1;
+struct View {
+  const uint32_t* l1 = nullptr;  // 65536 slots, never null
+  const uint32_t* nodes = nullptr;
+  const Route* const* chunks = nullptr;  // entry i: chunks[i >> kChunkShift][i & kChunkMask]
+  const Route* dflt = nullptr;           // the 0.0.0.0/0 route, if any
+  uint32_t find(uint32_t a) const {
+    uint32_t v = l1[a >> 16];
+    if (!(v & kChild)) return v;
+    v = nodes[(v & ~kChild) * 256 + ((a >> 8) & 0xff)];
+    if (!(v & kChild)) return v;
+    return nodes[(v & ~kChild) * 256 + (a & 0xff)];
+  }
+  const Route* route(uint32_t r) const {
+    return r == kNone ? dflt : chunks[r >> kChunkShift] + (r & kChunkMask);
+  }
+};
+}  // namespace route::dir16
 
 class RouteTable {
  public:
@@ -88,13 +94,9 @@ class RouteTable {
 
   // The IPv4 fast path: lookup(Ipaddr::v4(dst)) for a host-order address,
   // inline so that a caller's independent lookups overlap their cache misses
-  // (BENCHMARKS.md, section 1). Two or three dependent loads once built.
-  const Route* lookup_v4(uint32_t dst) const {
-    if (!v4_.l1) [[unlikely]]
-      rebuild_v4();
-    uint32_t r = v4_.find(dst);
-    return r == route::dir16::kNone ? nullptr : v4_.routes + r;
-  }
+  // (BENCHMARKS.md, section 1). Two or three dependent loads; the structure
+  // is kept up to date by every change, so a lookup never builds anything.
+  const Route* lookup_v4(uint32_t dst) const { return v4_.route(v4_.find(dst)); }
   // out[i] = lookup_v4(dst[i]) for i < n, each level's loads issued for the
   // whole batch before the next level's (as rte_lpm_lookup_bulk does).
   void lookup_v4_bulk(const uint32_t* dst, const Route** out, size_t n) const;
@@ -109,15 +111,17 @@ class RouteTable {
   size_t size() const;
   // Bytes held by the lookup structures and the entries.
   size_t memory_bytes() const;
+  // Bytes held by the lookup structures alone: the IPv4 levels and the IPv6
+  // hash tables, without the entries and their indexes.
+  size_t lookup_bytes() const;
 
  private:
-  void rebuild_v4() const;
-  // After a change: the entries may have moved, the IPv4 table may be stale.
+  // After a change: the arrays the fast path reads may have moved.
   void sync_v4_view();
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  mutable route::dir16::View v4_;
+  route::dir16::View v4_;
 };
 
 }  // namespace ninet
