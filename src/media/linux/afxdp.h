@@ -35,6 +35,12 @@
 // tx ring are out_ring_full; frames the kernel could not send (the device's
 // queue full, link down) are out_refused.
 //
+// Checksums: a veth's peer in the local kernel leaves TCP/UDP checksums for
+// the "hardware" to finish (CHECKSUM_PARTIAL). AF_PACKET marks such frames
+// (afpacket.h); XDP does not, so on veth recv() finishes a checksum whose
+// field holds exactly Linux's pseudo-header sum and does not verify
+// (complete_if_partial in l4csum.h). Frames from a NIC come whole.
+//
 // Promiscuous mode and multicast memberships go through a second AF_PACKET
 // socket that is never bound (it receives nothing).
 //
@@ -114,6 +120,7 @@ class AfXdpMedium final : public Medium {
   bool promiscuous_ = false;
   bool native_ = false;
   bool zero_copy_ = false;
+  bool local_peer_ = false;  // veth: complete checksums left partial
   uint8_t* umem_area_ = nullptr;
   size_t umem_size_ = 0;
   std::vector<uint64_t> tx_free_;  // UMEM addresses of free transmit frames

@@ -19,4 +19,12 @@ namespace ninet {
 // anything else or anything malformed.
 bool complete_l4_checksum(std::span<uint8_t> frame);
 
+// For media that get no CHECKSUM_PARTIAL mark (AF_XDP on veth): completes
+// the checksum only if the field holds exactly the pseudo-header sum Linux
+// leaves for the hardware and the checksum does not already verify. A frame
+// corrupted into that one value in 65536 is "repaired" too: used only where
+// frames come from the local kernel (veth), not from a wire. Returns true if
+// it completed the checksum.
+bool complete_if_partial(std::span<uint8_t> frame);
+
 }  // namespace ninet
