@@ -508,3 +508,57 @@ TEST_F(ContractTest, AnInjectedPacketIsInputAsIfItArrivedOnTheInterface) {
 
 }  // namespace
 }  // namespace ninet
+
+namespace ninet {
+namespace {
+
+// Interfaces may stand for sessions: past the old cap of 64, numbered from
+// the lowest free, and only those with work are visited (polled_ifcs, and
+// flush() sends only for interfaces that queued something).
+TEST(ContractIfcs, ManyInterfacesAndOnlyTheBusyOnesAreVisited) {
+  ManualClock clock;
+  Pool pool;
+  std::vector<TestMedium*> media;
+  auto open = TestMedium::factory(&media);
+  Ip ip{clock, pool, [&](std::string_view kind, std::string_view path) {
+          auto m = open(kind, path);
+          // Every other medium is output-only, as a session's.
+          if (m.ok() && media.size() % 2 == 0) (*m)->caps.receives = false;
+          return m;
+        }};
+  std::lock_guard<std::mutex> g(ip.mu);
+  std::vector<Ifc*> fs;
+  for (int i = 0; i < 1000; i++) {
+    auto f = ip.ifc_clone();
+    ASSERT_TRUE(f.ok()) << i;
+    ASSERT_TRUE(ip.ifc_ctl(**f, "bind pkt").ok());
+    std::string a =
+        "add 10." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ".1 255.255.255.0";
+    ASSERT_TRUE(ip.ifc_ctl(**f, a).ok());
+    fs.push_back(*f);
+  }
+  EXPECT_EQ(ip.polled_ifcs().size(), 500u);
+  ASSERT_TRUE(ip.ifc_ctl(*fs[0], "unbind").ok());
+  ip.ifc_release(*fs[0]);
+  EXPECT_EQ(ip.polled_ifcs().size(), 499u);
+  EXPECT_EQ((*ip.ifc_clone())->index, 0) << "the lowest free number";
+  // A packet routed out of interface 700 is sent by the next flush, and
+  // only that interface's medium sees a send.
+  wire::Ip4Repr h;
+  h.src = A("10.0.0.1");
+  h.dst = A("10.2.200.9");
+  h.proto = kProtoNum;
+  h.total_len = 20;
+  BlockPtr b = pool.alloc(20);
+  h.emit(b->put(20));
+  ASSERT_TRUE(ip.output(std::move(b)).ok());
+  ip.flush();
+  size_t sent = 0;
+  for (TestMedium* m : media)
+    sent += m->sent_count;
+  EXPECT_EQ(sent, 1u);
+  EXPECT_EQ(media[700]->sent_count, 1u);
+}
+
+}  // namespace
+}  // namespace ninet

@@ -96,8 +96,9 @@ class Ifc {
   // while there is any: Ip::nd_schedule.
   Timer nd_timer;
   IfcStats stats;
-  std::string err;  // the err file
-  Batch outq;       // frames collected for the next send()
+  std::string err;           // the err file
+  Batch outq;                // frames collected for the next send()
+  bool out_pending = false;  // listed for the next flush() (Ip::out_pending_)
 
   bool bound() const { return medium != nullptr; }
   bool ether() const { return medium && medium->link_header(); }

@@ -136,6 +136,7 @@ Status Ip::ifc_bind(Ifc& f, const std::vector<std::string_view>& a) {
   f.medium->set_notify([this] {
     if (on_wake) on_wake();
   });
+  if (f.medium->caps.receives) polled_.push_back(f.index);
   if (f.ether()) {
     // As Linux does, an Ethernet interface gets its EUI-64 link-local
     // address at bind, so that Neighbour Discovery and router advertisements
@@ -160,6 +161,7 @@ Status Ip::ifc_unbind(Ifc& f) {
   }
   arp.flush_ifc(f.index);
   f.outq.clear();
+  std::erase(polled_, f.index);
   f.medium->close();
   f.medium.reset();
   f.dev.clear();

@@ -12,7 +12,7 @@ namespace ninet {
 
 namespace {
 bool loopback_net(const Ifc& f, const Ipaddr& dst) {
-  return f.medium && f.medium->name() == "loopback" && f.on_net(dst) != nullptr;
+  return f.medium && f.medium->caps.loopback && f.on_net(dst) != nullptr;
 }
 }  // namespace
 
@@ -20,9 +20,10 @@ size_t Ip::poll() {
   size_t n = 0;
   Batch batch;
   batch.reserve(64);
-  for (size_t i = 0; i < ifcs_.size(); i++) {
-    Ifc& f = *ifcs_[i];
-    if (!f.bound()) continue;
+  // Only interfaces whose medium receives (not, say, a million session
+  // interfaces fed by inject()).
+  for (size_t i = 0; i < polled_.size(); i++) {
+    Ifc& f = *ifcs_[size_t(polled_[i])];
     // A few rounds per medium per poll, so one busy medium cannot starve others.
     for (int round = 0; round < 4; round++) {
       size_t got = f.medium->recv(batch, pool, 64);

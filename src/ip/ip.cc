@@ -53,13 +53,15 @@ Ip::~Ip() {
 }
 
 Result<Ifc*> Ip::ifc_clone() {
-  for (auto& f : ifcs_) {
-    if (!f->inuse && !f->bound() && f->refs == 0) {
-      int idx = f->index;
-      f = std::make_unique<Ifc>(idx);
-      f->inuse = true;
-      return f.get();
-    }
+  // The lowest free number, as Plan 9's ipifc clone.
+  while (!free_ifcs_.empty()) {
+    int idx = *free_ifcs_.begin();
+    free_ifcs_.erase(free_ifcs_.begin());
+    auto& f = ifcs_[size_t(idx)];
+    if (f->inuse || f->bound() || f->refs != 0) continue;  // taken again since
+    f = std::make_unique<Ifc>(idx);
+    f->inuse = true;
+    return f.get();
   }
   if (ifcs_.size() >= size_t(kMaxIfcs)) return Err::NoFree;
   ifcs_.push_back(std::make_unique<Ifc>(int(ifcs_.size())));
@@ -74,7 +76,10 @@ Ifc* Ip::ifc(int index) {
 }
 
 void Ip::ifc_release(Ifc& f) {
-  if (f.refs == 0 && !f.bound()) f.inuse = false;
+  if (f.refs == 0 && !f.bound() && f.inuse) {
+    f.inuse = false;
+    free_ifcs_.insert(f.index);
+  }
 }
 
 void Ip::hangup_all() {
@@ -85,7 +90,7 @@ void Ip::hangup_all() {
       c->cv.notify_all();
     }
   for (auto& f : ifcs_)
-    if (f->medium && f->medium->name() == "pkt") f->medium->close();
+    if (f->medium && f->medium->caps.user_data) f->medium->close();
   log.shutdown();
 }
 

@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,7 +121,9 @@ struct SendParams {
 
 class Ip {
  public:
-  static constexpr int kMaxIfcs = 64;
+  // Interfaces may stand for PPP sessions (pipex, pppx-style), so there
+  // may be a million; nothing per packet or per tick visits them all.
+  static constexpr int kMaxIfcs = 1 << 20;
   static constexpr uint8_t kDefaultTtl = 64;
 
   Ip(Clock& clock, Pool& pool, MediumFactory factory);
@@ -148,6 +151,9 @@ class Ip {
   Result<Ifc*> ifc_clone();  // reserve the lowest free interface
   Ifc* ifc(int index);       // nullptr if out of range or not inuse
   const std::vector<std::unique_ptr<Ifc>>& ifcs() const { return ifcs_; }
+  // Bound interfaces whose medium receives (MediumCaps::receives): the
+  // ones the engine polls.
+  const std::vector<int>& polled_ifcs() const { return polled_; }
   // One ctl message (ifcctl.cc). The error text also goes to ifc.err and log.
   Status ifc_ctl(Ifc& f, std::string_view msg);
   // Frees an interface when its last file is closed and it is not bound.
@@ -271,6 +277,9 @@ class Ip {
   MediumFactory factory_;
   Batch selfq_;  // packets to our own addresses and injected ones, input at the next flush()
   std::vector<std::unique_ptr<Ifc>> ifcs_;
+  std::set<int> free_ifcs_;       // numbers of released interfaces, lowest first
+  std::vector<int> polled_;       // see polled_ifcs()
+  std::vector<int> out_pending_;  // interfaces with frames queued since the last flush
   std::map<Ipaddr, SelfEntry> self_;
   std::vector<std::unique_ptr<Proto>> protos_;
   std::array<Proto*, 256> by_number_{};

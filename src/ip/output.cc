@@ -228,6 +228,10 @@ void Ip::link_send(Ifc& f, const Ipaddr& nh, BlockPtr b) {
 }
 
 void Ip::queue_frame(Ifc& f, BlockPtr b) {
+  if (f.outq.empty() && !f.out_pending) {
+    f.out_pending = true;
+    out_pending_.push_back(f.index);
+  }
   f.outq.push_back(std::move(b));
   if (f.outq.size() >= 64) {
     f.stats.out += f.outq.size();
@@ -261,8 +265,10 @@ void Ip::flush() {
         ip4_input(*f, std::move(b));
     }
   }
-  for (auto& fp : ifcs_) {
-    Ifc& f = *fp;
+  // Only the interfaces that queued something since the last flush.
+  for (size_t i = 0; i < out_pending_.size(); i++) {
+    Ifc& f = *ifcs_[size_t(out_pending_[i])];
+    f.out_pending = false;
     if (f.outq.empty()) continue;
     if (!f.bound()) {
       f.outq.clear();
@@ -272,6 +278,7 @@ void Ip::flush() {
     f.medium->send(f.outq);
     f.outq.clear();
   }
+  out_pending_.clear();
 }
 
 }  // namespace ninet

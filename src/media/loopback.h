@@ -23,6 +23,7 @@ class LoopbackMedium final : public Medium {
   // Blocks waiting to be received; beyond this, send() drops.
   static constexpr size_t kQueueLimit = 4096;
 
+  LoopbackMedium() { caps.loopback = true; }
   std::string_view name() const override { return "loopback"; }
   // Plan 9's loopbackmedium uses a large maximum transfer unit too: nothing on
   // a loopback ever needs fragmenting, and big packets mean fewer of them per

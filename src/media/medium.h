@@ -38,9 +38,24 @@ struct MediumStats {
   uint64_t out_refused = 0;    // the device refused them (EAGAIN, ENOBUFS, link down)
 };
 
+// What a medium is and does, asked by the stack instead of testing its
+// name or type. Each medium sets its own in its constructor.
+struct MediumCaps {
+  // The interface's whole network is local (127/8 on a loopback, as Linux).
+  bool loopback = false;
+  // recv() can return input: the engine polls it. False for output-only
+  // media (a pipex session's interface, whose input arrives by Ip::inject).
+  bool receives = true;
+  // A user program reads and writes the packets on the interface's `data`
+  // file (bind pkt): the medium is a PktMedium.
+  bool user_data = false;
+};
+
 class Medium {
  public:
   virtual ~Medium() = default;
+
+  MediumCaps caps;
 
   // "ether", "pkt", "netdev", "loopback" (the word used in `bind` and `status`).
   virtual std::string_view name() const = 0;

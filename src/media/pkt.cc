@@ -2,18 +2,6 @@
 
 namespace ninet {
 
-namespace {
-// Blocks of user writes may live on in the stack (reassembly, conversation
-// queues) after the medium is unbound and destroyed, so their default pool
-// lives as long as the process: intentionally never freed.
-Pool& user_pool() {
-  static Pool* pool = new Pool(2 * PktMedium::kQueueLimit);
-  return *pool;
-}
-}  // namespace
-
-PktMedium::PktMedium() : pool_(user_pool()) {}
-
 size_t PktMedium::recv(Batch& out, Pool& /*pool*/, size_t max) {
   size_t n = 0;
   {

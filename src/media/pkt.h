@@ -15,7 +15,7 @@
 // Everything here is thread-safe between the two sides; one mutex guards both
 // queues and is never held across a wait or a notify().
 //
-//   PktMedium m;
+//   PktMedium m(stack_pool);
 //   m.set_notify([&] { wake_engine(); });
 //   // user thread:                       // engine thread:
 //   m.write_packet(bytes);                 m.recv(in, pool, 64);
@@ -41,12 +41,10 @@ class PktMedium final : public Medium {
   // The largest packet a user may write (an IPv4 datagram's limit).
   static constexpr size_t kMaxPacket = 65535;
 
-  // Written packets are copied into blocks of a process-wide pool that is
-  // never destroyed, so they may outlive this medium anywhere in the stack.
-  PktMedium();
-  // Written packets are copied into blocks of `pool` (e.g. the stack's), which
-  // must outlive every block the medium hands out.
-  explicit PktMedium(Pool& pool) : pool_(pool) {}
+  // Written packets are copied into blocks of `pool` (the stack's: they may
+  // outlive this medium anywhere in the stack), which must outlive every
+  // block the medium hands out.
+  explicit PktMedium(Pool& pool) : pool_(pool) { caps.user_data = true; }
 
   std::string_view name() const override { return "pkt"; }
   int default_mtu() const override { return 4096; }  // ip(3): "4096 for packet media"

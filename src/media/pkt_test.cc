@@ -33,7 +33,8 @@ void await_readers(const PktMedium& m, size_t n) {
 }
 
 TEST(Pkt, Describes) {
-  PktMedium m;
+  Pool pool;
+  PktMedium m(pool);
   EXPECT_EQ(m.name(), "pkt");
   EXPECT_FALSE(m.link_header());
   EXPECT_EQ(m.default_mtu(), 4096);
@@ -64,7 +65,8 @@ TEST(Pkt, WriteQueuesForRecvAndNotifies) {
 }
 
 TEST(Pkt, WriteSanity) {
-  PktMedium m;
+  Pool pool;
+  PktMedium m(pool);
   int notified = 0;
   m.set_notify([&] { notified++; });
   auto st = m.write_packet({});
@@ -78,7 +80,6 @@ TEST(Pkt, WriteSanity) {
   // The largest allowed packet goes through (in a heap block).
   big.pop_back();
   ASSERT_TRUE(m.write_packet(big).ok());
-  Pool pool;
   Batch in;
   ASSERT_EQ(m.recv(in, pool, 1), 1u);
   EXPECT_EQ(in[0]->size(), PktMedium::kMaxPacket);
@@ -86,7 +87,7 @@ TEST(Pkt, WriteSanity) {
 
 TEST(Pkt, SendQueuesForReaderInOrder) {
   Pool pool;
-  PktMedium m;
+  PktMedium m(pool);
   Batch out;
   out.push_back(block(pool, 1));
   out.push_back(nullptr);
@@ -110,7 +111,7 @@ TEST(Pkt, SendQueuesForReaderInOrder) {
 
 TEST(Pkt, BlockingReadWokenBySend) {
   Pool pool;
-  PktMedium m;
+  PktMedium m(pool);
   Result<BlockPtr> got = Err::Io;
   std::thread reader([&] { got = m.read_packet(); });
   await_readers(m, 1);
@@ -126,7 +127,7 @@ TEST(Pkt, BlockingReadWokenBySend) {
 
 TEST(Pkt, EachPacketGoesToOneReader) {
   Pool pool;
-  PktMedium m;
+  PktMedium m(pool);
   Result<BlockPtr> a = Err::Io, b = Err::Io;
   std::thread ra([&] { a = m.read_packet(); });
   std::thread rb([&] { b = m.read_packet(); });
@@ -145,7 +146,7 @@ TEST(Pkt, EachPacketGoesToOneReader) {
 
 TEST(Pkt, InterruptEndsBlockedReadsOnly) {
   Pool pool;
-  PktMedium m;
+  PktMedium m(pool);
   Result<BlockPtr> got = BlockPtr();
   std::thread reader([&] { got = m.read_packet(); });
   await_readers(m, 1);
@@ -163,7 +164,8 @@ TEST(Pkt, InterruptEndsBlockedReadsOnly) {
 }
 
 TEST(Pkt, CancelFlagWithWake) {
-  PktMedium m;
+  Pool pool;
+  PktMedium m(pool);
   std::atomic<bool> cancel{false};
   Result<BlockPtr> got = BlockPtr();
   std::thread reader([&] { got = m.read_packet(&cancel); });

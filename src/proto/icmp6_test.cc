@@ -89,10 +89,10 @@ TEST_F(v6, LinkLocalTrafficLeavesByTheSourcesInterface) {
   // Two links with fe80::/64: the routing table holds one route for it (the
   // later replaced the earlier), which leads to the second link.
   ASSERT_TRUE(ip.ifc_ctl(*wire, "add fe80::1 /64").ok());
-  PktMedium* first = pkt;
+  TestMedium* first = pkt;
   Ifc* second = *ip.ifc_clone();
   ASSERT_TRUE(ip.ifc_ctl(*second, "bind pkt").ok());
-  PktMedium* other = pkt;
+  TestMedium* other = pkt;
   ASSERT_TRUE(ip.ifc_ctl(*second, "add fe80::2 /64").ok());
   pump();
   first->sent.clear();

@@ -14,6 +14,7 @@
 #include "base/endian.h"
 #include "ip/ip.h"
 #include "media/loopback.h"
+#include "media/testing.h"
 #include "proto/icmp.h"
 #include "proto/icmp6.h"
 #include "wire/icmp.h"
@@ -22,26 +23,6 @@
 #include "wire/ip6.h"
 
 namespace ninet::icmptest {
-
-class PktMedium : public Medium {
- public:
-  std::string_view name() const override { return "pkt"; }
-  int default_mtu() const override { return 1500; }
-  size_t recv(Batch& out, Pool&, size_t max) override {
-    size_t n = 0;
-    for (; n < max && !in.empty(); n++) {
-      out.push_back(std::move(in.front()));
-      in.pop_front();
-    }
-    return n;
-  }
-  void send(Batch& b) override {
-    for (auto& x : b)
-      sent.push_back(std::move(x));
-    b.clear();
-  }
-  std::deque<BlockPtr> in, sent;
-};
 
 // What one Proto::advise call carried (its span copied).
 struct Advised {
@@ -79,13 +60,13 @@ inline Ipaddr A(std::string_view s) {
 struct IcmpFixture : ::testing::Test {
   ManualClock clock;
   Pool pool;
-  PktMedium* pkt = nullptr;
+  TestMedium* pkt = nullptr;
   Ip ip{clock, pool, [this](std::string_view kind, std::string_view) {
           std::unique_ptr<Medium> m;
           if (kind == "loopback") {
             m = std::make_unique<LoopbackMedium>();
           } else {
-            auto p = std::make_unique<PktMedium>();
+            auto p = std::make_unique<TestMedium>(false);
             pkt = p.get();
             m = std::move(p);
           }

@@ -22,21 +22,20 @@
 
 namespace ninet {
 
-namespace {
-
-Result<std::unique_ptr<Medium>> open_medium(std::string_view kind, std::string_view path) {
-  if (kind == "loopback") return std::unique_ptr<Medium>(std::make_unique<LoopbackMedium>());
-  if (kind == "pkt") return std::unique_ptr<Medium>(std::make_unique<PktMedium>());
-  return open_linux_medium(kind, path);
-}
-}  // namespace
-
 Stack::Stack(int number, Clock* clock) : number_(number) {
   if (!clock) {
     own_clock_ = std::make_unique<SteadyClock>();
     clock = own_clock_.get();
   }
   clock_ = clock;
+  // The stack's media; a pkt medium copies user writes into the stack's
+  // pool, which outlives the IP layer and every block in it.
+  auto open_medium = [this](std::string_view kind,
+                            std::string_view path) -> Result<std::unique_ptr<Medium>> {
+    if (kind == "loopback") return std::unique_ptr<Medium>(std::make_unique<LoopbackMedium>());
+    if (kind == "pkt") return std::unique_ptr<Medium>(std::make_unique<PktMedium>(pool_));
+    return open_linux_medium(kind, path);
+  };
   ip_ = std::make_unique<Ip>(*clock_, pool_, open_medium);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   ip_->on_wake = [this] { wake(); };
@@ -95,8 +94,8 @@ void Stack::engine() {
       ip_->timers.sleeping(next);
       fds.clear();
       fds.push_back({wake_fd_, POLLIN, 0});
-      for (auto& f : ip_->ifcs())
-        if (f->bound() && f->medium->fd() >= 0) fds.push_back({f->medium->fd(), POLLIN, 0});
+      for (int n : ip_->polled_ifcs())
+        if (int fd = ip_->ifcs()[size_t(n)]->medium->fd(); fd >= 0) fds.push_back({fd, POLLIN, 0});
     }
     timespec ts{};
     timespec* timeout = nullptr;  // nothing armed: sleep until input or a wakeup
