@@ -38,13 +38,31 @@ Result<Config> parse_config(const std::string& text) {
       if (w >> extra) return fail("stack N [mountpoint]");
       for (auto& s : c.stacks)
         if (s.number == n) return fail("stack " + std::to_string(n) + " configured twice");
-      c.stacks.push_back({n, mnt, {}, {}});
+      ConfigStack s;
+      s.number = n;
+      s.mountpoint = mnt;
+      c.stacks.push_back(std::move(s));
       continue;
     }
     if (c.stacks.empty()) return fail("a `stack N` line must come first");
     if (word == "9p") {
-      if (rest.empty()) return fail("9p ADDR");
-      c.stacks.back().ninep.push_back(rest);
+      std::istringstream w(rest);
+      ConfigListen l;
+      std::string opt, extra;
+      if (!(w >> l.addr)) return fail("9p ADDR [allow-remote]");
+      if (w >> opt) {
+        if (opt != "allow-remote" || (w >> extra)) return fail("9p ADDR [allow-remote]");
+        l.remote = true;
+      }
+      c.stacks.back().ninep.push_back(std::move(l));
+      continue;
+    }
+    if (word == "owner") {
+      std::istringstream w(rest);
+      std::string name, extra;
+      if (!(w >> name) || (w >> extra)) return fail("owner NAME");
+      if (!c.stacks.back().writes.empty()) return fail("owner must come before the stack's files");
+      c.stacks.back().owner = name;
       continue;
     }
     if (rest.empty()) return fail("no message for " + word);

@@ -4,8 +4,12 @@
 //
 //   stack N [mountpoint]        following lines apply to stack N (0-15); mount
 //                               its tree at mountpoint (omit: not mounted)
-//   9p ADDR                     also serve this stack over 9P2000 at ADDR
-//                               (unix!/path or tcp!127.0.0.1!port)
+//   owner NAME                  the stack's files belong to user NAME (default
+//                               root): only NAME (and root over FUSE) may
+//                               change the stack (docs/ctl.md, Permissions)
+//   9p ADDR [allow-remote]      also serve this stack over 9P2000(.u) at ADDR
+//                               (unix!/path or tcp!127.0.0.1!port; a TCP
+//                               address off loopback needs allow-remote)
 //   FILE MESSAGE...             open FILE (a path in the stack's tree), write
 //                               MESSAGE as one write, and keep FILE open
 //   . MESSAGE...                write MESSAGE to the file opened by the last
@@ -36,10 +40,16 @@ struct ConfigWrite {
   std::string message;
 };
 
+struct ConfigListen {
+  std::string addr;
+  bool remote = false;  // allow-remote: a TCP address that is not loopback
+};
+
 struct ConfigStack {
   int number = 0;
-  std::string mountpoint;          // empty: not mounted
-  std::vector<std::string> ninep;  // 9P listen addresses
+  std::string mountpoint;           // empty: not mounted
+  std::string owner = "root";       // who the stack's files belong to
+  std::vector<ConfigListen> ninep;  // 9P listen addresses
   std::vector<ConfigWrite> writes;
 };
 

@@ -28,7 +28,26 @@ TEST(Config, ParsesStacksFilesAndDots) {
   EXPECT_EQ(c->stacks[1].number, 3);
   EXPECT_EQ(c->stacks[1].mountpoint, "");
   ASSERT_EQ(c->stacks[1].ninep.size(), 1u);
-  EXPECT_EQ(c->stacks[1].ninep[0], "unix!/run/ninet3");
+  EXPECT_EQ(c->stacks[1].ninep[0].addr, "unix!/run/ninet3");
+  EXPECT_FALSE(c->stacks[1].ninep[0].remote);
+  EXPECT_EQ(c->stacks[0].owner, "root");
+}
+
+TEST(Config, OwnerAndRemote9p) {
+  auto c = parse_config(
+      "stack 1\n"
+      "owner glenda\n"
+      "9p tcp!10.9.0.1!564 allow-remote\n"
+      "ipifc/clone bind loopback\n");
+  ASSERT_TRUE(c.ok()) << c.error().text();
+  EXPECT_EQ(c->stacks[0].owner, "glenda");
+  ASSERT_EQ(c->stacks[0].ninep.size(), 1u);
+  EXPECT_EQ(c->stacks[0].ninep[0].addr, "tcp!10.9.0.1!564");
+  EXPECT_TRUE(c->stacks[0].ninep[0].remote);
+  EXPECT_FALSE(parse_config("stack 0\nowner\n").ok());
+  EXPECT_FALSE(parse_config("stack 0\nowner a b\n").ok());
+  EXPECT_FALSE(parse_config("stack 0\nipifc/clone bind loopback\nowner a\n").ok());
+  EXPECT_FALSE(parse_config("stack 0\n9p tcp!1.2.3.4!5 open\n").ok());
 }
 
 TEST(Config, RejectsBadInputWithTheLine) {

@@ -44,9 +44,10 @@ struct Running {
   std::unique_ptr<NinepServer> ninep;
 };
 
-// Applies a stack's configuration writes through its tree, exactly as a user
-// writing the files would.
+// Applies a stack's configuration writes through its tree, exactly as the
+// stack's owner writing the files would.
 bool apply(const ConfigStack& cs, ns::Tree& tree) {
+  const ns::User owner{cs.owner, true};
   std::unique_ptr<ns::Handle> last;
   std::vector<std::unique_ptr<ns::Handle>> keep;
   for (const ConfigWrite& w : cs.writes) {
@@ -57,7 +58,7 @@ bool apply(const ConfigStack& cs, ns::Tree& tree) {
                      q.error().text().c_str());
         return false;
       }
-      auto h = tree.open(*q, O_RDWR);
+      auto h = tree.open(*q, O_RDWR, owner);
       if (!h) {
         std::fprintf(stderr, "ninetd: config line %d: open %s: %s\n", w.line, w.file.c_str(),
                      h.error().text().c_str());
@@ -132,7 +133,7 @@ int main(int argc, char** argv) {
     Running r;
     r.stack = std::make_unique<Stack>(cs.number);
     r.stack->start();
-    r.tree = std::make_unique<ns::StackTree>(*r.stack);
+    r.tree = std::make_unique<ns::StackTree>(*r.stack, cs.owner);
     if (!apply(cs, *r.tree)) {
       status = 1;
       run.push_back(std::move(r));
@@ -152,15 +153,15 @@ int main(int argc, char** argv) {
     }
     if (!check_only && !cs.ninep.empty()) {
       r.ninep = std::make_unique<NinepServer>(*r.tree);
-      for (const std::string& addr : cs.ninep) {
-        auto st = r.ninep->listen(addr);
+      for (const ConfigListen& l : cs.ninep) {
+        auto st = r.ninep->listen(l.addr, l.remote);
         if (!st) {
-          std::fprintf(stderr, "ninetd: stack %d: 9p %s: %s\n", cs.number, addr.c_str(),
+          std::fprintf(stderr, "ninetd: stack %d: 9p %s: %s\n", cs.number, l.addr.c_str(),
                        st.error().text().c_str());
           status = 1;
           break;
         }
-        std::fprintf(stderr, "ninetd: stack %d on 9p %s\n", cs.number, addr.c_str());
+        std::fprintf(stderr, "ninetd: stack %d on 9p %s\n", cs.number, l.addr.c_str());
       }
     }
     run.push_back(std::move(r));

@@ -64,6 +64,8 @@ namespace ninet::ns {
 namespace {
 
 using T = StackTree;
+// The stack's owner (root by default): every file may be opened.
+const User kUser{"root"};
 
 [[noreturn]] void fail(const char* what, std::string_view a = {}, std::string_view b = {}) {
   std::fprintf(stderr, "ctl_fuzz: invariant failed: %s\n  [%.*s]\n  [%.*s]\n", what, int(a.size()),
@@ -335,7 +337,7 @@ class Session {
           clock_.advance(ms(100) * int64_t(number(arg) % 600));
           return;
         case 'T':
-          if (auto q = tree_.walk_path(expand(arg, true))) (void)tree_.truncate(*q);
+          if (auto q = tree_.walk_path(expand(arg, true))) (void)tree_.truncate(*q, kUser);
           return;
         default:
           break;
@@ -357,8 +359,8 @@ class Session {
   // Opens q and keeps the handle; nullptr if the open failed or would block.
   Open* open(Qid q, int flags) {
     if (would_block_open(q)) return nullptr;
-    auto h = tree_.open(q, flags);
-    if (!h && (flags & O_ACCMODE) != O_RDONLY) h = tree_.open(q, O_RDONLY);
+    auto h = tree_.open(q, flags, kUser);
+    if (!h && (flags & O_ACCMODE) != O_RDONLY) h = tree_.open(q, O_RDONLY, kUser);
     if (!h) {
       trace("open", h.error().text());
       if (h.error().code() == Err::Ok) fail("open failed without a code");
@@ -466,7 +468,7 @@ class Session {
     // An error write leaves its text in the err file.
     auto q = tree_.walk_path(err_path(o.q));
     if (!q) fail("no err file after a failed ctl write", msg);
-    auto e = tree_.open(*q, O_RDONLY);
+    auto e = tree_.open(*q, O_RDONLY, kUser);
     if (!e) fail("err file does not open", msg);
     auto text = (*e)->read_all();
     if (!text || *text != r.error().text() + "\n")
@@ -538,7 +540,7 @@ class Session {
     }
     std::string a = read_text(*o.h, "handle");
     trace("read", a);
-    auto h2 = tree_.open(o.q, O_RDONLY);
+    auto h2 = tree_.open(o.q, O_RDONLY, kUser);
     if (!h2) return;  // the conversation or interface went away
     auto b = (*h2)->read_all();
     if (b && *b != a) fail("two reads without a write differ", a, *b);
@@ -559,11 +561,11 @@ class Session {
       return;
     }
     if (is_stream(*q) || T::file(*q) == T::fClone) return;  // clone: an open reserves
-    auto h1 = tree_.open(*q, O_RDONLY);
+    auto h1 = tree_.open(*q, O_RDONLY, kUser);
     if (!h1) return;
     std::string a = read_text(**h1, path);
     trace("read " + path, a);
-    auto h2 = tree_.open(*q, O_RDONLY);
+    auto h2 = tree_.open(*q, O_RDONLY, kUser);
     if (!h2) fail("a second open failed", path);
     auto b = (*h2)->read_all();
     if (b && *b != a) fail("two reads without a write differ", a, *b);

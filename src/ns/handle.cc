@@ -255,69 +255,89 @@ Result<size_t> FileHandle::do_write(std::span<const uint8_t> data, uint64_t offs
 
 }  // namespace
 
-Result<std::unique_ptr<Handle>> open_handle(StackTree& t, Qid q, int flags) {
+Result<std::unique_ptr<Handle>> open_handle(StackTree& t, Qid q, int flags, const User& who,
+                                            OpenCancel* cancel) {
   Ip& ip = t.stack().ip();
   auto kind = T::kind(q);
   auto file = T::file(q);
+  auto handle = [&](Qid hq, Ifc* f, Conv* c) {
+    return std::unique_ptr<Handle>(new FileHandle(t, hq, f, c));
+  };
   if (kind == T::kRoot || kind == T::kIfcDir || kind == T::kIfcN || kind == T::kProtoDir ||
       kind == T::kConvDir) {
-    if ((flags & O_ACCMODE) != O_RDONLY) return Err::IsDir;
-    return std::unique_ptr<Handle>(new FileHandle(t, q, nullptr, nullptr));
+    if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) return Err::IsDir;
   }
-  if (kind == T::kTopFile) {
-    auto h = std::make_unique<FileHandle>(t, q, nullptr, nullptr);
-    if (file == T::fLog) {
-      ip.log.open();
-      h->log_open = true;
+  // The check and the open under one hold of the lock: a conversation cannot
+  // change hands between them.
+  std::unique_lock<std::mutex> l(ip.mu);
+  if (auto st = t.check(q, flags, who); !st) return st.error();
+  switch (kind) {
+    case T::kRoot:
+    case T::kIfcDir:
+    case T::kIfcN:
+    case T::kProtoDir:
+    case T::kConvDir:
+      return handle(q, nullptr, nullptr);
+    case T::kTopFile: {
+      auto h = std::make_unique<FileHandle>(t, q, nullptr, nullptr);
+      if (file == T::fLog) {
+        ip.log.open();
+        h->log_open = true;
+      }
+      return std::unique_ptr<Handle>(std::move(h));
     }
-    return std::unique_ptr<Handle>(std::move(h));
+    case T::kIfcTop: {
+      if (file == T::fStats) return handle(q, nullptr, nullptr);
+      auto f = ip.ifc_clone();
+      if (!f) return f.error();
+      (*f)->refs++;
+      return handle(T::make(T::kIfcFile, 0, uint64_t((*f)->index), T::fCtl), *f, nullptr);
+    }
+    case T::kIfcFile: {
+      Ifc* f = ip.ifc(int(T::num(q)));
+      if (!f) return Err::NotFound;
+      f->refs++;
+      return handle(q, f, nullptr);
+    }
+    default:
+      break;
   }
-  if (kind == T::kIfcTop) {
-    if (file == T::fStats) return std::unique_ptr<Handle>(new FileHandle(t, q, nullptr, nullptr));
-    std::lock_guard<std::mutex> g(ip.mu);
-    auto f = ip.ifc_clone();
-    if (!f) return f.error();
-    (*f)->refs++;
-    return std::unique_ptr<Handle>(
-        new FileHandle(t, T::make(T::kIfcFile, 0, uint64_t((*f)->index), T::fCtl), *f, nullptr));
-  }
-  if (kind == T::kIfcFile) {
-    std::lock_guard<std::mutex> g(ip.mu);
-    Ifc* f = ip.ifc(int(T::num(q)));
-    if (!f) return Err::NotFound;
-    f->refs++;
-    return std::unique_ptr<Handle>(new FileHandle(t, q, f, nullptr));
-  }
-  if (T::proto_of(q) >= ip.protos().size()) return Err::NotFound;
   Proto& p = *ip.protos()[T::proto_of(q)];
   if (kind == T::kProtoTop) {
-    if (file == T::fStats) return std::unique_ptr<Handle>(new FileHandle(t, q, nullptr, nullptr));
-    std::lock_guard<std::mutex> g(ip.mu);
-    auto c = p.clone("network");
+    if (file == T::fStats) return handle(q, nullptr, nullptr);
+    // A conversation of the opener's (devip's Fsprotoclone(p, ATTACHER(c))).
+    auto c = p.clone(who.name);
     if (!c) return c.error();
+    (*c)->perm = 0660;
     (*c)->refs++;
-    return std::unique_ptr<Handle>(new FileHandle(
-        t, T::make(T::kConvFile, T::proto_of(q), uint64_t((*c)->index), T::fCtl), nullptr, *c));
+    return handle(T::make(T::kConvFile, T::proto_of(q), uint64_t((*c)->index), T::fCtl), nullptr,
+                  *c);
   }
-  // A conversation's file.
-  std::unique_lock<std::mutex> l(ip.mu);
+  // A conversation's file (check() found it).
   Conv* c = p.conv(int(T::num(q)));
-  if (!c || !c->inuse) return Err::NotFound;
   if (file == T::fListen) {
-    // Blocks until a call arrives; cancellation of an open is not possible
-    // through FUSE, so the wait ends only with a call or the conversation's
-    // close (another opener's hangup).
+    // Blocks until a call arrives, the conversation hangs up, or the opener
+    // goes away (cancel: FUSE INTERRUPT, 9P Tflush).
     c->refs++;
     std::atomic<bool> never{false};
-    auto nc = p.listen(*c, l, &never);
+    if (cancel)
+      cancel->set_waker([&ip, c] {
+        std::lock_guard<std::mutex> g(ip.mu);
+        c->cv.notify_all();
+      });
+    auto nc = p.listen(*c, l, cancel ? cancel->flag() : &never);
+    if (cancel) cancel->set_waker(nullptr);
     if (--c->refs == 0 && !nc) p.last_close(*c);
     if (!nc) return nc.error();
+    // The call belongs to whoever accepted it, with the listener's mode.
+    (*nc)->owner = who.name;
+    (*nc)->perm = c->perm;
     (*nc)->refs++;
-    return std::unique_ptr<Handle>(new FileHandle(
-        t, T::make(T::kConvFile, T::proto_of(q), uint64_t((*nc)->index), T::fCtl), nullptr, *nc));
+    return handle(T::make(T::kConvFile, T::proto_of(q), uint64_t((*nc)->index), T::fCtl), nullptr,
+                  *nc);
   }
   c->refs++;
-  return std::unique_ptr<Handle>(new FileHandle(t, q, nullptr, c));
+  return handle(q, nullptr, c);
 }
 
 }  // namespace ninet::ns

@@ -7,7 +7,11 @@
 
 namespace ninet::ns {
 
-// Opens q (clone and listen open a different file: the new ctl).
-Result<std::unique_ptr<Handle>> open_handle(StackTree& tree, Qid q, int flags);
+// Opens q for `who` (StackTree::check decides, under the same hold of the
+// stack lock as the open). clone and listen open a different file: the new
+// conversation's ctl, owned by `who`. `cancel` (may be null) ends a blocked
+// `listen` open.
+Result<std::unique_ptr<Handle>> open_handle(StackTree& tree, Qid q, int flags, const User& who,
+                                            OpenCancel* cancel);
 
 }  // namespace ninet::ns

@@ -15,21 +15,41 @@ struct Name {
   StackTree::File file;
   uint32_t mode;
 };
-constexpr Name kTop[] = {{"iproute", StackTree::fIproute, 0666},
-                         {"arp", StackTree::fArp, 0666},
-                         {"log", StackTree::fLog, 0666},
-                         {"ndb", StackTree::fNdb, 0666},
+// Modes: the stack's files belong to its owner; 0644 files are read by
+// anyone and written by the owner, 0660 ones are the owner's alone (a read
+// of ipifc/clone reserves an interface; a pkt data read takes packets). A
+// conversation's ctl/data/err/listen take the Conv's perm instead.
+constexpr Name kTop[] = {{"iproute", StackTree::fIproute, 0644},
+                         {"arp", StackTree::fArp, 0644},
+                         {"log", StackTree::fLog, 0644},
+                         {"ndb", StackTree::fNdb, 0644},
                          {"ipselftab", StackTree::fSelftab, 0444}};
-constexpr Name kIfcFiles[] = {{"ctl", StackTree::fCtl, 0660},
+constexpr Name kIfcFiles[] = {{"ctl", StackTree::fCtl, 0644},
                               {"status", StackTree::fStatus, 0444},
                               {"local", StackTree::fLocal, 0444},
-                              {"err", StackTree::fErr, 0660},
+                              {"err", StackTree::fErr, 0444},
                               {"data", StackTree::fData, 0660}};
 constexpr Name kConvFiles[] = {
     {"ctl", StackTree::fCtl, 0660},       {"data", StackTree::fData, 0660},
     {"listen", StackTree::fListen, 0660}, {"local", StackTree::fLocal, 0444},
     {"remote", StackTree::fRemote, 0444}, {"status", StackTree::fStatus, 0444},
     {"err", StackTree::fErr, 0660}};
+constexpr uint32_t kDirMode = 0555;
+constexpr uint32_t kIfcCloneMode = 0660;
+constexpr uint32_t kProtoCloneMode = 0666;  // anyone may open a conversation
+constexpr uint32_t kStatsMode = 0444;
+
+const Name* find_name(const Name* names, size_t n, StackTree::File f) {
+  for (size_t i = 0; i < n; i++)
+    if (names[i].file == f) return &names[i];
+  return nullptr;
+}
+
+// A conversation's files that take its perm (devip: Qctl, Qdata, Qerr, Qlisten).
+bool conv_perm_file(StackTree::File f) {
+  return f == StackTree::fCtl || f == StackTree::fData || f == StackTree::fErr ||
+         f == StackTree::fListen;
+}
 
 bool parse_num(std::string_view s, uint64_t* n) {
   if (s.empty() || s.size() > 9) return false;
@@ -49,7 +69,7 @@ bool is_pkt(const Ifc& f) {
 
 }  // namespace
 
-StackTree::StackTree(Stack& stack) : stack_(stack) {}
+StackTree::StackTree(Stack& stack, std::string owner) : stack_(stack), owner_(std::move(owner)) {}
 StackTree::~StackTree() = default;
 
 bool StackTree::exists(Qid q) {
@@ -130,6 +150,69 @@ Result<Qid> StackTree::walk(Qid dir, std::string_view name) {
   }
 }
 
+void StackTree::owner_mode(Qid q, std::string* owner, uint32_t* mode) {
+  *owner = owner_;
+  *mode = 0;
+  const Name* n = nullptr;
+  switch (kind(q)) {
+    case kRoot:
+    case kIfcDir:
+    case kIfcN:
+    case kProtoDir:
+      *mode = kDirMode;
+      return;
+    case kTopFile:
+      n = find_name(kTop, std::size(kTop), file(q));
+      break;
+    case kIfcTop:
+    case kProtoTop:
+      if (file(q) == fStats)
+        *mode = kStatsMode;
+      else
+        *mode = kind(q) == kIfcTop ? kIfcCloneMode : kProtoCloneMode;
+      return;
+    case kIfcFile:
+      n = find_name(kIfcFiles, std::size(kIfcFiles), file(q));
+      break;
+    case kConvDir:
+    case kConvFile: {
+      Conv* c = stack_.ip().protos()[proto_of(q)]->conv(int(num(q)));
+      *owner = c->owner;
+      if (kind(q) == kConvDir) {
+        *mode = kDirMode;
+        return;
+      }
+      if (conv_perm_file(file(q))) {
+        *mode = c->perm & 0777;
+        return;
+      }
+      n = find_name(kConvFiles, std::size(kConvFiles), file(q));
+      break;
+    }
+  }
+  if (n) *mode = n->mode;
+}
+
+Status StackTree::check(Qid q, int flags, const User& who) {
+  if (!exists(q)) return Err::NotFound;
+  if (is_admin(who)) return {};
+  std::string owner;
+  uint32_t mode;
+  owner_mode(q, &owner, &mode);
+  // Owner bits for the owner, other bits for everyone else (see the header).
+  uint32_t bits = who.name == owner ? mode >> 6 & 7 : mode & 7;
+  int acc = flags & O_ACCMODE;
+  bool rd = acc == O_RDONLY || acc == O_RDWR;
+  bool wr = acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC);
+  if ((rd && !(bits & 4)) || (wr && !(bits & 2))) return Err::Access;
+  return {};
+}
+
+Status StackTree::access(Qid q, int flags, const User& who) {
+  std::lock_guard<std::mutex> g(stack_.ip().mu);
+  return check(q, flags, who);
+}
+
 Result<Stat> StackTree::stat(Qid q) {
   Stat s;
   s.qid = q;
@@ -137,51 +220,45 @@ Result<Stat> StackTree::stat(Qid q) {
     std::lock_guard<std::mutex> g(stack_.ip().mu);
     if (!exists(q)) return Err::NotFound;
     Ip& ip = stack_.ip();
-    auto file_mode = [&](const Name* names, size_t n) {
-      for (size_t i = 0; i < n; i++)
-        if (names[i].file == file(q)) {
-          s.name = names[i].name;
-          s.mode = names[i].mode;
-        }
+    owner_mode(q, &s.owner, &s.mode);
+    auto file_name = [&](const Name* names, size_t n) {
+      if (const Name* x = find_name(names, n, file(q))) s.name = x->name;
     };
     switch (kind(q)) {
       case kRoot:
         s.name = "/";
         s.dir = true;
-        s.mode = 0555;
         break;
       case kTopFile:
-        file_mode(kTop, std::size(kTop));
+        file_name(kTop, std::size(kTop));
+        s.stream = file(q) == fLog;
         break;
       case kIfcDir:
         s.name = "ipifc";
         s.dir = true;
-        s.mode = 0555;
         break;
       case kIfcTop:
+      case kProtoTop:
         s.name = file(q) == fClone ? "clone" : "stats";
-        s.mode = file(q) == fClone ? 0666 : 0444;
+        s.clone = file(q) == fClone;
         break;
       case kIfcN:
       case kConvDir:
         s.name = std::to_string(num(q));
         s.dir = true;
-        s.mode = 0555;
         break;
       case kIfcFile:
-        file_mode(kIfcFiles, std::size(kIfcFiles));
+        file_name(kIfcFiles, std::size(kIfcFiles));
+        s.stream = file(q) == fData;
         break;
       case kProtoDir:
         s.name = ip.protos()[proto_of(q)]->name;
         s.dir = true;
-        s.mode = 0555;
-        break;
-      case kProtoTop:
-        s.name = file(q) == fClone ? "clone" : "stats";
-        s.mode = file(q) == fClone ? 0666 : 0444;
         break;
       case kConvFile:
-        file_mode(kConvFiles, std::size(kConvFiles));
+        file_name(kConvFiles, std::size(kConvFiles));
+        s.stream = file(q) == fData || file(q) == fListen;
+        s.clone = file(q) == fListen;
         break;
     }
   }
@@ -243,7 +320,11 @@ Result<std::vector<Stat>> StackTree::readdir(Qid dir) {
   return out;
 }
 
-Status StackTree::truncate(Qid q) {
+Status StackTree::truncate(Qid q, const User& who) {
+  {
+    std::lock_guard<std::mutex> g(stack_.ip().mu);
+    if (auto st = check(q, O_WRONLY, who); !st) return st;
+  }
   if (kind(q) == kTopFile && file(q) == fNdb) {
     std::lock_guard<std::mutex> g(ndb_mu);
     ndb.clear();
@@ -253,10 +334,44 @@ Status StackTree::truncate(Qid q) {
   return {};
 }
 
-Result<std::unique_ptr<Handle>> StackTree::open(Qid q, int flags) {
-  auto h = open_handle(*this, q, flags);
+// Plan 9's ipwstat: a conversation's owner (or the stack's) may change its
+// mode and give it away; nothing else changes. A "change" to what is already
+// there is accepted on any file (tools that copy attributes, touch).
+Status StackTree::chmod(Qid q, const User& who, uint32_t mode) {
+  std::lock_guard<std::mutex> g(stack_.ip().mu);
+  if (!exists(q)) return Err::NotFound;
+  std::string owner;
+  uint32_t cur;
+  owner_mode(q, &owner, &cur);
+  if ((mode & 0777) == cur) return {};
+  if (kind(q) != kConvFile || !conv_perm_file(file(q))) return Error(Err::Perm, "mode is fixed");
+  if (!is_admin(who) && who.name != owner) return Err::Perm;
+  stack_.ip().protos()[proto_of(q)]->conv(int(num(q)))->perm = mode & 0777;
+  return {};
+}
+
+Status StackTree::chown(Qid q, const User& who, std::string_view to) {
+  std::lock_guard<std::mutex> g(stack_.ip().mu);
+  if (!exists(q)) return Err::NotFound;
+  std::string owner;
+  uint32_t mode;
+  owner_mode(q, &owner, &mode);
+  if (to == owner) return {};
+  if (to.empty() || (kind(q) != kConvFile && kind(q) != kConvDir))
+    return Error(Err::Perm, "owner is fixed");
+  if (!is_admin(who) && who.name != owner) return Err::Perm;
+  stack_.ip().protos()[proto_of(q)]->conv(int(num(q)))->owner = std::string(to);
+  return {};
+}
+
+Result<std::unique_ptr<Handle>> StackTree::open(Qid q, int flags, const User& who,
+                                                OpenCancel* cancel) {
+  auto h = open_handle(*this, q, flags, who, cancel);
   if (!h) return h.error();
-  if (kind(q) == kTopFile && file(q) == fNdb && (flags & O_TRUNC)) (void)truncate(q);
+  if (kind(q) == kTopFile && file(q) == fNdb && (flags & O_TRUNC)) {
+    std::lock_guard<std::mutex> g(ndb_mu);
+    ndb.clear();
+  }
   return h;
 }
 

@@ -9,6 +9,20 @@
 //
 // Qids: kind (8 bits) | proto index (8) | interface or conversation (40) |
 // file (8). The root is 0. Nothing here knows any particular protocol.
+//
+// Permissions (devip's model; docs/ctl.md "Permissions"). Every file has an
+// owner and a mode, and an open is allowed by the owner bits for its owner,
+// by the other bits for everyone else (a file's group is its owner, as Plan
+// 9 shows a conversation's: group bits add nothing). The stack's files
+// (ipifc/*, iproute, arp, log, ndb, ipselftab, stats, clones) belong to the
+// stack's owner (`owner`, root by default): status files are 0444 or 0644,
+// so anyone reads them; writing, and anything that changes the stack
+// (ipifc/clone, a pkt interface's data), is the owner's. A protocol's clone
+// is 0666: anyone may open it and gets a conversation of their own, whose
+// ctl, data, err and listen have its perm (0660 at clone; chmod/wstat by its
+// owner changes it) and whose status, local and remote are 0444. The stack's
+// owner, and privileged users (FUSE uid 0), pass every check. What is not
+// allowed fails with Err::Access (EACCES) and changes nothing.
 #pragma once
 
 #include <memory>
@@ -22,17 +36,25 @@ namespace ninet::ns {
 
 class StackTree final : public Tree {
  public:
-  explicit StackTree(Stack& stack);
+  // `owner`: the user name the stack's files belong to.
+  explicit StackTree(Stack& stack, std::string owner = "root");
   ~StackTree() override;
 
   Qid root() const override { return 0; }
   Result<Qid> walk(Qid dir, std::string_view name) override;
   Result<Stat> stat(Qid q) override;
   Result<std::vector<Stat>> readdir(Qid dir) override;
-  Result<std::unique_ptr<Handle>> open(Qid q, int flags) override;
-  Status truncate(Qid q) override;
+  Result<std::unique_ptr<Handle>> open(Qid q, int flags, const User& who,
+                                       OpenCancel* cancel = nullptr) override;
+  Status access(Qid q, int flags, const User& who) override;
+  Status truncate(Qid q, const User& who) override;
+  Status chmod(Qid q, const User& who, uint32_t mode) override;
+  Status chown(Qid q, const User& who, std::string_view owner) override;
 
   Stack& stack() { return stack_; }
+  const std::string& owner() const { return owner_; }
+  // The stack's owner or a privileged user: passes every check.
+  bool is_admin(const User& who) const { return who.privileged || who.name == owner_; }
 
   // Kinds of qid, and files (exposed for the handle implementation).
   enum Kind : uint8_t {
@@ -72,6 +94,14 @@ class StackTree final : public Tree {
   static uint64_t num(Qid q) { return q >> 8 & 0xffffffffffull; }
   static File file(Qid q) { return File(q & 0xff); }
 
+  // With Ip::mu held (handle.cc opens under the same hold, so that the
+  // answer still holds when the file is opened):
+  // The owner and mode of an existing file.
+  void owner_mode(Qid q, std::string* owner, uint32_t* mode);
+  // The one permission check: may `who` open q with flags? Err::NotFound if q
+  // is not there, Err::Access if not allowed.
+  Status check(Qid q, int flags, const User& who);
+
   // ndb: at most 1024 bytes (ip(3)).
   static constexpr size_t kNdbMax = 1024;
   std::mutex ndb_mu;
@@ -80,6 +110,7 @@ class StackTree final : public Tree {
  private:
   bool exists(Qid q);  // with Ip::mu held
   Stack& stack_;
+  const std::string owner_;
 };
 
 }  // namespace ninet::ns

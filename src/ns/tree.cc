@@ -15,6 +15,23 @@ Result<std::string> Handle::read_all() {
   return out;
 }
 
+void OpenCancel::cancel() {
+  flag_ = true;
+  std::function<void()> w;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    w = waker_;
+  }
+  // The flag is set before the waker is read: an open that sets its waker
+  // after this sees the flag when it next looks (under its own lock).
+  if (w) w();
+}
+
+void OpenCancel::set_waker(std::function<void()> w) {
+  std::lock_guard<std::mutex> g(mu_);
+  waker_ = std::move(w);
+}
+
 Result<Qid> Tree::walk_path(std::string_view path) {
   Qid q = root();
   while (!path.empty()) {

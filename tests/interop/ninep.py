@@ -2,7 +2,10 @@
 """A minimal 9P2000 client for the interop tests (independent of ninet's C++
 client): ninep.py unix!PATH read FILE | write FILE TEXT. Speaks Tversion,
 Tattach, Twalk, Topen, Tread/Twrite and Tclunk over a Unix socket, prints what
-it read, and exits 1 with the Rerror text on an error."""
+it read, and exits 1 with the Rerror text on an error. It attaches as the
+local user (as Plan 9's and plan9port's clients do), or as $NINEP_UNAME."""
+import os
+import pwd
 import socket
 import struct
 import sys
@@ -49,7 +52,8 @@ class Client:
     def open(self, path, mode):
         r = self.rpc(100, struct.pack("<I", 8192) + s9("9P2000"))  # Tversion
         self.msize = struct.unpack("<I", r[:4])[0]
-        self.rpc(104, struct.pack("<II", 1, NOFID) + s9("ninet") + s9(""))  # Tattach
+        uname = os.environ.get("NINEP_UNAME") or pwd.getpwuid(os.getuid()).pw_name
+        self.rpc(104, struct.pack("<II", 1, NOFID) + s9(uname) + s9(""))  # Tattach
         names = [p for p in path.split("/") if p]
         body = struct.pack("<IIH", 1, 2, len(names)) + b"".join(s9(n) for n in names)
         r = self.rpc(110, body)  # Twalk

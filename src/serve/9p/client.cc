@@ -2,6 +2,7 @@
 // call waiting for its tag, and the file operations over that.
 #include "serve/9p/client.h"
 
+#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,13 +32,17 @@ constexpr int kNumErr = 0
 #undef X
     ;
 
-// The Err whose text begins ename ("bad ip address syntax: 1.2.3").
-Error error_from_text(const std::string& ename) {
+// The Err whose text begins ename ("bad ip address syntax: 1.2.3"); of
+// errors with the same text ("permission denied": EPERM, EACCES), the one
+// with errnum (9P2000.u), else the first.
+Error error_from_text(const std::string& ename, uint32_t errnum) {
   Err best = Err::Io;
   size_t best_len = 0;
   for (int i = 1; i < kNumErr; i++) {
     std::string_view t = err_text(Err(i));
-    if (t.size() <= best_len) continue;
+    bool better = t.size() > best_len ||
+                  (t.size() == best_len && errnum && uint32_t(err_errno(Err(i))) == errnum);
+    if (!better) continue;
     if (ename == t || (ename.size() > t.size() + 2 && ename.compare(0, t.size(), t) == 0 &&
                        ename.compare(t.size(), 2, ": ") == 0)) {
       best = Err(i);
@@ -63,7 +68,8 @@ std::vector<std::string> split_path(std::string_view p) {
 
 }  // namespace
 
-Result<std::unique_ptr<NinepClient>> NinepClient::connect(std::string_view addr, uint32_t msize) {
+Result<std::unique_ptr<NinepClient>> NinepClient::connect(std::string_view addr, uint32_t msize,
+                                                          std::string uname, bool dotu) {
   auto sa = ninep::parse_addr(addr, false);
   if (!sa) return sa.error();
   int fd = ::socket(sa->family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -74,14 +80,15 @@ Result<std::unique_ptr<NinepClient>> NinepClient::connect(std::string_view addr,
     return Error(e == ECONNREFUSED || e == ENOENT ? Err::Refused : Err::Io,
                  std::string(addr) + ": " + std::strerror(e));
   }
-  return over_fd(fd, msize);
+  return over_fd(fd, msize, std::move(uname), dotu);
 }
 
-Result<std::unique_ptr<NinepClient>> NinepClient::over_fd(int fd, uint32_t msize) {
+Result<std::unique_ptr<NinepClient>> NinepClient::over_fd(int fd, uint32_t msize, std::string uname,
+                                                          bool dotu) {
   std::unique_ptr<NinepClient> c(new NinepClient(fd));
   c->msize_ = msize;
   c->reader_ = std::thread([p = c.get()] { p->reader(); });
-  auto st = c->start(msize);
+  auto st = c->start(msize, std::move(uname), dotu);
   if (!st) return st.error();
   return c;
 }
@@ -92,14 +99,15 @@ NinepClient::~NinepClient() {
   ::close(fd_);
 }
 
-Status NinepClient::start(uint32_t msize) {
+Status NinepClient::start(uint32_t msize, std::string uname, bool dotu) {
   Fcall t;
   t.type = ninep::Tversion;
   t.msize = msize;
-  t.version = ninep::kVersion;
+  t.version = dotu ? ninep::kVersionU : ninep::kVersion;
   auto r = rpc_expect(t, ninep::Rversion);
   if (!r) return r.error();
-  if (r->version != ninep::kVersion) return Error(Err::Io, "server speaks " + r->version);
+  if (r->version != t.version) return Error(Err::Io, "server speaks " + r->version);
+  dotu_ = dotu;  // Rversion's layout is the same in both
   if (r->msize < ninep::kMinMsize || r->msize > msize) return Error(Err::Io, "bad msize");
   {
     std::lock_guard<std::mutex> g(mu_);
@@ -109,8 +117,18 @@ Status NinepClient::start(uint32_t msize) {
   a.type = ninep::Tattach;
   a.fid = root();
   a.afid = ninep::kNoFid;
-  const char* user = std::getenv("USER");
-  a.uname = user ? user : "none";
+  if (uname.empty()) {
+    const char* user = std::getenv("USER");
+    if (user && *user) {
+      uname = user;
+    } else if (passwd* pw = getpwuid(getuid())) {
+      uname = pw->pw_name;
+    } else {
+      uname = "none";
+    }
+  }
+  a.uname = uname;
+  a.n_uname = getuid();
   auto ra = rpc_expect(a, ninep::Rattach);
   if (!ra) return ra.error();
   return {};
@@ -137,7 +155,7 @@ void NinepClient::reader() {
     buf.resize(size);
     std::memcpy(buf.data(), hdr, 4);
     if (!fill(buf.data() + 4, size - 4)) break;
-    auto f = ninep::decode(buf);
+    auto f = ninep::decode(buf, dotu_);
     if (!f) break;  // a server we cannot understand: hang up
     std::lock_guard<std::mutex> g(mu_);
     auto it = calls_.find(f->tag);
@@ -187,7 +205,7 @@ Result<Fcall> NinepClient::rpc(Fcall t) {
     c->t = t;
     calls_[t.tag] = c;
   }
-  auto bytes = ninep::encode(t);
+  auto bytes = ninep::encode(t, dotu_);
   bool sent = true;
   {
     std::lock_guard<std::mutex> g(wmu_);
@@ -215,7 +233,7 @@ Result<Fcall> NinepClient::rpc(Fcall t) {
 Result<Fcall> NinepClient::rpc_expect(Fcall t, uint8_t rtype) {
   auto r = rpc(std::move(t));
   if (!r) return r.error();
-  if (r->type == ninep::Rerror) return error_from_text(r->ename);
+  if (r->type == ninep::Rerror) return error_from_text(r->ename, r->errnum);
   if (r->type != rtype)
     return Error(Err::Io, std::string("9P: unexpected ") + ninep::type_name(r->type));
   return r;
@@ -319,14 +337,14 @@ Result<ninep::Dir> NinepClient::stat(uint32_t fid) {
   t.fid = fid;
   auto r = rpc_expect(t, ninep::Rstat);
   if (!r) return r.error();
-  return ninep::unpack_dir(r->stat);
+  return ninep::unpack_dir(r->stat, dotu_);
 }
 
 Status NinepClient::wstat(uint32_t fid, const ninep::Dir& d) {
   Fcall t;
   t.type = ninep::Twstat;
   t.fid = fid;
-  ninep::pack_dir(d, t.stat);
+  ninep::pack_dir(d, t.stat, dotu_);
   auto r = rpc_expect(t, ninep::Rwstat);
   if (!r) return r.error();
   return {};
@@ -346,7 +364,7 @@ Result<std::vector<ninep::Dir>> NinepClient::readdir(uint32_t fid) {
     auto n = read(fid, buf, off);
     if (!n) return n.error();
     if (*n == 0) break;
-    auto ds = ninep::unpack_dirs(std::span<const uint8_t>(buf.data(), *n));
+    auto ds = ninep::unpack_dirs(std::span<const uint8_t>(buf.data(), *n), dotu_);
     if (!ds) return ds.error();
     for (auto& d : *ds)
       out.push_back(std::move(d));

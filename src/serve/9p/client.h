@@ -35,16 +35,20 @@ namespace ninet {
 class NinepClient {
  public:
   // addr: "unix!PATH", an absolute PATH, or "tcp!HOST!PORT". Negotiates the
-  // version and attaches the root as fid 0.
+  // version (9P2000, or 9P2000.u when dotu) and attaches the root as fid 0
+  // as `uname` (empty: $USER, else the name of this process's uid).
   static Result<std::unique_ptr<NinepClient>> connect(std::string_view addr,
-                                                      uint32_t msize = 64 * 1024 + 24);
+                                                      uint32_t msize = 64 * 1024 + 24,
+                                                      std::string uname = {}, bool dotu = false);
   // The same over an already-connected socket (taken; closed by the client).
-  static Result<std::unique_ptr<NinepClient>> over_fd(int fd, uint32_t msize = 64 * 1024 + 24);
+  static Result<std::unique_ptr<NinepClient>> over_fd(int fd, uint32_t msize = 64 * 1024 + 24,
+                                                      std::string uname = {}, bool dotu = false);
   ~NinepClient();
   NinepClient(const NinepClient&) = delete;
   NinepClient& operator=(const NinepClient&) = delete;
 
   uint32_t msize() const { return msize_; }
+  bool dotu() const { return dotu_; }  // 9P2000.u was negotiated
   uint32_t root() const { return 0; }
 
   // Walks a '/'-separated path ("" clones) from fid to a new fid.
@@ -80,7 +84,7 @@ class NinepClient {
  private:
   struct Call;
   explicit NinepClient(int fd) : fd_(fd) {}
-  Status start(uint32_t msize);
+  Status start(uint32_t msize, std::string uname, bool dotu);
   void reader();
   Result<ninep::Fcall> rpc_expect(ninep::Fcall t, uint8_t rtype);
   uint32_t new_fid();
@@ -88,6 +92,7 @@ class NinepClient {
 
   int fd_;
   std::atomic<uint32_t> msize_{0};
+  std::atomic<bool> dotu_{false};
   std::thread reader_;
   std::mutex wmu_;  // writes to fd_
 

@@ -105,17 +105,17 @@ Dir Dir::dont_touch() {
   d.qid = Qid{0xff, 0xffffffff, ~uint64_t(0)};
   d.mode = d.atime = d.mtime = 0xffffffff;
   d.length = ~uint64_t(0);
-  return d;
+  return d;  // n_uid, n_gid, n_muid are kNoUid already
 }
 
-size_t packed_dir_size(const Dir& d) {
+size_t packed_dir_size(const Dir& d, bool dotu) {
   return 2 + 2 + 4 + kQidSize + 4 + 4 + 4 + 8 + slen(d.name) + slen(d.uid) + slen(d.gid) +
-         slen(d.muid);
+         slen(d.muid) + (dotu ? slen(d.extension) + 12 : 0);
 }
 
-void pack_dir(const Dir& d, std::vector<uint8_t>& out) {
+void pack_dir(const Dir& d, std::vector<uint8_t>& out, bool dotu) {
   Writer w(out);
-  w.u16(uint16_t(packed_dir_size(d) - 2));
+  w.u16(uint16_t(packed_dir_size(d, dotu) - 2));
   w.u16(d.type);
   w.u32(d.dev);
   w.qid(d.qid);
@@ -127,9 +127,15 @@ void pack_dir(const Dir& d, std::vector<uint8_t>& out) {
   w.str(d.uid);
   w.str(d.gid);
   w.str(d.muid);
+  if (dotu) {
+    w.str(d.extension);
+    w.u32(d.n_uid);
+    w.u32(d.n_gid);
+    w.u32(d.n_muid);
+  }
 }
 
-Result<Dir> unpack_dir(std::span<const uint8_t> rec) {
+Result<Dir> unpack_dir(std::span<const uint8_t> rec, bool dotu) {
   Reader r(rec);
   size_t n = r.u16();
   if (!r.ok() || r.left() != n) return bad("bad stat size");
@@ -145,17 +151,23 @@ Result<Dir> unpack_dir(std::span<const uint8_t> rec) {
   d.uid = r.str();
   d.gid = r.str();
   d.muid = r.str();
+  if (dotu) {
+    d.extension = r.str();
+    d.n_uid = r.u32();
+    d.n_gid = r.u32();
+    d.n_muid = r.u32();
+  }
   if (!r.done()) return bad("bad stat record");
   return d;
 }
 
-Result<std::vector<Dir>> unpack_dirs(std::span<const uint8_t> data) {
+Result<std::vector<Dir>> unpack_dirs(std::span<const uint8_t> data, bool dotu) {
   std::vector<Dir> out;
   while (!data.empty()) {
     if (data.size() < 2) return bad("short stat record");
     size_t n = size_t(data[0] | data[1] << 8) + 2;
     if (n > data.size()) return bad("short stat record");
-    auto d = unpack_dir(data.first(n));
+    auto d = unpack_dir(data.first(n), dotu);
     if (!d) return d.error();
     out.push_back(std::move(*d));
     data = data.subspan(n);
@@ -163,7 +175,7 @@ Result<std::vector<Dir>> unpack_dirs(std::span<const uint8_t> data) {
   return out;
 }
 
-Result<Fcall> decode(std::span<const uint8_t> msg) {
+Result<Fcall> decode(std::span<const uint8_t> msg, bool dotu) {
   Reader r(msg);
   uint32_t size = r.u32();
   if (!r.ok() || size != msg.size()) return bad("bad message size");
@@ -181,6 +193,7 @@ Result<Fcall> decode(std::span<const uint8_t> msg) {
       f.afid = r.u32();
       f.uname = r.str();
       f.aname = r.str();
+      if (dotu) f.n_uname = r.u32();
       break;
     case Rauth:
     case Rattach:
@@ -191,9 +204,11 @@ Result<Fcall> decode(std::span<const uint8_t> msg) {
       f.afid = r.u32();
       f.uname = r.str();
       f.aname = r.str();
+      if (dotu) f.n_uname = r.u32();
       break;
     case Rerror:
       f.ename = r.str();
+      if (dotu) f.errnum = r.u32();
       break;
     case Tflush:
       f.oldtag = r.u16();
@@ -228,6 +243,7 @@ Result<Fcall> decode(std::span<const uint8_t> msg) {
       f.name = r.str();
       f.perm = r.u32();
       f.mode = r.u8();
+      if (dotu) f.extension = r.str();
       break;
     case Tread:
       f.fid = r.u32();
@@ -284,21 +300,21 @@ Result<Fcall> decode(std::span<const uint8_t> msg) {
   return f;
 }
 
-size_t encoded_size(const Fcall& f) {
+size_t encoded_size(const Fcall& f, bool dotu) {
   size_t n = 4 + 1 + 2;
   switch (f.type) {
     case Tversion:
     case Rversion:
       return n + 4 + slen(f.version);
     case Tauth:
-      return n + 4 + slen(f.uname) + slen(f.aname);
+      return n + 4 + slen(f.uname) + slen(f.aname) + (dotu ? 4 : 0);
     case Rauth:
     case Rattach:
       return n + kQidSize;
     case Tattach:
-      return n + 8 + slen(f.uname) + slen(f.aname);
+      return n + 8 + slen(f.uname) + slen(f.aname) + (dotu ? 4 : 0);
     case Rerror:
-      return n + slen(f.ename);
+      return n + slen(f.ename) + (dotu ? 4 : 0);
     case Tflush:
       return n + 2;
     case Twalk:
@@ -314,7 +330,7 @@ size_t encoded_size(const Fcall& f) {
     case Rcreate:
       return n + kQidSize + 4;
     case Tcreate:
-      return n + 4 + slen(f.name) + 5;
+      return n + 4 + slen(f.name) + 5 + (dotu ? slen(f.extension) : 0);
     case Tread:
       return n + 16;
     case Rread:
@@ -335,11 +351,11 @@ size_t encoded_size(const Fcall& f) {
   }
 }
 
-std::vector<uint8_t> encode(const Fcall& f) {
+std::vector<uint8_t> encode(const Fcall& f, bool dotu) {
   std::vector<uint8_t> out;
-  out.reserve(encoded_size(f));
+  out.reserve(encoded_size(f, dotu));
   Writer w(out);
-  w.u32(uint32_t(encoded_size(f)));
+  w.u32(uint32_t(encoded_size(f, dotu)));
   w.u8(f.type);
   w.u16(f.tag);
   switch (f.type) {
@@ -352,6 +368,7 @@ std::vector<uint8_t> encode(const Fcall& f) {
       w.u32(f.afid);
       w.str(f.uname);
       w.str(f.aname);
+      if (dotu) w.u32(f.n_uname);
       break;
     case Rauth:
     case Rattach:
@@ -362,9 +379,11 @@ std::vector<uint8_t> encode(const Fcall& f) {
       w.u32(f.afid);
       w.str(f.uname);
       w.str(f.aname);
+      if (dotu) w.u32(f.n_uname);
       break;
     case Rerror:
       w.str(f.ename);
+      if (dotu) w.u32(f.errnum);
       break;
     case Tflush:
       w.u16(f.oldtag);
@@ -395,6 +414,7 @@ std::vector<uint8_t> encode(const Fcall& f) {
       w.str(f.name);
       w.u32(f.perm);
       w.u8(f.mode);
+      if (dotu) w.str(f.extension);
       break;
     case Tread:
       w.u32(f.fid);

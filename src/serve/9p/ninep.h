@@ -1,4 +1,8 @@
-// ninep.h — 9P2000 messages: the wire format of intro(5), as plain structs.
+// ninep.h — 9P2000 messages: the wire format of intro(5), as plain structs,
+// and the 9P2000.u extension (Linux v9fs, plan9port) where `dotu` is true:
+// Tauth/Tattach carry n_uname[4], Rerror carries errno[4] after the text,
+// Tcreate extension[s], and a stat record extension[s] n_uid[4] n_gid[4]
+// n_muid[4] after muid.
 //
 // Every message is size[4] type[1] tag[2] followed by the fields of its type,
 // all integers little-endian, strings as len[2] + UTF-8 bytes. decode() takes
@@ -57,6 +61,8 @@ constexpr uint32_t kIoHdrSz = 24;  // Twrite/Rread header: data may use msize - 
 constexpr size_t kMaxWelem = 16;   // names in one Twalk
 constexpr uint32_t kMinMsize = 256;
 constexpr const char* kVersion = "9P2000";
+constexpr const char* kVersionU = "9P2000.u";
+constexpr uint32_t kNoUid = 0xffffffff;  // 9P2000.u: no numeric id
 
 // Qid types, open modes and Dir mode bits (intro(5), open(5), stat(5)).
 constexpr uint8_t QTDIR = 0x80;
@@ -81,6 +87,9 @@ struct Dir {
   uint32_t mtime = 0;
   uint64_t length = 0;
   std::string name, uid, gid, muid;
+  // 9P2000.u only.
+  std::string extension;
+  uint32_t n_uid = kNoUid, n_gid = kNoUid, n_muid = kNoUid;
   bool operator==(const Dir&) const = default;
   // A Twstat record that changes nothing.
   static Dir dont_touch();
@@ -102,8 +111,11 @@ struct Fcall {
   uint64_t offset = 0;       // Tread Twrite
   std::string version;       // Tversion Rversion
   std::string uname, aname;  // Tauth Tattach
-  std::string ename;         // Rerror
-  std::string name;          // Tcreate
+  uint32_t n_uname = kNoUid;       // Tauth Tattach (9P2000.u)
+  std::string ename;               // Rerror
+  uint32_t errnum = 0;             // Rerror (9P2000.u)
+  std::string extension;           // Tcreate (9P2000.u)
+  std::string name;                // Tcreate
   std::vector<std::string> wname;  // Twalk
   std::vector<Qid> wqid;           // Rwalk
   Qid qid;                         // Rauth Rattach Ropen Rcreate
@@ -112,19 +124,19 @@ struct Fcall {
 };
 
 // Decodes one whole message; anything short, long, oversized or unknown is an
-// error (Err::BadArg with the reason).
-Result<Fcall> decode(std::span<const uint8_t> msg);
+// error (Err::BadArg with the reason). dotu: the 9P2000.u layout.
+Result<Fcall> decode(std::span<const uint8_t> msg, bool dotu = false);
 // Encodes a message (size included).
-std::vector<uint8_t> encode(const Fcall& f);
+std::vector<uint8_t> encode(const Fcall& f, bool dotu = false);
 // The size a message would have on the wire.
-size_t encoded_size(const Fcall& f);
+size_t encoded_size(const Fcall& f, bool dotu = false);
 
 // stat(5) records: pack appends one (size[2] first); unpack reads exactly one.
-void pack_dir(const Dir& d, std::vector<uint8_t>& out);
-size_t packed_dir_size(const Dir& d);
-Result<Dir> unpack_dir(std::span<const uint8_t> rec);
+void pack_dir(const Dir& d, std::vector<uint8_t>& out, bool dotu = false);
+size_t packed_dir_size(const Dir& d, bool dotu = false);
+Result<Dir> unpack_dir(std::span<const uint8_t> rec, bool dotu = false);
 // Splits a directory read's data into its records.
-Result<std::vector<Dir>> unpack_dirs(std::span<const uint8_t> data);
+Result<std::vector<Dir>> unpack_dirs(std::span<const uint8_t> data, bool dotu = false);
 
 const char* type_name(uint8_t type);
 

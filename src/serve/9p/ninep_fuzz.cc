@@ -26,6 +26,18 @@
 namespace ninet {
 namespace {
 
+// A Stat with no owner, not a stream or a clone.
+ns::Stat mk(ns::Qid q, std::string name, bool dir, uint32_t mode, uint64_t length, bool generated) {
+  ns::Stat s;
+  s.qid = q;
+  s.name = std::move(name);
+  s.dir = dir;
+  s.mode = mode;
+  s.length = length;
+  s.generated = generated;
+  return s;
+}
+
 // /  f (read-write text)  d/ (holding g)
 class TinyTree final : public ns::Tree {
  public:
@@ -39,13 +51,13 @@ class TinyTree final : public ns::Tree {
   Result<ns::Stat> stat(ns::Qid q) override {
     switch (q) {
       case 0:
-        return ns::Stat{0, "/", true, 0555, 0, true};
+        return mk(0, "/", true, 0555, 0, true);
       case 1:
-        return ns::Stat{1, "f", false, 0660, 0, true};
+        return mk(1, "f", false, 0660, 0, true);
       case 2:
-        return ns::Stat{2, "d", true, 0555, 0, true};
+        return mk(2, "d", true, 0555, 0, true);
       case 3:
-        return ns::Stat{3, "g", false, 0444, 5, false};
+        return mk(3, "g", false, 0444, 5, false);
     }
     return Err::NotFound;
   }
@@ -54,8 +66,11 @@ class TinyTree final : public ns::Tree {
     if (dir == 2) return std::vector<ns::Stat>{*stat(3)};
     return Err::NotFound;
   }
-  Result<std::unique_ptr<ns::Handle>> open(ns::Qid q, int flags) override;
-  Status truncate(ns::Qid q) override { return q == 1 ? Status() : Status(Err::Perm); }
+  Result<std::unique_ptr<ns::Handle>> open(ns::Qid q, int flags, const ns::User&,
+                                           ns::OpenCancel* cancel) override;
+  Status truncate(ns::Qid q, const ns::User&) override {
+    return q == 1 ? Status() : Status(Err::Perm);
+  }
   std::atomic<int> handles{0};
 };
 
@@ -81,7 +96,8 @@ class TinyHandle final : public ns::Handle {
   ns::Qid q_;
 };
 
-Result<std::unique_ptr<ns::Handle>> TinyTree::open(ns::Qid q, int) {
+Result<std::unique_ptr<ns::Handle>> TinyTree::open(ns::Qid q, int, const ns::User&,
+                                                   ns::OpenCancel*) {
   auto s = stat(q);
   if (!s) return s.error();
   if (s->dir) return Err::IsDir;

@@ -174,6 +174,18 @@ TEST(NinepCodec, RejectsHostileMessages) {
 
 // ---------------------------------------------------------------- fake tree
 
+// A Stat with no owner, not a stream or a clone.
+ns::Stat mk(ns::Qid q, std::string name, bool dir, uint32_t mode, uint64_t length, bool generated) {
+  ns::Stat s;
+  s.qid = q;
+  s.name = std::move(name);
+  s.dir = dir;
+  s.mode = mode;
+  s.length = length;
+  s.generated = generated;
+  return s;
+}
+
 // /            text ctl clone data ndb listen sub/ N/
 // sub/         hello
 // N/           ctl            (made by opening clone; reading ctl gives N)
@@ -206,21 +218,21 @@ class FakeTree final : public ns::Tree {
   Result<ns::Stat> stat(ns::Qid q) override {
     std::lock_guard<std::mutex> g(mu);
     static const std::map<ns::Qid, ns::Stat> fixed = {
-        {kRoot, {kRoot, "/", true, 0555, 0, true}},
-        {kText, {kText, "text", false, 0444, 0, true}},
-        {kCtl, {kCtl, "ctl", false, 0660, 0, true}},
-        {kClone, {kClone, "clone", false, 0660, 0, true}},
-        {kData, {kData, "data", false, 0660, 0, true}},
-        {kListen, {kListen, "listen", false, 0660, 0, true}},
-        {kSub, {kSub, "sub", true, 0555, 0, true}},
-        {kHello, {kHello, "hello", false, 0444, 0, true}},
+        {kRoot, mk(kRoot, "/", true, 0555, 0, true)},
+        {kText, mk(kText, "text", false, 0444, 0, true)},
+        {kCtl, mk(kCtl, "ctl", false, 0660, 0, true)},
+        {kClone, mk(kClone, "clone", false, 0660, 0, true)},
+        {kData, mk(kData, "data", false, 0660, 0, true)},
+        {kListen, mk(kListen, "listen", false, 0660, 0, true)},
+        {kSub, mk(kSub, "sub", true, 0555, 0, true)},
+        {kHello, mk(kHello, "hello", false, 0444, 0, true)},
     };
     if (auto it = fixed.find(q); it != fixed.end()) return it->second;
-    if (q == kNdb) return ns::Stat{q, "ndb", false, 0664, ndb.size(), false};
+    if (q == kNdb) return mk(q, "ndb", false, 0664, ndb.size(), false);
     if (q >= kConv0 && (q - kConv0) / 2 < nconv) {
       unsigned n = unsigned(q - kConv0) / 2;
-      if (q == conv_dir(n)) return ns::Stat{q, std::to_string(n), true, 0555, 0, true};
-      return ns::Stat{q, "ctl", false, 0660, 0, true};
+      if (q == conv_dir(n)) return mk(q, std::to_string(n), true, 0555, 0, true);
+      return mk(q, "ctl", false, 0660, 0, true);
     }
     return Err::NotFound;
   }
@@ -245,8 +257,9 @@ class FakeTree final : public ns::Tree {
       out.push_back(*stat(q));
     return out;
   }
-  Result<std::unique_ptr<ns::Handle>> open(ns::Qid q, int flags) override;
-  Status truncate(ns::Qid q) override {
+  Result<std::unique_ptr<ns::Handle>> open(ns::Qid q, int flags, const ns::User&,
+                                           ns::OpenCancel* cancel) override;
+  Status truncate(ns::Qid q, const ns::User&) override {
     if (q != kNdb) return Err::Perm;
     std::lock_guard<std::mutex> g(mu);
     ndb.clear();
@@ -364,7 +377,8 @@ class FakeHandle final : public ns::Handle {
   std::string text_;
 };
 
-Result<std::unique_ptr<ns::Handle>> FakeTree::open(ns::Qid q, int flags) {
+Result<std::unique_ptr<ns::Handle>> FakeTree::open(ns::Qid q, int flags, const ns::User&,
+                                                   ns::OpenCancel* cancel) {
   auto s = stat(q);
   if (!s) return s.error();
   if (s->dir) return Err::IsDir;
@@ -745,7 +759,7 @@ TEST_F(NinepTest, VersionRules) {
   v.version = "9P2000";
   EXPECT_EQ(r->rpc(v).type, ninep::Rerror);
   v.msize = 1 << 30;
-  v.version = "9P2000.u";
+  v.version = "9P2000.L";  // not served: answered with the base dialect
   Fcall rv = r->rpc(v);
   EXPECT_EQ(rv.type, ninep::Rversion);
   EXPECT_EQ(rv.version, "9P2000");

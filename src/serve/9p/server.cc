@@ -21,6 +21,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "ns/users.h"
 #include "serve/9p/ninep.h"
 #include "serve/9p/sockaddr.h"
 #include "serve/9p/workers.h"
@@ -39,6 +40,7 @@ struct OpenFile {
 };
 
 struct Fid {
+  ns::User user;              // who attached (walks carry it to new fids)
   std::vector<ns::Qid> path;  // from the root; back() is this file
   bool dir = false;
   bool open = false;
@@ -59,9 +61,10 @@ struct Req {
   bool cancelled = false;
   bool in_tree = false;
   bool has_turn = false;
-  bool flushed = false;           // its reply is dropped (flushed before replying)
-  bool replying = false;          // its reply is committed
-  std::vector<uint16_t> flushes;  // Tflush tags to answer after its reply
+  std::shared_ptr<ns::OpenCancel> open_cancel;  // an open: how a flush ends it
+  bool flushed = false;                         // its reply is dropped (flushed before replying)
+  bool replying = false;                        // its reply is committed
+  std::vector<uint16_t> flushes;                // Tflush tags to answer after its reply
 };
 
 uint32_t now32() {
@@ -72,15 +75,27 @@ ninep::Qid qid_of(const ns::Stat& s) {
   return ninep::Qid{s.dir ? ninep::QTDIR : ninep::QTFILE, 0, s.qid};
 }
 
-ninep::Dir dir_of(const ns::Stat& s, uint32_t t) {
+ninep::Dir dir_of(const ns::Stat& s, uint32_t t, ns::UserIds& users) {
   ninep::Dir d;
   d.qid = qid_of(s);
   d.mode = (s.dir ? ninep::DMDIR : 0) | (s.mode & 0777);
   d.atime = d.mtime = t;
   d.length = s.dir ? 0 : s.length;
   d.name = s.name;
-  d.uid = d.gid = "ninet";
+  // A file's group is its owner (as devip shows a conversation).
+  d.uid = d.gid = d.muid = s.owner.empty() ? "none" : s.owner;
+  auto [uid, gid] = users.ids(d.uid);
+  d.n_uid = d.n_muid = uid;
+  d.n_gid = gid;
   return d;
+}
+
+Fcall error_reply(const Error& e) {
+  Fcall r;
+  r.type = ninep::Rerror;
+  r.ename = e.text();
+  r.errnum = uint32_t(e.errnum() ? e.errnum() : EIO);
+  return r;
 }
 
 bool valid_name(const std::string& n) {
@@ -102,6 +117,7 @@ struct NinepServer::Conn {
   bool closed = false;
   uint32_t msize = 0;
   bool versioned = false;
+  std::atomic<bool> dotu{false};  // 9P2000.u was negotiated
   std::unordered_map<uint32_t, std::shared_ptr<Fid>> fids;
   std::unordered_map<uint16_t, std::shared_ptr<Req>> pending;
   std::mutex wmu;  // writes to fd
@@ -109,7 +125,7 @@ struct NinepServer::Conn {
 
   // --- replies
   void send(const Fcall& f) {
-    auto b = ninep::encode(f);
+    auto b = ninep::encode(f, dotu);
     std::lock_guard<std::mutex> g(wmu);
     size_t off = 0;
     while (off < b.size()) {
@@ -123,12 +139,7 @@ struct NinepServer::Conn {
     r.tag = t.tag;
     send(r);
   }
-  void rerror(const Fcall& t, const Error& e) {
-    Fcall r;
-    r.type = ninep::Rerror;
-    r.ename = e.text();
-    reply(t, std::move(r));
-  }
+  void rerror(const Fcall& t, const Error& e) { reply(t, error_reply(e)); }
   void rflush(uint16_t tag) {
     Fcall r;
     r.type = ninep::Rflush;
@@ -139,6 +150,7 @@ struct NinepServer::Conn {
   // --- requests on workers
   void cancel(Req& r) {  // mu held
     r.cancelled = true;
+    if (r.open_cancel) r.open_cancel->cancel();
     if (r.in_tree) r.of->h->interrupt();
     if (r.of) r.of->turn.notify_all();
   }
@@ -219,14 +231,34 @@ struct NinepServer::Conn {
     Fcall r;
     r.type = ninep::Rversion;
     r.msize = std::min(t.msize, srv.opt_.max_msize);
+    // version(5): a client's "9P2000.x" may be answered "9P2000". Linux
+    // v9fs asks 9P2000.u for errno values and numeric ids; 9P2000.L is
+    // answered 9P2000 (not served).
+    bool u = t.version.rfind(ninep::kVersionU, 0) == 0;
     if (t.version.rfind(ninep::kVersion, 0) == 0) {
-      r.version = ninep::kVersion;
+      r.version = u ? ninep::kVersionU : ninep::kVersion;
       msize = r.msize;
       versioned = true;
     } else {
       r.version = "unknown";
+      u = false;
     }
+    dotu = u;
     reply(t, std::move(r));
+  }
+
+  // Who an attach is: its uname, else (9P2000.u, as Linux sends for each
+  // local user) the name of n_uname on this host, else "none". There is no
+  // authentication: the name is believed (see server.h).
+  ns::User attach_user(const Fcall& t) {
+    ns::User u;
+    if (!t.uname.empty())
+      u.name = t.uname;
+    else if (dotu && t.n_uname != ninep::kNoUid)
+      u.name = srv.users_.user(t.n_uname).name;
+    else
+      u.name = "none";
+    return u;  // never privileged: over 9P the stack's owner is its name
   }
 
   void attach(const Fcall& t) {
@@ -237,6 +269,7 @@ struct NinepServer::Conn {
       std::lock_guard<std::mutex> g(mu);
       if (fids.count(t.fid)) return rerror(t, Error(Err::InUse, "fid in use"));
       auto f = std::make_shared<Fid>();
+      f->user = attach_user(t);
       f->path = {tree.root()};
       f->dir = st->dir;
       fids[t.fid] = f;
@@ -289,6 +322,7 @@ struct NinepServer::Conn {
       if (t.newfid != t.fid && fids.count(t.newfid))
         return rerror(t, Error(Err::InUse, "fid in use"));
       auto nf = std::make_shared<Fid>();
+      nf->user = from->user;
       nf->path = std::move(path);
       nf->dir = dir;
       fids[t.newfid] = nf;
@@ -312,6 +346,7 @@ struct NinepServer::Conn {
       } else {
         rq = start(t);
         if (!rq) return rerror(t, Error(Err::BadArg, "duplicate tag"));
+        rq->open_cancel = std::make_shared<ns::OpenCancel>();
         f->opening = true;
       }
     }
@@ -329,7 +364,7 @@ struct NinepServer::Conn {
       r.iounit = msize - ninep::kIoHdrSz;
       return reply(t, std::move(r));
     }
-    // Opening may block (listen) and cannot be interrupted: a worker waits.
+    // Opening may block (listen): a worker waits; a Tflush cancels it.
     uint32_t iounit = msize - ninep::kIoHdrSz;
     workers.submit([this, f, rq, iounit] {
       static constexpr int kFlags[4] = {O_RDONLY, O_WRONLY, O_RDWR, O_RDONLY};
@@ -341,12 +376,11 @@ struct NinepServer::Conn {
       }
       // Flushed while queued: nobody wants the file.
       auto h = flushed ? Result<std::unique_ptr<ns::Handle>>(Err::Interrupted)
-                       : tree.open(f->path.back(), flags);
+                       : tree.open(f->path.back(), flags, f->user, rq->open_cancel.get());
       Result<ns::Stat> st = h ? tree.stat((*h)->qid()) : Result<ns::Stat>(h.error());
       Fcall r;
       if (!st) {
-        r.type = ninep::Rerror;
-        r.ename = st.error().text();
+        r = error_reply(st.error());
       } else {
         r.type = ninep::Ropen;
         r.qid = qid_of(*st);
@@ -386,8 +420,7 @@ struct NinepServer::Conn {
           auto n = call_tree(*rq, true, [&](ns::Handle& h) { return h.read(buf, rq->t.offset); });
           Fcall r;
           if (!n) {
-            r.type = ninep::Rerror;
-            r.ename = n.error().text();
+            r = error_reply(n.error());
           } else {
             r.type = ninep::Rread;
             buf.resize(std::min<size_t>(*n, count));
@@ -412,7 +445,7 @@ struct NinepServer::Conn {
       uint32_t now = now32();
       for (const ns::Stat& s : *d) {
         rec.push_back(buf.size());
-        ninep::pack_dir(dir_of(s, now), buf);
+        ninep::pack_dir(dir_of(s, now, srv.users_), buf, dotu);
       }
       rec.push_back(buf.size());
       std::lock_guard<std::mutex> g(mu);
@@ -454,8 +487,7 @@ struct NinepServer::Conn {
           call_tree(*rq, false, [&](ns::Handle& h) { return h.write(rq->t.data, rq->t.offset); });
       Fcall r;
       if (!n) {
-        r.type = ninep::Rerror;
-        r.ename = n.error().text();
+        r = error_reply(n.error());
       } else {
         r.type = ninep::Rwrite;
         r.count = uint32_t(std::min<size_t>(*n, rq->t.data.size()));
@@ -493,13 +525,14 @@ struct NinepServer::Conn {
     rerror(t, Err::Perm);
   }
 
-  Result<ns::Stat> stat_fid(uint32_t n) {
+  Result<ns::Stat> stat_fid(uint32_t n, ns::User* who = nullptr) {
     ns::Qid q;
     {
       std::lock_guard<std::mutex> g(mu);
       auto f = fid(n);
       if (!f) return Error(Err::BadArg, "unknown fid");
       q = f->path.back();
+      if (who) *who = f->user;
     }
     return tree.stat(q);
   }
@@ -509,25 +542,41 @@ struct NinepServer::Conn {
     if (!st) return rerror(t, st.error());
     Fcall r;
     r.type = ninep::Rstat;
-    ninep::pack_dir(dir_of(*st, now32()), r.stat);
+    ninep::pack_dir(dir_of(*st, now32(), srv.users_), r.stat, dotu);
     reply(t, std::move(r));
   }
 
-  // Only a truncation to length 0 (and "change nothing") is allowed.
+  // stat(5): the tree decides a truncation to length 0, a new mode and a
+  // new owner (devip: a conversation's owner may change its mode or give it
+  // away); times are accepted and not kept (Linux sends mtime with every
+  // O_TRUNC open), the name and group may only stay as they are.
   void wstat(const Fcall& t) {
-    auto d = ninep::unpack_dir(t.stat);
+    auto d = ninep::unpack_dir(t.stat, dotu);
     if (!d) return rerror(t, d.error());
-    auto st = stat_fid(t.fid);
+    ns::User who;
+    auto st = stat_fid(t.fid, &who);
     if (!st) return rerror(t, st.error());
     constexpr uint32_t kKeep = 0xffffffff;
+    ninep::Dir cur = dir_of(*st, 0, srv.users_);
     bool name_ok = d->name.empty() || d->name == st->name;
-    bool mode_ok = d->mode == kKeep || d->mode == dir_of(*st, 0).mode;
-    if (!name_ok || !mode_ok || d->mtime != kKeep || d->atime != kKeep || !d->uid.empty() ||
-        !d->gid.empty() || !d->muid.empty() || (d->length != ~uint64_t(0) && d->length != 0))
-      return rerror(t, Err::Perm);
+    bool gid_ok = (d->gid.empty() || d->gid == cur.gid) &&
+                  (!dotu || d->n_gid == ninep::kNoUid || d->n_gid == cur.n_gid);
+    bool len_ok = d->length == ~uint64_t(0) || d->length == 0;
+    bool dir_ok = d->mode == kKeep || (d->mode & ninep::DMDIR) == (cur.mode & ninep::DMDIR);
+    if (!name_ok || !gid_ok || !len_ok || !dir_ok) return rerror(t, Err::Perm);
+    std::string owner = d->uid;
+    if (owner.empty() && dotu && d->n_uid != ninep::kNoUid) owner = srv.users_.user(d->n_uid).name;
     if (d->length == 0) {
-      auto tr = tree.truncate(st->qid);
+      auto tr = tree.truncate(st->qid, who);
       if (!tr) return rerror(t, tr.error());
+    }
+    if (d->mode != kKeep) {  // before chown: the caller may not own it after
+      auto m = tree.chmod(st->qid, who, d->mode & 0777);
+      if (!m) return rerror(t, m.error());
+    }
+    if (!owner.empty()) {
+      auto o = tree.chown(st->qid, who, owner);
+      if (!o) return rerror(t, o.error());
     }
     Fcall r;
     r.type = ninep::Rwstat;
@@ -547,6 +596,7 @@ struct NinepServer::Conn {
           return;
         }
         rq->flushed = true;  // an open: drop its result whenever it comes
+        cancel(*rq);         // and end it if it blocks (listen)
         pending.erase(it);
       }
     }
@@ -610,7 +660,7 @@ struct NinepServer::Conn {
       buf.resize(size);
       std::memcpy(buf.data(), hdr, 4);
       if (!read_full(buf.data() + 4, size - 4)) break;
-      auto t = ninep::decode(buf);
+      auto t = ninep::decode(buf, dotu);
       if (!t) {
         Fcall bad;
         bad.tag = uint16_t(buf[5] | buf[6] << 8);
@@ -661,8 +711,8 @@ NinepServer::~NinepServer() {
   if (stop_fd_ >= 0) ::close(stop_fd_);
 }
 
-Status NinepServer::listen(std::string_view addr) {
-  auto sa = ninep::parse_addr(addr, true);
+Status NinepServer::listen(std::string_view addr, bool remote) {
+  auto sa = ninep::parse_addr(addr, !remote);
   if (!sa) return sa.error();
   int fd = ::socket(sa->family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Error(Err::Io, std::string("socket: ") + std::strerror(errno));

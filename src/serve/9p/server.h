@@ -1,5 +1,6 @@
-// server.h — NinepServer: serves an ns::Tree over 9P2000 (intro(5)), the
-// Plan 9 way to import a stack's /net from another process or machine.
+// server.h — NinepServer: serves an ns::Tree over 9P2000 (intro(5)) and
+// 9P2000.u, the Plan 9 way to import a stack's /net from another process or
+// machine.
 //
 //   NinepServer srv(tree);
 //   if (auto st = srv.listen("unix!/run/ninet0"); !st) die(st.error().text());
@@ -14,8 +15,19 @@
 // write on the same connection. Tflush interrupts the flushed request
 // (Handle::interrupt), whose reply goes out before the Rflush; an open that
 // the tree cannot interrupt (`listen`) is answered Rflush at once and its
-// result is dropped. Tauth, Tcreate and Tremove are refused; Twstat may only
-// truncate to length 0. Errors are Rerror with Error::text().
+// result is dropped (and a blocked `listen` open is cancelled). Tauth,
+// Tcreate and Tremove are refused; Twstat truncates to length 0, changes a
+// conversation's mode or owner (as the tree allows) and ignores times.
+// Errors are Rerror with Error::text(), and with 9P2000.u also its errno, so
+// that Linux's v9fs shows EINVAL or EACCES instead of "Unknown error 526".
+//
+// Who: every fid carries the user of its attach — the uname, or with
+// 9P2000.u and an empty uname (Linux v9fs, one attach per local user) the
+// name this host gives n_uname — and the tree decides what that user may do.
+// There is no authentication: the name is believed, so serve only where
+// every client may act as anyone (a Unix socket's permissions, loopback, a
+// network namespace of one's own). Over 9P nobody is privileged; the
+// stack's owner is whoever attaches with its name.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +40,7 @@
 
 #include "base/error.h"
 #include "ns/tree.h"
+#include "ns/users.h"
 
 namespace ninet {
 
@@ -46,8 +59,9 @@ class NinepServer {
 
   // Listens at "unix!PATH" (a stale socket file there is replaced) or
   // "tcp!HOST!PORT" with HOST 127.0.0.1, localhost or ::1 (port 0: any; see
-  // tcp_port()). May be called more than once.
-  Status listen(std::string_view addr);
+  // tcp_port()); `remote` allows any other HOST too (no authentication: see
+  // above). May be called more than once.
+  Status listen(std::string_view addr, bool remote = false);
   // The port of the last TCP listen.
   uint16_t tcp_port() const { return tcp_port_; }
   // Serves one connected stream socket (takes it; closed when done).
@@ -64,6 +78,7 @@ class NinepServer {
 
   ns::Tree& tree_;
   Options opt_;
+  ns::UserIds users_;
   uint16_t tcp_port_ = 0;
   int stop_fd_ = -1;  // an eventfd that wakes the accept loops
 

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <linux/fuse.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,6 +42,36 @@ struct FuseServer::Call {
   bool in_tree = false;    // guarded by FuseServer::mu_
   bool has_turn = false;
 };
+
+uint64_t FuseServer::dyn_ino(ns::Qid q) {
+  std::lock_guard<std::mutex> g(mu_);
+  uint64_t ino = kDynIno | next_dyn_++;
+  dyn_.emplace(ino, Dyn{q, 1});
+  return ino;
+}
+
+void FuseServer::forget_ino(uint64_t ino, uint64_t n) {
+  if (!(ino & kDynIno)) return;
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = dyn_.find(ino);
+  if (it == dyn_.end()) return;
+  if (it->second.nlookup <= n)
+    dyn_.erase(it);
+  else
+    it->second.nlookup -= n;
+}
+
+bool FuseServer::qid_of(uint64_t ino, ns::Qid* q) {
+  if (!(ino & kDynIno)) {
+    *q = ns::Qid(ino - 1);
+    return true;
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = dyn_.find(ino);
+  if (it == dyn_.end()) return false;
+  *q = it->second.qid;
+  return true;
+}
 
 uint64_t FuseServer::add_open(std::shared_ptr<Open> o) {
   std::lock_guard<std::mutex> g(mu_);
@@ -102,18 +133,30 @@ struct FuseOps {
   static FuseServer& srv(fuse_req_t req) {
     return *static_cast<FuseServer*>(fuse_req_userdata(req));
   }
-  static ns::Qid qid_of(fuse_ino_t ino) { return ns::Qid(ino - 1); }
   static fuse_ino_t ino_of(ns::Qid q) { return fuse_ino_t(q + 1); }
+  // The qid of an inode; false (after replying ENOENT) for a forgotten one.
+  static bool qid(fuse_req_t req, fuse_ino_t ino, ns::Qid* q) {
+    if (srv(req).qid_of(ino, q)) return true;
+    fuse_reply_err(req, ENOENT);
+    return false;
+  }
+  static ns::User who(fuse_req_t req) { return srv(req).users_.user(fuse_req_ctx(req)->uid); }
 
-  static void fill_attr(const ns::Stat& s, struct stat* st) {
+  static void fill_attr(FuseServer& srv, const ns::Stat& s, fuse_ino_t ino, struct stat* st) {
     std::memset(st, 0, sizeof *st);
-    st->st_ino = ino_of(s.qid);
+    st->st_ino = ino;
     st->st_mode = (s.dir ? S_IFDIR : S_IFREG) | (s.mode & 07777);
     st->st_nlink = s.dir ? 2 : 1;
     st->st_size = off_t(s.length);
     st->st_blksize = 4096;
-    st->st_uid = getuid();
-    st->st_gid = getgid();
+    if (s.owner.empty()) {
+      st->st_uid = getuid();
+      st->st_gid = getgid();
+    } else {
+      auto [uid, gid] = srv.users_.ids(s.owner);
+      st->st_uid = uid;
+      st->st_gid = gid;
+    }
     st->st_atime = st->st_mtime = st->st_ctime = std::time(nullptr);
   }
 
@@ -135,53 +178,106 @@ struct FuseOps {
   }
 
   static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
-    ns::Tree& t = srv(req).tree();
-    auto q = t.walk(qid_of(parent), name);
+    FuseServer& sv = srv(req);
+    ns::Tree& t = sv.tree();
+    ns::Qid dir;
+    if (!qid(req, parent, &dir)) return;
+    auto q = t.walk(dir, name);
     if (!q) return reply_err(req, q.error());
     auto s = t.stat(*q);
     if (!s) return reply_err(req, s.error());
     fuse_entry_param e{};
-    e.ino = ino_of(*q);
+    // A clone file: a new inode for each lookup (see the header).
+    e.ino = s->clone ? sv.dyn_ino(*q) : ino_of(*q);
     e.generation = 1;
-    fill_attr(*s, &e.attr);
+    fill_attr(sv, *s, e.ino, &e.attr);
     e.attr_timeout = 0;
     e.entry_timeout = 0;
-    fuse_reply_entry(req, &e);
+    if (fuse_reply_entry(req, &e) != 0) sv.forget_ino(e.ino, 1);
   }
 
-  static void forget(fuse_req_t req, fuse_ino_t, uint64_t) { fuse_reply_none(req); }
-  static void forget_multi(fuse_req_t req, size_t, fuse_forget_data*) { fuse_reply_none(req); }
+  static void forget(fuse_req_t req, fuse_ino_t ino, uint64_t n) {
+    srv(req).forget_ino(ino, n);
+    fuse_reply_none(req);
+  }
+  static void forget_multi(fuse_req_t req, size_t count, fuse_forget_data* f) {
+    for (size_t i = 0; i < count; i++)
+      srv(req).forget_ino(f[i].ino, f[i].nlookup);
+    fuse_reply_none(req);
+  }
 
   static void getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-    auto s = srv(req).tree().stat(qid_of(ino));
+    ns::Qid q;
+    if (!qid(req, ino, &q)) return;
+    auto s = srv(req).tree().stat(q);
     if (!s) return reply_err(req, s.error());
     struct stat st;
-    fill_attr(*s, &st);
+    fill_attr(srv(req), *s, ino, &st);
     fuse_reply_attr(req, &st, 0);
   }
 
+  // chmod and chown go to the tree, which decides (a conversation's owner
+  // may change its mode or give it away); truncation to 0 too (ndb clears,
+  // ctl files ignore it). Times are not kept: accepted so `touch` works.
   static void setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
                       fuse_file_info*) {
-    ns::Tree& t = srv(req).tree();
+    FuseServer& sv = srv(req);
+    ns::Tree& t = sv.tree();
+    ns::Qid q;
+    if (!qid(req, ino, &q)) return;
+    ns::User u = who(req);
     if (to_set & FUSE_SET_ATTR_SIZE) {
       if (attr->st_size != 0) return (void)fuse_reply_err(req, EINVAL);
-      auto st = t.truncate(qid_of(ino));
+      auto st = t.truncate(q, u);
       if (!st) return reply_err(req, st.error());
     }
-    // Modes, owners and times are not kept; accept them so `touch` works.
-    auto s = t.stat(qid_of(ino));
+    if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+      auto cur = t.stat(q);
+      if (!cur) return reply_err(req, cur.error());
+      auto [uid, gid] = sv.users_.ids(cur->owner);
+      // A file's group is its owner's: only "no change" is accepted.
+      if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != gid && !(to_set & FUSE_SET_ATTR_UID))
+        return (void)fuse_reply_err(req, EPERM);
+      if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != uid) {
+        auto st = t.chown(q, u, sv.users_.user(attr->st_uid).name);
+        if (!st) return reply_err(req, st.error());
+      }
+    }
+    if (to_set & FUSE_SET_ATTR_MODE) {
+      auto st = t.chmod(q, u, uint32_t(attr->st_mode & 07777));
+      if (!st) return reply_err(req, st.error());
+    }
+    auto s = t.stat(q);
     if (!s) return reply_err(req, s.error());
     struct stat out;
-    fill_attr(*s, &out);
+    fill_attr(sv, *s, ino, &out);
     fuse_reply_attr(req, &out, 0);
   }
 
+  // access(2), `test -w`: the tree's answer (no default_permissions).
+  static void access(fuse_req_t req, fuse_ino_t ino, int mask) {
+    ns::Qid q;
+    if (!qid(req, ino, &q)) return;
+    ns::Tree& t = srv(req).tree();
+    auto s = t.stat(q);
+    if (!s) return reply_err(req, s.error());
+    if ((mask & X_OK) && !s->dir && !(s->mode & 0111)) return (void)fuse_reply_err(req, EACCES);
+    int flags = (mask & W_OK) ? ((mask & R_OK) ? O_RDWR : O_WRONLY) : O_RDONLY;
+    if (mask & (R_OK | W_OK)) {
+      auto st = t.access(q, flags, who(req));
+      if (!st) return reply_err(req, st.error());
+    }
+    fuse_reply_err(req, 0);
+  }
+
   static void opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-    auto s = srv(req).tree().stat(qid_of(ino));
+    ns::Qid q;
+    if (!qid(req, ino, &q)) return;
+    auto s = srv(req).tree().stat(q);
     if (!s) return reply_err(req, s.error());
     if (!s->dir) return (void)fuse_reply_err(req, ENOTDIR);
     auto o = std::make_shared<FuseServer::Open>();
-    o->dir = qid_of(ino);
+    o->dir = q;
     fi->fh = srv(req).add_open(std::move(o));
     fi->keep_cache = 0;
     fi->cache_readdir = 0;
@@ -208,7 +304,7 @@ struct FuseOps {
       const ns::Stat* e;
       const char* name;
       if (i < 2) {
-        dot.qid = qid_of(ino);
+        dot.qid = o->dir;
         dot.dir = true;
         dot.mode = 0555;
         e = &dot;
@@ -222,11 +318,11 @@ struct FuseOps {
         fuse_entry_param ep{};
         ep.ino = ino_of(e->qid);
         ep.generation = 1;
-        fill_attr(*e, &ep.attr);
+        fill_attr(s, *e, ep.ino, &ep.attr);
         n = fuse_add_direntry_plus(req, buf.data() + used, size - used, name, &ep, off_t(i + 1));
       } else {
         struct stat st;
-        fill_attr(*e, &st);
+        fill_attr(s, *e, ino_of(e->qid), &st);
         n = fuse_add_direntry(req, buf.data() + used, size - used, name, &st, off_t(i + 1));
       }
       if (n > size - used) break;
@@ -247,27 +343,42 @@ struct FuseOps {
     fuse_reply_err(req, 0);
   }
 
+  static void on_open_interrupt(fuse_req_t, void* data) {
+    static_cast<ns::OpenCancel*>(data)->cancel();
+  }
+
   static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     FuseServer& s = srv(req);
     ns::Tree& t = s.tree();
-    auto st = t.stat(qid_of(ino));
+    ns::Qid q;
+    if (!qid(req, ino, &q)) return;
+    auto st = t.stat(q);
     if (!st) return reply_err(req, st.error());
     if (st->dir) return (void)fuse_reply_err(req, EISDIR);
-    // May block (listen); the tree cannot interrupt an open.
-    auto h = t.open(qid_of(ino), fi->flags & (O_ACCMODE | O_TRUNC));
+    // May block (listen) until a call comes or the opener is signalled.
+    ns::OpenCancel cancel;
+    fuse_req_interrupt_func(req, on_open_interrupt, &cancel);
+    auto h = t.open(q, fi->flags & (O_ACCMODE | O_TRUNC), who(req), &cancel);
+    fuse_req_interrupt_func(req, nullptr, nullptr);
     if (!h) return reply_err(req, h.error());
     bool generated = st->generated;
-    if ((*h)->qid() != qid_of(ino)) {  // clone, listen: the fd reads the new ctl
+    bool stream = st->stream;
+    if ((*h)->qid() != q) {  // clone, listen: the fd reads the new ctl
       auto st2 = t.stat((*h)->qid());
       generated = generated || !st2 || st2->generated;
+      stream = stream || (st2 && st2->stream);
     }
     auto o = std::make_shared<FuseServer::Open>();
     o->h = std::move(*h);
-    fi->fh = s.add_open(std::move(o));
-    fi->direct_io = generated;
-    fi->keep_cache = 0;
+    uint64_t fh = s.add_open(std::move(o));
+    // fuse_reply_open() with flags libfuse 3.14 cannot set (see the header).
+    fuse_open_out out{};
+    out.fh = fh;
+    if (generated) out.open_flags |= FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES;
+    if (stream) out.open_flags |= FOPEN_STREAM | FOPEN_NONSEEKABLE;
+    iovec iov{&out, sizeof out};
     // The opener may have gone (killed) while the open blocked: close it.
-    if (fuse_reply_open(req, fi) != 0) s.drop_open(fi->fh);
+    if (fuse_reply_iov(req, &iov, 1) != 0) s.drop_open(fh);
   }
 
   static void on_interrupt(fuse_req_t req, void* data) {
@@ -346,6 +457,7 @@ struct FuseOps {
     o.forget_multi = forget_multi;
     o.getattr = getattr;
     o.setattr = setattr;
+    o.access = access;
     o.opendir = opendir;
     o.readdir = readdir;
     o.readdirplus = readdirplus;

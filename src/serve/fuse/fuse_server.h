@@ -13,8 +13,29 @@
 // and entry timeouts are 0: conversation and interface directories come and go.
 // One write(2) reaches the tree as one Handle::write (one ctl message).
 // A signal to a process blocked in read(2)/write(2) becomes a FUSE INTERRUPT,
-// which calls Handle::interrupt() on that call's handle: the call fails EINTR.
+// which calls Handle::interrupt() on that call's handle: the call fails EINTR;
+// one blocked in open(2) (`listen`) cancels the open through ns::OpenCancel.
 // Tree errors reach the caller as Error::errnum().
+//
+// Who: each request is made by the user of its uid (ns::UserIds; uid 0 is
+// privileged), and the tree decides what that user may open, truncate, chmod
+// or chown; stat shows each file's owner as uid and gid.
+//
+// The kernel's own rules (DESIGN.md, "Threads"):
+// - Streams (Stat::stream: data, log, listen, pkt data) are opened
+//   FOPEN_STREAM: no seeking, no pread(2), and no file position, so a shell's
+//   `read` does not read ahead and seek back (losing bytes of the stream), and
+//   threads sharing one descriptor do not take turns on its position lock.
+// - A file whose open opens another one (Stat::clone: clone, listen) gets a
+//   new inode number at every lookup (and entries are never cached, so every
+//   open looks it up): the kernel serializes writes per inode, and without
+//   this every conversation opened through one `clone` would share its inode,
+//   so a ctl write that blocks (`connect`) would hold up every other one.
+//   libfuse 3.14 (Debian 12) cannot ask for parallel direct writes
+//   (fuse_file_info lacks parallel_direct_writes), and the kernel takes the
+//   inode lock anyway for a write past the file's size, which every write to a
+//   zero-length ctl file is. The open reply is sent by hand (fuse_reply_iov)
+//   to carry the flags libfuse 3.14 has no field for.
 #pragma once
 
 #include <atomic>
@@ -28,6 +49,7 @@
 
 #include "base/error.h"
 #include "ns/tree.h"
+#include "ns/users.h"
 
 struct fuse_session;
 
@@ -71,6 +93,12 @@ class FuseServer {
   FuseServer(ns::Tree& t, std::string mp, Options opt)
       : tree_(t), mountpoint_(std::move(mp)), opt_(opt) {}
 
+  // Inode numbers: qid + 1, or (kDynIno | n) for the lookups of clone files.
+  static constexpr uint64_t kDynIno = uint64_t(1) << 63;
+  uint64_t dyn_ino(ns::Qid q);  // a new one, looked up once
+  void forget_ino(uint64_t ino, uint64_t n);
+  bool qid_of(uint64_t ino, ns::Qid* q);  // false: a dynamic one forgotten
+
   uint64_t add_open(std::shared_ptr<Open> o);
   std::shared_ptr<Open> find_open(uint64_t fh);
   void drop_open(uint64_t fh);
@@ -92,6 +120,13 @@ class FuseServer {
   uint64_t next_fh_ = 1;
   std::unordered_map<uint64_t, std::shared_ptr<Open>> opens_;
   std::unordered_set<Call*> calls_;
+  uint64_t next_dyn_ = 1;
+  struct Dyn {
+    ns::Qid qid;
+    uint64_t nlookup;
+  };
+  std::unordered_map<uint64_t, Dyn> dyn_;
+  ns::UserIds users_;
 };
 
 }  // namespace ninet

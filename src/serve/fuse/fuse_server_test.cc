@@ -27,6 +27,18 @@
 namespace ninet {
 namespace {
 
+// A Stat with no owner, not a stream or a clone.
+ns::Stat mk(ns::Qid q, std::string name, bool dir, uint32_t mode, uint64_t length, bool generated) {
+  ns::Stat s;
+  s.qid = q;
+  s.name = std::move(name);
+  s.dir = dir;
+  s.mode = mode;
+  s.length = length;
+  s.generated = generated;
+  return s;
+}
+
 // /            text ctl clone data ndb sub/ N/
 // sub/         hello
 // N/           ctl            (made by opening clone; reading ctl gives N)
@@ -50,28 +62,28 @@ class FakeTree final : public ns::Tree {
     std::lock_guard<std::mutex> g(mu);
     switch (q) {
       case kRoot:
-        return ns::Stat{q, "/", true, 0555, 0, true};
+        return mk(q, "/", true, 0555, 0, true);
       case kText:
-        return ns::Stat{q, "text", false, 0444, 0, true};
+        return mk(q, "text", false, 0444, 0, true);
       case kCtl:
-        return ns::Stat{q, "ctl", false, 0660, 0, true};
+        return mk(q, "ctl", false, 0660, 0, true);
       case kClone:
-        return ns::Stat{q, "clone", false, 0660, 0, true};
+        return mk(q, "clone", false, 0660, 0, true);
       case kData:
-        return ns::Stat{q, "data", false, 0660, 0, true};
+        return mk(q, "data", false, 0660, 0, true);
       case kNdb:
-        return ns::Stat{q, "ndb", false, 0664, ndb.size(), false};
+        return mk(q, "ndb", false, 0664, ndb.size(), false);
       case kSub:
-        return ns::Stat{q, "sub", true, 0555, 0, true};
+        return mk(q, "sub", true, 0555, 0, true);
       case kHello:
-        return ns::Stat{q, "hello", false, 0444, 0, true};
+        return mk(q, "hello", false, 0444, 0, true);
       default:
         break;
     }
     if (q >= kConv0 && (q - kConv0) / 2 < nconv) {
       unsigned n = unsigned(q - kConv0) / 2;
-      if (q == conv_dir(n)) return ns::Stat{q, std::to_string(n), true, 0555, 0, true};
-      return ns::Stat{q, "ctl", false, 0660, 0, true};
+      if (q == conv_dir(n)) return mk(q, std::to_string(n), true, 0555, 0, true);
+      return mk(q, "ctl", false, 0660, 0, true);
     }
     return Err::NotFound;
   }
@@ -98,9 +110,10 @@ class FakeTree final : public ns::Tree {
     return out;
   }
 
-  Result<std::unique_ptr<ns::Handle>> open(ns::Qid q, int flags) override;
+  Result<std::unique_ptr<ns::Handle>> open(ns::Qid q, int flags, const ns::User&,
+                                           ns::OpenCancel* cancel) override;
 
-  Status truncate(ns::Qid q) override {
+  Status truncate(ns::Qid q, const ns::User&) override {
     if (q != kNdb) return Err::Perm;
     std::lock_guard<std::mutex> g(mu);
     ndb.clear();
@@ -210,7 +223,8 @@ class FakeHandle final : public ns::Handle {
   std::string text_;
 };
 
-Result<std::unique_ptr<ns::Handle>> FakeTree::open(ns::Qid q, int flags) {
+Result<std::unique_ptr<ns::Handle>> FakeTree::open(ns::Qid q, int flags, const ns::User&,
+                                                   ns::OpenCancel* cancel) {
   auto s = stat(q);
   if (!s) return s.error();
   if (s->dir) return Err::IsDir;
