@@ -182,10 +182,9 @@ int ping(const std::string& root, const PingOpts& o) {
     reader_id = pthread_self();
     uint8_t buf[65536];
     while (!done.load()) {
-      // pread/pwrite: the kernel serializes read and write on one fd shared
-      // by threads (the file position lock); the p-variants skip it, and the
-      // tree ignores offsets on data files.
-      ssize_t n = pread(data, buf, sizeof buf, 0);
+      // read and write from two threads on one fd: `data` is a stream
+      // (FUSE FOPEN_STREAM), with no file position to lock or seek.
+      ssize_t n = read(data, buf, sizeof buf);
       if (n < 0) {
         if (errno == EINTR) continue;
         break;
@@ -230,7 +229,7 @@ int ping(const std::string& root, const PingOpts& o) {
       std::lock_guard<std::mutex> g(mu);
       sent_at[seq] = now_ms();
     }
-    if (pwrite(data, pkt.data(), pkt.size(), 0) < 0) {
+    if (write(data, pkt.data(), pkt.size()) < 0) {
       std::printf("send icmp_seq=%d: %s\n", seq, std::strerror(errno));
       std::lock_guard<std::mutex> g(mu);
       sent_at.erase(seq);
