@@ -9,7 +9,7 @@
 # Every bench/*_benchmark.cc runs with --benchmark_repetitions=5
 # --benchmark_report_aggregates_only=true (route_benchmark's table builds run
 # 3 times, see there); JSON and console output go to $BUILD/bench-results/.
-# Then bench/ping_rtt.sh. Takes about 20 minutes on 2 cores, most of it
+# Then bench/ping_rtt.sh and bench/forward_e2e.sh (forwarding vs Linux, ~5 min). Takes about 20 minutes on 2 cores, most of it
 # rte_lpm adding a million prefixes.
 set -eu
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=cl
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 BENCHES=$(for f in bench/*_benchmark.cc; do basename "$f" .cc; done)
 # shellcheck disable=SC2086 # one target per word
-ninja -C "$BUILD" $BENCHES ninetd
+ninja -C "$BUILD" $BENCHES ninetd fwd_gen
 mkdir -p "$OUT"
 
 echo "== machine"
@@ -50,6 +50,14 @@ if [ "$(id -u)" = 0 ]; then
   BUILD=$PWD/$BUILD sh bench/ping_rtt.sh 2>&1 | tee "$OUT/ping_rtt.txt" || true
 else
   echo "skipped: needs root (network namespaces)" | tee "$OUT/ping_rtt.txt"
+fi
+
+echo "== forward_e2e"
+if [ "$(id -u)" = 0 ]; then
+  BUILD=$PWD/$BUILD MODES="linux ninet-afpacket ninet-xdp" sh bench/forward_e2e.sh 2>&1 |
+    tee "$OUT/forward_e2e.txt" || true
+else
+  echo "skipped: needs root (network namespaces)" | tee "$OUT/forward_e2e.txt"
 fi
 
 echo "== summary (medians; ratios are ninet / same-run baseline)"
