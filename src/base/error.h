@@ -47,6 +47,14 @@ class [[nodiscard]] Error {
   std::string detail_;
 };
 
+// The error whose text a message is: Error::text() read back (a 9P
+// Rerror's ename, a conversation's err file). The longest errors.def text
+// that is all of `text` or its start followed by ": detail" wins; of codes
+// with the same text ("permission denied": EPERM, EACCES), the one whose
+// errno is `errnum` (9P2000.u), else the first listed. A text that is no
+// error's gives `unknown` with the whole text as detail.
+Error error_from_text(std::string_view text, Err unknown, int errnum = 0);
+
 template <typename T>
 class [[nodiscard]] Result {
  public:

@@ -1,5 +1,7 @@
 #include "base/fields.h"
 
+#include <charconv>
+
 namespace ninet {
 
 namespace {
@@ -20,6 +22,14 @@ std::vector<std::string_view> ctl_fields(std::string_view s) {
     if (j > i) v.push_back(s.substr(i, j - i));
     i = j;
   }
+  return v;
+}
+
+std::optional<int64_t> parse_int(std::string_view s, int64_t lo, int64_t hi) {
+  if (s.empty() || (s[0] == '-' && lo >= 0)) return std::nullopt;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < lo || v > hi) return std::nullopt;
   return v;
 }
 

@@ -31,3 +31,22 @@ TEST(CtlFields, OtherBytesBelongToWords) {
 
 }  // namespace
 }  // namespace ninet
+
+namespace ninet {
+namespace {
+
+TEST(ParseInt, WholeDecimalNumbersInRange) {
+  EXPECT_EQ(parse_int("0", 0, 10), 0);
+  EXPECT_EQ(parse_int("1500", 68, 9014), 1500);
+  EXPECT_EQ(parse_int("65535", 0, 65535), 65535);
+  EXPECT_EQ(parse_int("-1", -1, 0xffff), -1);
+  EXPECT_EQ(parse_int("4294967295", 0, 0xffffffffLL), 4294967295LL);
+  for (std::string_view bad : {"", "-", "+1", " 1", "1 ", "0x10", "1.5", "12a", "-0"})
+    EXPECT_FALSE(parse_int(bad, 0, 100)) << bad;
+  EXPECT_FALSE(parse_int("101", 0, 100)) << "above";
+  EXPECT_FALSE(parse_int("67", 68, 9014)) << "below";
+  EXPECT_FALSE(parse_int("99999999999999999999999", 0, INT64_MAX)) << "overflow";
+}
+
+}  // namespace
+}  // namespace ninet

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/endian.h"
+#include "base/fields.h"
 
 namespace ninet {
 
@@ -98,18 +99,6 @@ bool parse_v6(std::string_view s, uint8_t out[16]) {
   return true;
 }
 
-bool parse_uint(std::string_view s, int max, int* out) {
-  if (s.empty() || s.size() > 3) return false;
-  int v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  if (v > max) return false;
-  *out = v;
-  return true;
-}
-
 }  // namespace
 
 Ipaddr Ipaddr::from_v4_bytes(const uint8_t* p) {
@@ -129,9 +118,9 @@ Result<Ipaddr> Ipaddr::parse(std::string_view s) {
 
 Result<Ipaddr> Ipaddr::parse_mask(std::string_view s, bool v4) {
   if (!s.empty() && s[0] == '/') {
-    int n;
-    if (!parse_uint(s.substr(1), v4 ? 32 : 128, &n)) return Error(Err::BadMask, std::string(s));
-    return v4 ? mask_v4(n) : mask_v6(n);
+    auto n = parse_int(s.substr(1), 0, v4 ? 32 : 128);
+    if (!n) return Error(Err::BadMask, std::string(s));
+    return v4 ? mask_v4(int(*n)) : mask_v6(int(*n));
   }
   auto a = parse(s);
   if (!a) return Error(Err::BadMask, std::string(s));

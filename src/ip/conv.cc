@@ -313,19 +313,10 @@ Result<size_t> Proto::write_data(Conv& c, std::span<const uint8_t> data,
 
 namespace {
 
-bool parse_uint(std::string_view s, unsigned max, unsigned* out) {
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v > max) return false;
-  *out = v;
-  return true;
-}
-
 bool parse_port(std::string_view s, uint16_t* out) {
-  unsigned v;
-  if (!parse_uint(s, 65535, &v)) return false;
-  *out = uint16_t(v);
-  return true;
+  auto v = parse_int(s, 0, 65535);
+  if (v) *out = uint16_t(*v);
+  return v.has_value();
 }
 
 // A remote `addr[!port[!r]]`.
@@ -384,19 +375,8 @@ Result<LocalArg> parse_local(Ip& ip, std::string_view s) {
 // A protocol reports why a connect failed in the conv's err file, with the
 // texts of errors.def ("connection timed out"); the write fails with that
 // error. Unknown texts are refusals.
-Error error_from_text(const std::string& t) {
-  static constexpr Err kAll[] = {
-#define X(name, errnum, text) Err::name,
-#include "base/errors.def"
-#undef X
-  };
-  for (Err e : kAll) {
-    std::string_view s = err_text(e);
-    if (e == Err::Ok || !t.starts_with(s)) continue;
-    if (t.size() == s.size()) return e;
-    if (t.compare(s.size(), 2, ": ") == 0) return Error(e, t.substr(s.size() + 2));
-  }
-  return t.empty() ? Error(Err::Refused) : Error(Err::Refused, t);
+Error connect_error(const std::string& t) {
+  return error_from_text(t, Err::Refused);
 }
 
 Status ctl_connect(Proto& p, Conv& c, const std::vector<std::string_view>& a,
@@ -440,7 +420,7 @@ Status ctl_connect(Proto& p, Conv& c, const std::vector<std::string_view>& a,
     });
     if (c.state == ConvState::kConnecting)  // the protocol still owns the attempt
       return c.hungup ? Err::Hangup : Err::Interrupted;
-    if (c.state != ConvState::kConnected) st = error_from_text(c.err);
+    if (c.state != ConvState::kConnected) st = connect_error(c.err);
   }
   if (!st && c.state != ConvState::kConnected) {
     p.unhash(c);
@@ -480,7 +460,7 @@ Status ctl_announce(Proto& p, Conv& c, const std::vector<std::string_view>& a,
       return c.state != ConvState::kAnnouncing || c.hungup || (cancel && cancel->load());
     });
     if (c.state == ConvState::kAnnouncing) return c.hungup ? Err::Hangup : Err::Interrupted;
-    if (c.state != ConvState::kAnnounced) st = error_from_text(c.err);
+    if (c.state != ConvState::kAnnounced) st = connect_error(c.err);
   }
   if (!st && c.state != ConvState::kAnnounced) {
     p.unhash(c);
@@ -559,11 +539,11 @@ Status Proto::ctl_message(Conv& c, std::string_view msg, std::unique_lock<std::m
       }
     }
   } else if (a[0] == "ttl" || a[0] == "tos") {
-    unsigned v;
-    if (a.size() != 2 || !parse_uint(a[1], 255, &v))
+    auto v = a.size() == 2 ? parse_int(a[1], 0, 255) : std::nullopt;
+    if (!v)
       st = Error(Err::BadArg, std::string(a[0]) + " n");
     else
-      (a[0] == "ttl" ? c.ttl : c.tos) = uint8_t(v);
+      (a[0] == "ttl" ? c.ttl : c.tos) = uint8_t(*v);
   } else if (a[0] == "ignoreadvice") {
     c.ignoreadvice = true;
   } else if (a[0] == "addmulti" || a[0] == "remmulti") {

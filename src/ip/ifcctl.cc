@@ -10,12 +10,11 @@ namespace ninet {
 
 namespace {
 
+// parse_int with an out parameter, as the option parsers below use it.
 bool parse_num(std::string_view s, long long lo, long long hi, long long* out) {
-  long long v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi) return false;
-  *out = v;
-  return true;
+  auto v = parse_int(s, lo, hi);
+  if (v) *out = *v;
+  return v.has_value();
 }
 
 bool is_ifc_verb(std::string_view v) {

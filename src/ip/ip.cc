@@ -182,14 +182,10 @@ Status Ip::route_ctl(std::string_view msg, std::string& tag) {
     r.tag = tag.empty() ? "none" : tag;
     r.ifc = -1;
     if (a.size() == 5) {
-      int n = -1;
-      for (char c : a[4]) {
-        if (c < '0' || c > '9') return Error(Err::BadArg, "ifc " + std::string(a[4]));
-        n = (n < 0 ? 0 : n) * 10 + (c - '0');
-        if (n > kMaxIfcs) break;
-      }
-      if (!ifc(n)) return Error(Err::NoDevice, "ifc " + std::string(a[4]));
-      r.ifc = n;
+      auto n = parse_int(a[4], 0, INT32_MAX);
+      if (!n) return Error(Err::BadArg, "ifc " + std::string(a[4]));
+      if (!ifc(int(*n))) return Error(Err::NoDevice, "ifc " + std::string(a[4]));
+      r.ifc = int(*n);
     } else {
       r.via_gate = true;
       r.ifc = gate_ifc(*g);
