@@ -1,10 +1,11 @@
 // timer.cc — the hierarchical timing wheel (timer.h says what and why).
 //
 // Invariant, with cur_ the wheel's current tick: a timer of tick t >= cur_
-// sits at level L = (highest bit in which t and cur_ differ) / 6, in slot
-// (t >> 6L) & 63. So t and cur_ agree above level L, and at level L >= 1 the
-// slot lies strictly after cur_'s own index: level L's timers all come after
-// level L-1's. run() moves cur_ only up to the start of the first occupied
+// sits at the level L whose bits hold the highest bit in which t and cur_
+// differ (level 0: bits 0-11; level L >= 1: bits 12 + 8(L-1) on), in the
+// slot those bits of t index. So t and cur_ agree above level L, and at
+// level L >= 1 the slot lies strictly after cur_'s own index: level L's
+// timers all come after level L-1's. run() moves cur_ only up to the start of the first occupied
 // slot (or to the target tick), so the only slots whose timers no longer
 // fit are those cur_ has just entered, one per level; cascade() empties them
 // from the top level down, placing each timer again. Timers of a tick
@@ -18,19 +19,42 @@ namespace ninet {
 
 namespace {
 
-constexpr uint64_t bit(int i) {
-  return uint64_t(1) << i;
-}
-
 void take_out(TimerLink& l) {
   l.prev->next = l.next;
   l.next->prev = l.prev;
   l.prev = l.next = &l;
 }
 
+void insert_after(TimerLink& at, TimerLink& l) {
+  l.prev = &at;
+  l.next = at.next;
+  at.next->prev = &l;
+  at.next = &l;
+}
+
 }  // namespace
 
 TimerWheel::TimerWheel(Time start) : cur_(tick_of(start)) {}
+
+void TimerWheel::mark(int w, bool on) {
+  uint64_t b = uint64_t(1) << (w & 63);
+  occupied_[w >> 6] = on ? occupied_[w >> 6] | b : occupied_[w >> 6] & ~b;
+}
+
+int TimerWheel::first_from(int level, int index) const {
+  while (index < slots_of(level)) {
+    int w = first_slot(level) + index;
+    uint64_t m = occupied_[w >> 6] & (~uint64_t(0) << (w & 63));
+    if (m) return (index & ~63) + std::countr_zero(m);
+    index = (index & ~63) + 64;
+  }
+  return -1;
+}
+
+uint64_t TimerWheel::slot_start(int level, int index) const {
+  int shift = shift_of(level), above = shift + (level == 0 ? kLevel0Bits : kLevelBits);
+  return cur_ >> above << above | uint64_t(index) << shift;
+}
 
 TimerWheel::~TimerWheel() {
   auto disarm = [](TimerLink& head) {
@@ -56,12 +80,11 @@ void TimerWheel::push(TimerLink& head, Timer& t, uint16_t where) {
 
 void TimerWheel::place(Timer& t) {
   uint64_t tk = std::max(tick_of(t.when_), cur_);
-  uint64_t diff = tk ^ cur_;
-  int level = diff == 0 ? 0 : (63 - std::countl_zero(diff)) / kLevelBits;
-  int slot = int(tk >> (level * kLevelBits)) & (kSlots - 1);
-  int w = level * kSlots + slot;
+  int top = 63 - std::countl_zero((tk ^ cur_) | 1);  // the highest differing bit (0 if none)
+  int level = top < kLevel0Bits ? 0 : 1 + (top - kLevel0Bits) / kLevelBits;
+  int w = first_slot(level) + (int(tk >> shift_of(level)) & (slots_of(level) - 1));
   push(slots_[w], t, uint16_t(w));
-  occupied_[level] |= bit(slot);
+  mark(w, true);
 }
 
 void TimerWheel::unlink(Timer& t) {
@@ -69,15 +92,22 @@ void TimerWheel::unlink(Timer& t) {
   uint16_t w = t.where_;
   t.where_ = Timer::kNowhere;
   armed_--;
-  if (w < kLevels * kSlots) {
-    if (slots_[w].empty()) occupied_[w / kSlots] &= ~bit(w % kSlots);
+  if (w < kSlotCount) {
+    if (slots_[w].empty()) mark(w, false);
     if (w == next_slot_) next_slot_ = -1;
   }
 }
 
 void TimerWheel::arm(Timer& t, Time when) {
+  if (t.armed() && t.where_ < kSlotCount && when >= t.when_) {
+    // Later than it is filed for (TCP pushing its retransmit timer back on
+    // every ACK): only the deadline changes; when the filed time comes, the
+    // timer is filed again for this one instead of firing.
+    t.due_ = when;
+    return;
+  }
   if (t.armed()) unlink(t);
-  t.when_ = when;
+  t.when_ = t.due_ = when;
   armed_++;
   if (running_ && tick_of(when) <= cur_) {
     // Inside run(), for a tick already reached: the next run() fires it.
@@ -92,59 +122,60 @@ void TimerWheel::arm(Timer& t, Time when) {
   }
 }
 
-// Fires the current tick's timers: all of them if the tick is wholly past,
-// else those due by now (the others are set aside and put back, in order).
-size_t TimerWheel::fire_current(Time now, bool all) {
-  int w = int(cur_ & (kSlots - 1));
+// Fires the current tick's timers that are due by now (all of them if the
+// tick is wholly past), in the order they were filed; those moved to a later
+// tick are filed again. A cursor node walks the list, so that a callback may
+// unlink any timer, the one after the cursor included.
+size_t TimerWheel::fire_current(Time now) {
+  int w = int(cur_ & (slots_of(0) - 1));
   TimerLink& head = slots_[w];
-  TimerLink held;
+  if (head.empty()) return 0;
+  TimerLink& c = cursor_;
+  insert_after(head, c);
   size_t n = 0;
-  while (!head.empty()) {
-    Timer& t = static_cast<Timer&>(*head.next);
-    if (!all && t.when_ > now) {
-      take_out(t);
-      push(held, t, Timer::kHeld);
+  while (c.next != &head) {
+    Timer& t = static_cast<Timer&>(*c.next);
+    if (t.due_ > now || tick_of(t.due_) > cur_) {  // not due yet, or moved later
+      t.when_ = t.due_;
+      if (tick_of(t.when_) > cur_) {
+        take_out(t);
+        place(t);
+      } else {  // later in this tick: step over it
+        take_out(c);
+        insert_after(t, c);
+      }
       continue;
     }
     unlink(t);
-    TimerFn fn = t.fn_;  // the callback may free t's owner
+    TimerFn fn = t.fn_;          // the callback may free t's owner
+    __builtin_prefetch(c.next);  // the next timer, while this one's callback runs
     n++;
     fn(now);
   }
-  while (!held.empty()) {
-    Timer& t = static_cast<Timer&>(*held.next);
-    take_out(t);
-    push(head, t, uint16_t(w));
-  }
-  if (head.empty())
-    occupied_[0] &= ~bit(w);
-  else
-    occupied_[0] |= bit(w);
+  take_out(c);
+  mark(w, !head.empty());
   return n;
 }
 
 uint64_t TimerWheel::next_event() const {
   for (int level = 0; level < kLevels; level++) {
-    int shift = level * kLevelBits;
-    int idx = int(cur_ >> shift) & (kSlots - 1);
-    uint64_t later = idx == kSlots - 1 ? 0 : occupied_[level] & (~uint64_t(0) << (idx + 1));
-    if (later == 0) continue;
-    uint64_t base = cur_ >> (shift + kLevelBits) << (shift + kLevelBits);
-    return base | uint64_t(std::countr_zero(later)) << shift;
+    int later = first_from(level, (int(cur_ >> shift_of(level)) & (slots_of(level) - 1)) + 1);
+    if (later >= 0) return slot_start(level, later);
   }
   return UINT64_MAX;
 }
 
 void TimerWheel::cascade() {
   for (int level = kLevels - 1; level >= 1; level--) {
-    int slot = int(cur_ >> (level * kLevelBits)) & (kSlots - 1);
-    if (!(occupied_[level] & bit(slot))) continue;
-    occupied_[level] &= ~bit(slot);
-    TimerLink& head = slots_[level * kSlots + slot];
+    int w = first_slot(level) + (int(cur_ >> shift_of(level)) & (slots_of(level) - 1));
+    if (!occupied(w)) continue;
+    mark(w, false);
+    TimerLink& head = slots_[w];
     while (!head.empty()) {
       Timer& t = static_cast<Timer&>(*head.next);
       take_out(t);
-      place(t);  // to a lower level, in the order they were armed
+      t.when_ = t.due_;  // a timer moved later goes straight to its new slot
+      place(t);          // to a lower level, in the order they were armed
     }
   }
 }
@@ -154,7 +185,7 @@ size_t TimerWheel::run(Time now) {
   size_t n = 0;
   running_ = true;
   for (;;) {
-    n += fire_current(now, cur_ < target);
+    n += fire_current(now);
     if (cur_ >= target) break;
     cur_ = std::min(next_event(), target);
     cascade();
@@ -175,24 +206,28 @@ Time TimerWheel::next() const {
   for (const TimerLink* l = deferred_.next; l != &deferred_; l = l->next)
     best = std::min(best, static_cast<const Timer*>(l)->when_);
   if (next_slot_ >= 0) return std::min(best, next_cache_);
-  for (int level = 0; level < kLevels; level++) {
-    if (occupied_[level] == 0) continue;
-    int slot = std::countr_zero(occupied_[level]);
-    int w = level * kSlots + slot;
+  // Level 0: the first slot with a timer (inside run(), a slot may hold only
+  // the cursor), and its exact earliest filed deadline.
+  for (int slot = first_from(0, 0); slot >= 0; slot = first_from(0, slot + 1)) {
     Time t = kNever;
-    if (level == 0) {
-      // One tick's timers: the exact earliest deadline.
-      for (const TimerLink* l = slots_[w].next; l != &slots_[w]; l = l->next)
-        t = std::min(t, static_cast<const Timer*>(l)->when_);
-    } else {
-      // The slot's first tick: not after any of its deadlines.
-      int shift = level * kLevelBits;
-      uint64_t base = cur_ >> (shift + kLevelBits) << (shift + kLevelBits);
-      t = Time((base | uint64_t(slot) << shift) << kTickShift);
-    }
+    for (const TimerLink* l = slots_[slot].next; l != &slots_[slot]; l = l->next)
+      if (l != &cursor_) t = std::min(t, static_cast<const Timer*>(l)->when_);
+    if (t == kNever) continue;
     if (!running_) {
       next_cache_ = t;
-      next_slot_ = w;
+      next_slot_ = slot;
+    }
+    return std::min(best, t);
+  }
+  // Above: the first tick of the first occupied slot, not after any of its
+  // deadlines.
+  for (int level = 1; level < kLevels; level++) {
+    int index = first_from(level, 0);
+    if (index < 0) continue;
+    Time t = Time(slot_start(level, index) << kTickShift);
+    if (!running_) {
+      next_cache_ = t;
+      next_slot_ = first_slot(level) + index;
     }
     return std::min(best, t);
   }

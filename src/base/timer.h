@@ -16,31 +16,42 @@
 //   Time t = wheel.next();            // the engine sleeps until then (kNever: none)
 //
 // The wheel is hierarchical (Varghese & Lauck, "Hashed and hierarchical
-// timing wheels", SOSP 1987, scheme 7): 8 levels of 64 slots over ticks of
-// 2^20 ns (1.048576 ms). Level 0's slots are single ticks, level L's slots
-// span 64^L ticks; 8 levels cover every int64 nanosecond time. A timer sits in
-// the lowest level whose slot still tells its tick apart from the wheel's
-// current tick (the highest bit in which the two differ picks the level), and
-// moves down ("cascades") when the wheel enters its slot, at most 7 times in
-// its life and usually not at all: most TCP timers are moved or cancelled
-// long before. A 64-bit occupancy mask per level finds the next non-empty
-// slot with one count-trailing-zeros, so run() jumps over idle stretches
-// (a time jump of years costs a few steps per armed timer, not per tick).
+// timing wheels", SOSP 1987, scheme 7) over ticks of 2^20 ns (1.048576 ms):
+// level 0 has 4096 slots of one tick (4.3 s), levels 1-4 have 256 slots each,
+// of 4.3 s, 18.3 min, 3.3 days and 2.3 years; five levels cover every int64
+// nanosecond time. A timer sits in the lowest level whose slot still tells
+// its tick apart from the wheel's current tick (the highest bit in which the
+// two differ picks the level), and moves down ("cascades") when the wheel
+// enters its slot. Level 0 is wide so that the timers that fire most never
+// cascade: delayed ACKs, retransmits, ND and ARP timers, a pipex session's
+// 1-second idle tick; a 1-minute timer cascades once, a 2-hour keepalive
+// twice. A bit per slot finds the next non-empty slot with
+// count-trailing-zeros, so run() jumps over idle stretches (a time jump of
+// years costs a few steps per armed timer, not one per tick).
 //
 // Granularity and order. Deadlines are kept exactly, in nanoseconds; the tick
 // only chooses a timer's slot. A timer never fires before its deadline and
 // fires in the first run(now) with now >= deadline. Timers fire in tick
 // order; timers due in the same tick fire in the order they were armed.
 //
-// Cost. arm/cancel: O(1) (a count-leading-zeros, a list link, a mask bit).
-// run: O(1) per timer fired or cascaded, plus O(levels) per non-empty slot
-// visited. next(): exact when the earliest timer is within the current 64
-// ticks (a scan of that tick's slot, cached until the wheel changes);
-// otherwise the start of the slot holding the earliest timers, which is
-// never later than their deadlines: waking there cascades them, and the
-// next call is exact (at most one such early wakeup per level per slot).
-// Memory: 64 bytes per Timer, in its owner; the wheel itself is ~8.3 KB
-// whatever the number of timers (sized for millions).
+// Cost. arm/cancel: O(1) (a count-leading-zeros, a list link, a bit), no
+// allocation. Moving an armed timer later only stores the new deadline: the
+// timer stays filed under the old one and is filed again when that comes,
+// so TCP can push its retransmit timer back on every ACK for nothing.
+// run: O(1) per timer fired, cascaded or filed again, plus O(levels) per
+// non-empty slot visited. next(): never later than the earliest deadline;
+// exactly it when that timer is within the wheel's current 4096 ticks and
+// was not moved later (a scan of that tick's slot, cached until the wheel
+// changes); otherwise the start of the slot holding the earliest timers, or
+// the deadline a timer was moved later from. An engine waking there files
+// them again and asks again: at most one early wakeup per level per slot,
+// and one per lazy move.
+//
+// Memory: 72 bytes per Timer, in its owner; the wheel itself is ~80 KB
+// whatever the number of timers (sized for millions). The lists are
+// intrusive, so arming, cancelling, cascading and firing touch the timer
+// and its list neighbours (cache misses when their owners are cold);
+// bench/timer_benchmark.cc measures this against a binary heap.
 //
 // Callbacks run inside run(). A callback may arm, move or cancel any timer,
 // including its own, and may destroy its own timer's owner (the timer is
@@ -117,27 +128,37 @@ class Timer : private TimerLink {
   // Disarms it; nothing if not armed.
   void cancel();
   bool armed() const { return where_ != kNowhere; }
-  Time when() const { return when_; }  // the deadline while armed
+  Time when() const { return due_; }  // the deadline while armed
   TimerWheel* wheel() const { return wheel_; }
 
  private:
   friend class TimerWheel;
   static constexpr uint16_t kNowhere = 0xffff;
   static constexpr uint16_t kDeferred = 0xfffe;  // armed inside run() for a tick already reached
-  static constexpr uint16_t kHeld = 0xfffd;      // in its tick's slot, not yet due, set aside
 
-  Time when_ = 0;
+  Time when_ = 0;  // the deadline it is filed under in the wheel
+  Time due_ = 0;   // the deadline asked for: when_, or later (moved lazily)
   TimerWheel* wheel_ = nullptr;
   TimerFn fn_;
-  uint16_t where_ = kNowhere;  // level * 64 + slot, or one of the above
+  uint16_t where_ = kNowhere;  // the slot (an index in the wheel's slots_), or one of these
 };
 
 class TimerWheel {
  public:
   static constexpr int kTickShift = 20;  // a tick is 2^20 ns = 1.048576 ms
-  static constexpr int kLevelBits = 6;
-  static constexpr int kSlots = 1 << kLevelBits;  // per level
-  static constexpr int kLevels = 8;               // 48 bits of ticks > 2^63 ns
+  // Level 0: 4096 slots of one tick (4.3 s); levels 1-4: 256 slots each,
+  // of 4096 * 256^(L-1) ticks; 12 + 4 * 8 = 44 bits of ticks cover 2^63 ns.
+  static constexpr int kLevel0Bits = 12;
+  static constexpr int kLevelBits = 8;
+  static constexpr int kLevels = 5;
+  static constexpr int shift_of(int level) {
+    return level == 0 ? 0 : kLevel0Bits + (level - 1) * kLevelBits;
+  }
+  static constexpr int slots_of(int level) { return 1 << (level == 0 ? kLevel0Bits : kLevelBits); }
+  static constexpr int first_slot(int level) {  // index of the level's first slot in slots_
+    return level == 0 ? 0 : (1 << kLevel0Bits) + (level - 1) * (1 << kLevelBits);
+  }
+  static constexpr int kSlotCount = (1 << kLevel0Bits) + (kLevels - 1) * (1 << kLevelBits);
 
   // start: the time the wheel starts from (runs before it fire nothing).
   explicit TimerWheel(Time start = 0);
@@ -168,14 +189,21 @@ class TimerWheel {
   void unlink(Timer& t);
   void place(Timer& t);  // links an unlinked, armed t into its slot
   void push(TimerLink& head, Timer& t, uint16_t where);
-  size_t fire_current(Time now, bool all);
+  size_t fire_current(Time now);
   void cascade();
   uint64_t next_event() const;  // the first tick > cur_ with a slot to fire or cascade
 
-  TimerLink slots_[kLevels * kSlots];
-  uint64_t occupied_[kLevels] = {};
+  // Slot w (first_slot(level) + index) is non-empty iff bit w is set.
+  bool occupied(int w) const { return occupied_[w >> 6] >> (w & 63) & 1; }
+  void mark(int w, bool on);
+  int first_from(int level, int index) const;       // first occupied index >= index, or -1
+  uint64_t slot_start(int level, int index) const;  // its first tick, at cur_'s level above
+
+  TimerLink slots_[kSlotCount];
+  uint64_t occupied_[kSlotCount / 64] = {};
   TimerLink deferred_;
-  uint64_t cur_;  // every tick before this has been run
+  TimerLink cursor_;  // fire_current's place in the slot it walks
+  uint64_t cur_;      // every tick before this has been run
   size_t armed_ = 0;
   bool running_ = false;
   Time wake_before_ = INT64_MIN;

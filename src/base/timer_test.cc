@@ -45,7 +45,7 @@ TEST(TimerWheel, FiresInDeadlineOrderAtTheDeadlineNotBefore) {
   clock.set(t0 + sec(1) - 1);
   EXPECT_EQ(w.run(clock.now()), 0u);
   EXPECT_EQ(order, "");
-  EXPECT_EQ(w.next(), t0 + sec(1)) << "exact: a is within the current 64 ticks";
+  EXPECT_EQ(w.next(), t0 + sec(1)) << "exact: a is within the current 256 ticks";
   clock.set(t0 + sec(3));
   EXPECT_EQ(w.run(clock.now()), 3u) << "a deadline equal to now is due";
   EXPECT_EQ(order, "abc");
@@ -99,15 +99,12 @@ TEST(TimerWheel, ArmMovesAnArmedTimerAndCancelDisarms) {
   t.arm(sec(5));
   t.arm(sec(2));  // moved earlier
   EXPECT_EQ(w.armed(), 1u);
-  // Tick 1907 (0b11101110011) differs from tick 0 in bit 10: level 1, whose
-  // slot starts at tick 1856; next() gives that start.
-  EXPECT_EQ(w.next(), sec(2) >> 26 << 26);
-  t.arm(sec(7));  // moved later: tick 6675, level 2 (bits 12-17 differ from tick 0)
-  EXPECT_EQ(w.next(), sec(7) >> 32 << 32) << "the start of its level-2 slot";
-  EXPECT_EQ(w.run(sec(6)), 0u);
-  EXPECT_LE(w.next(), sec(7));
-  EXPECT_GT(w.next(), sec(6));
-  EXPECT_EQ(w.run(w.next()), 0u);  // cascades it to level 0
+  EXPECT_EQ(w.next(), sec(2)) << "tick 1907: level 0, exact";
+  t.arm(sec(7));  // moved later: still filed for 2 s, refiled then
+  EXPECT_EQ(t.when(), sec(7));
+  EXPECT_EQ(w.armed(), 1u);
+  EXPECT_LE(w.next(), sec(2));
+  EXPECT_EQ(w.run(sec(6)), 0u) << "2 s came: filed again for 7 s, not fired";
   EXPECT_EQ(w.next(), sec(7));
   t.cancel();
   t.cancel();  // twice is fine
@@ -115,6 +112,31 @@ TEST(TimerWheel, ArmMovesAnArmedTimerAndCancelDisarms) {
   EXPECT_EQ(w.next(), kNever);
   EXPECT_EQ(w.run(sec(100)), 0u);
   EXPECT_EQ(n, 0);
+}
+
+TEST(TimerWheel, MovedLaterFiresAtTheNewDeadlineOnly) {
+  // TCP pushes its retransmit timer back on every ACK: each move later is a
+  // store; the old deadline costs one refile, and the timer fires once, at
+  // the last deadline asked for.
+  ManualClock clock(sec(1000));
+  TimerWheel w(clock.now());
+  std::vector<Time> fired;
+  Timer rto(w, [&fired](Time now) { fired.push_back(now); });
+  Time t0 = clock.now();
+  rto.arm(t0 + ms(200));
+  for (int ack = 1; ack <= 100; ack++)
+    rto.arm(t0 + ms(200) + ms(ack));  // an ACK every millisecond
+  EXPECT_EQ(rto.when(), t0 + ms(300));
+  for (Time next; (next = w.next()) != kNever;) {
+    ASSERT_LE(next, t0 + ms(300));
+    clock.set(next);
+    w.run(clock.now());
+  }
+  EXPECT_EQ(fired, (std::vector<Time>{t0 + ms(300)}));
+  // Moving earlier is a real move.
+  rto.arm(clock.now() + sec(5));
+  rto.arm(clock.now() + ms(5));
+  EXPECT_EQ(w.next(), clock.now() + ms(5));
 }
 
 TEST(TimerWheel, ArmedInThePastFiresAtTheNextRun) {
@@ -357,10 +379,6 @@ void random_against_reference(size_t count, uint32_t seed, Time max_offset, int 
     Time next = w.next();
     ASSERT_LE(next, want_next);
     ASSERT_GT(next, clock.now());
-    // Exact when the earliest deadline is in the wheel's current 64 ticks.
-    if (want_next != kNever &&
-        want_next >> (TimerWheel::kTickShift + 6) == clock.now() >> (TimerWheel::kTickShift + 6))
-      ASSERT_EQ(next, want_next);
   }
   EXPECT_EQ(s.bad_time, 0u);
   EXPECT_EQ(s.bad_order, 0u);
@@ -420,7 +438,7 @@ TEST(TimerWheel, AMillionTimers) {
   EXPECT_EQ(s.fired, kN - cancelled);
   EXPECT_EQ(s.late_or_early, 0u) << "the engine woke exactly at every deadline";
   EXPECT_EQ(w.armed(), 0u);
-  EXPECT_LT(wakeups, kN) << "timers sharing a deadline share a wakeup";
+  EXPECT_LE(wakeups, 2 * kN) << "a fire, or a refile of a timer moved later, or a cascade";
 }
 
 TEST(TimerWheel, WakeupWhenAnEarlierTimerIsArmedWhileTheEngineSleeps) {
@@ -451,7 +469,7 @@ TEST(TimerWheel, CallbackSizeIsCheckedAtCompileTime) {
   TimerFn f = [&s, &y](Time now) { s.x = int(now) + y; };
   f(41);
   EXPECT_EQ(s.x, 41);
-  EXPECT_EQ(sizeof(Timer), 64u) << "the cost per timer stated in timer.h";
+  EXPECT_EQ(sizeof(Timer), 72u) << "the cost per timer stated in timer.h";
 }
 
 }  // namespace
