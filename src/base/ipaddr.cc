@@ -118,7 +118,8 @@ Result<Ipaddr> Ipaddr::parse(std::string_view s) {
 
 Result<Ipaddr> Ipaddr::parse_mask(std::string_view s, bool v4) {
   if (!s.empty() && s[0] == '/') {
-    auto n = parse_int(s.substr(1), 0, v4 ? 32 : 128);
+    // At most three digits ("/0024" is not a mask, "/024" is).
+    auto n = s.size() <= 4 ? parse_int(s.substr(1), 0, v4 ? 32 : 128) : std::nullopt;
     if (!n) return Error(Err::BadMask, std::string(s));
     return v4 ? mask_v4(int(*n)) : mask_v6(int(*n));
   }

@@ -5,8 +5,11 @@
 // ethertype, IP protocol and conversation, and Ip::inject.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <optional>
+#include <random>
 #include <thread>
+#include <tuple>
 
 #include "ip/hooks.h"
 #include "ip/ip.h"
@@ -233,6 +236,41 @@ TEST_F(ContractTest, AHundredThousandConversationsEachFoundByItsOwnKey) {
   }
   // The port allocator skips the port they share.
   EXPECT_NE(big->pick_port(false), 4000);
+}
+
+TEST_F(ContractTest, TheDemuxTableAgreesWithAReferenceUnderChurn) {
+  // Random inserts and erases with few distinct addresses and ports, so
+  // probe runs collide and wrap: every lookup agrees with a std::map.
+  std::mt19937 rng(7);
+  std::vector<Conv*> cs;
+  for (int i = 0; i < 600; i++)
+    cs.push_back(clone());
+  std::map<std::tuple<Ipaddr, uint16_t, uint16_t>, Conv*> ref;
+  ConvDemux d;
+  auto key = [](const Conv* c) { return std::make_tuple(c->raddr, c->lport, c->rport); };
+  for (int step = 0; step < 20000; step++) {
+    Conv* c = cs[rng() % cs.size()];
+    if (c->hashed()) {
+      d.erase(*c);
+      ref.erase(key(c));
+    } else {
+      c->raddr = rng() % 8 == 0 ? Ipaddr() : Ipaddr::v4(10, 0, 0, uint8_t(rng() % 40));
+      c->lport = uint16_t(rng() % 30);
+      c->rport = c->raddr.is_zero() ? 0 : uint16_t(rng() % 30);
+      bool fresh = !ref.count(key(c));
+      EXPECT_EQ(d.insert(*c), fresh);
+      if (fresh) ref[key(c)] = c;
+    }
+    if (step % 97 == 0) {
+      for (auto& [k, conv] : ref)
+        ASSERT_EQ(d.exact(std::get<1>(k), std::get<0>(k), std::get<2>(k)), conv) << step;
+      ASSERT_EQ(d.size(), ref.size());
+      ASSERT_EQ(d.exact(31, Ipaddr::v4(10, 0, 0, 1), 5), nullptr);
+    }
+  }
+  for (Conv* c : cs)
+    d.erase(*c);
+  EXPECT_EQ(d.size(), 0u);
 }
 
 // ---- Lifetime ----

@@ -154,49 +154,118 @@ void Conv::reset() {
 
 // ---- ConvDemux ----
 
-size_t ConvDemux::KeyHash::operator()(const Key& k) const {
-  // Ports and the low 8 bytes of the address (all of an IPv4 address, the
-  // interface identifier of an IPv6 one) mixed as a 64-bit multiply-shift.
+size_t ConvDemux::hash(const Ipaddr& raddr, uint16_t lport, uint16_t rport) {
+  // The low 8 bytes of the address (all of an IPv4 address, the interface
+  // identifier of an IPv6 one) and the high 8, with the ports, mixed by
+  // multiplications (splitmix64's finalizer).
   uint64_t a, b;
-  std::memcpy(&a, k.raddr.data(), 8);
-  std::memcpy(&b, k.raddr.data() + 8, 8);
-  uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ b ^ (uint64_t(k.lport) << 16 | k.rport);
-  h *= 0xbf58476d1ce4e5b9ull;
+  std::memcpy(&a, raddr.data(), 8);
+  std::memcpy(&b, raddr.data() + 8, 8);
+  uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ b ^ (uint64_t(lport) << 16 | rport);
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
   return size_t(h ^ (h >> 31));
 }
 
+const ConvDemux::Slot* ConvDemux::slot(uint16_t lport, const Ipaddr& raddr, uint16_t rport) const {
+  if (slots_.empty()) return nullptr;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash(raddr, lport, rport) & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (!s.conv) return nullptr;
+    if (s.lport == lport && s.rport == rport && s.raddr == raddr) return &s;
+  }
+}
+
 Conv* ConvDemux::exact(uint16_t lport, const Ipaddr& raddr, uint16_t rport) const {
-  auto it = map_.find(Key{raddr, lport, rport});
-  return it == map_.end() ? nullptr : it->second;
+  if (raddr.is_zero() && rport == 0) {
+    if (lport == 0) return star_;
+    return listen_.empty() ? nullptr : listen_[lport];
+  }
+  const Slot* s = slot(lport, raddr, rport);
+  return s ? s->conv : nullptr;
 }
 
 Conv* ConvDemux::find(uint16_t dport, const Ipaddr& src, uint16_t sport, const Ipaddr& dst) const {
   auto local_ok = [&](const Conv* c) { return c && (c->laddr.is_zero() || c->laddr == dst); };
-  if (Conv* c = exact(dport, src, sport); local_ok(c)) return c;
-  if (Conv* c = exact(dport, Ipaddr(), 0); local_ok(c)) return c;
-  if (Conv* c = exact(0, Ipaddr(), 0); local_ok(c)) return c;  // announce *
+  if (const Slot* s = slot(dport, src, sport); s && (s->laddr.is_zero() || s->laddr == dst))
+    return s->conv;
+  if (!listen_.empty())
+    if (Conv* c = listen_[dport]; local_ok(c)) return c;
+  if (local_ok(star_)) return star_;
   return nullptr;
+}
+
+void ConvDemux::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 64 : old.size() * 2, Slot());
+  size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (!s.conv) continue;
+    size_t i = hash(s.raddr, s.lport, s.rport) & mask;
+    while (slots_[i].conv)
+      i = (i + 1) & mask;
+    slots_[i] = s;
+  }
 }
 
 bool ConvDemux::insert(Conv& c) {
   if (c.hashed_) erase(c);
-  auto [it, fresh] = map_.try_emplace(key_of(c), &c);
-  if (!fresh) return it->second == &c;
+  if (Conv* other = exact(c.lport, c.raddr, c.rport)) return other == &c;
+  if (c.raddr.is_zero() && c.rport == 0) {
+    if (c.lport == 0) {
+      star_ = &c;
+    } else {
+      if (listen_.empty()) listen_.assign(65536, nullptr);
+      listen_[c.lport] = &c;
+      listeners_++;
+    }
+  } else {
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    size_t mask = slots_.size() - 1;
+    size_t i = hash(c.raddr, c.lport, c.rport) & mask;
+    while (slots_[i].conv)
+      i = (i + 1) & mask;
+    slots_[i] = Slot{c.raddr, c.laddr, c.lport, c.rport, &c};
+    used_++;
+  }
   c.hashed_ = true;
+  c.hkey_raddr_ = c.raddr;
+  c.hkey_lport_ = c.lport;
+  c.hkey_rport_ = c.rport;
   return true;
 }
 
 void ConvDemux::erase(Conv& c) {
   if (!c.hashed_) return;
-  // The key may have changed since insert: find c by value if so.
-  auto it = map_.find(key_of(c));
-  if (it == map_.end() || it->second != &c) {
-    it = map_.begin();
-    while (it != map_.end() && it->second != &c)
-      ++it;
-  }
-  if (it != map_.end()) map_.erase(it);
   c.hashed_ = false;
+  const Ipaddr& raddr = c.hkey_raddr_;
+  uint16_t lport = c.hkey_lport_, rport = c.hkey_rport_;
+  if (raddr.is_zero() && rport == 0) {
+    if (lport == 0) {
+      if (star_ == &c) star_ = nullptr;
+    } else if (!listen_.empty() && listen_[lport] == &c) {
+      listen_[lport] = nullptr;
+      listeners_--;
+    }
+    return;
+  }
+  const Slot* found = slot(lport, raddr, rport);
+  if (!found || found->conv != &c) return;
+  // Backward-shift deletion (Knuth 6.4, Algorithm R): move later entries of
+  // the probe run into the hole so that no lookup stops early.
+  size_t mask = slots_.size() - 1;
+  size_t hole = size_t(found - slots_.data());
+  for (size_t j = (hole + 1) & mask; slots_[j].conv; j = (j + 1) & mask) {
+    size_t home = hash(slots_[j].raddr, slots_[j].lport, slots_[j].rport) & mask;
+    // Move j to the hole unless its home lies cyclically in (hole, j].
+    bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (stays) continue;
+    slots_[hole] = slots_[j];
+    hole = j;
+  }
+  slots_[hole] = Slot();
+  used_--;
 }
 
 void ConvDemux::hold_port(Conv& c, uint16_t port) {
@@ -410,9 +479,11 @@ Status ctl_connect(Proto& p, Conv& c, const std::vector<std::string_view>& a,
   }
   if (st) {
     p.demux.hold_port(c, c.lport);
-    if (!p.hash(c)) st = Error(Err::AddrInUse, std::to_string(c.lport));
+    st = p.connect(c);
   }
-  if (st) st = p.connect(c);
+  // Into the demux table with the local address connect() chose, before the
+  // lock is let go (a reply cannot arrive before then).
+  if (st && !p.hash(c)) st = Error(Err::AddrInUse, std::to_string(c.lport));
   if (st && c.state == ConvState::kConnecting) {
     // ip(3): the write returns only when connected or failed.
     c.cv.wait(l, [&] {

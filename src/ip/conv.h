@@ -45,7 +45,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "base/error.h"
@@ -162,12 +161,20 @@ class Conv {
   // Clears addresses, queues, options and errors; leaves the demux table.
   void reset();
   bool hashed_ = false;
+  // The key it was inserted under (lport, raddr, rport may change later).
+  Ipaddr hkey_raddr_;
+  uint16_t hkey_lport_ = 0, hkey_rport_ = 0;
   uint16_t port_held_ = 0;  // the local port counted in the allocator (0: none)
 };
 
 // Per-protocol demultiplexing (see the top of this file) and the local port
-// allocator. O(1) per packet; the port search is amortized O(1) (it goes on
-// from where the last one stopped, as devip's).
+// allocator. Connected conversations live in an open-addressing hash table
+// (linear probing, at most half full, backward-shift deletion) whose slots
+// hold the whole key and the local address, so a lookup touches one slot,
+// usually one cache line, whatever the number of conversations; listeners
+// are an array indexed by port and `announce *` is one pointer. The port
+// search is amortized O(1) (it goes on from where the last one stopped, as
+// devip's). BENCHMARKS.md has the cost at 1,000 to 100,000 conversations.
 class ConvDemux {
  public:
   // The conversation for a packet to (dst, dport) from (src, sport): the
@@ -178,7 +185,7 @@ class ConvDemux {
   Conv* exact(uint16_t lport, const Ipaddr& raddr, uint16_t rport) const;
   bool insert(Conv& c);  // false if the key is taken by another conversation
   void erase(Conv& c);
-  size_t size() const { return map_.size(); }
+  size_t size() const { return used_ + listeners_ + (star_ ? 1 : 0); }
 
   // Port allocator: how many reserved conversations use each local port.
   void hold_port(Conv& c, uint16_t port);
@@ -186,16 +193,20 @@ class ConvDemux {
   bool port_used(uint16_t port) const { return !users_.empty() && users_[port] != 0; }
 
  private:
-  struct Key {
+  struct Slot {
     Ipaddr raddr;
-    uint16_t lport, rport;
-    bool operator==(const Key&) const = default;
+    Ipaddr laddr;  // checked against the packet's destination
+    uint16_t lport = 0, rport = 0;
+    Conv* conv = nullptr;  // nullptr: empty
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const;
-  };
-  static Key key_of(const Conv& c) { return {c.raddr, c.lport, c.rport}; }
-  std::unordered_map<Key, Conv*, KeyHash> map_;
+  static size_t hash(const Ipaddr& raddr, uint16_t lport, uint16_t rport);
+  const Slot* slot(uint16_t lport, const Ipaddr& raddr, uint16_t rport) const;
+  void grow();
+  std::vector<Slot> slots_;  // a power of two in size, or empty
+  size_t used_ = 0;
+  std::vector<Conv*> listen_;  // by local port (65536, allocated on first use)
+  size_t listeners_ = 0;
+  Conv* star_ = nullptr;         // `announce *`
   std::vector<uint32_t> users_;  // 65536 counters, allocated on first use
 };
 
