@@ -87,8 +87,6 @@ std::string route::flags_str(uint32_t f) {
 namespace {
 
 using route::dir16::kChild;
-using route::dir16::kChunkMask;
-using route::dir16::kChunkShift;
 constexpr uint32_t kNone = route::dir16::kNone;  // no route (both families)
 
 // ---- memory ----
@@ -183,68 +181,165 @@ class Region {
   size_t bytes_ = 0, ready_ = 0;
 };
 
-// ---- entries: chunks that never move, holes reused ----
+// Address space for an array to grow into without moving: want bytes (at
+// least need), halved until the system grants it (strict overcommit
+// accounts the whole of it); untouched pages cost nothing.
+char* reserve(size_t want, size_t need, size_t* got) {
+  for (size_t r = round_up(std::max(want, need));; r = round_up(std::max(r / 2, need))) {
+    void* p = mmap(nullptr, r, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p != MAP_FAILED) {
+      *got = r;
+      return static_cast<char*>(p);
+    }
+    if (r <= round_up(need)) throw std::bad_alloc();
+  }
+}
+
+// A growable array in one mapping of its own, reserved large enough up front
+// (address space only: MAP_NORESERVE, untouched pages cost nothing) that it
+// never moves in practice; past that it doubles with mremap (the kernel
+// moves page tables, not bytes). Pages are touched as the array grows, and
+// given back a piece per call once well past its end.
+template <typename T>
+class MappedArray {
+ public:
+  explicit MappedArray(size_t reserve) : reserve_(reserve) {}
+  MappedArray(const MappedArray&) = delete;
+  MappedArray& operator=(const MappedArray&) = delete;
+  ~MappedArray() { clear(); }
+
+  T* data() const { return base_; }
+  T& operator[](size_t i) const { return base_[i]; }
+  size_t size() const { return size_; }
+  size_t bytes() const { return size_ * sizeof(T); }  // in use
+  size_t resident() const { return high_; }           // touched and not given back
+
+  // New elements hold zeros or old values: the caller sets them.
+  void resize(size_t n) {
+    if (n == 0) {
+      clear();
+      return;
+    }
+    size_t need = round_up(n * sizeof(T));
+    if (need > cap_) grow(need);
+    size_ = n;
+    if (need > high_) {
+      high_ = need;
+    } else if (high_ - need > std::max(kRelease, need / 4)) {
+      size_t cut = std::min(kRelease, high_ - need);
+      madvise(reinterpret_cast<char*>(base_) + high_ - cut, cut, MADV_DONTNEED);
+      high_ -= cut;
+    }
+  }
+  void clear() {
+    if (base_) munmap(base_, cap_);
+    base_ = nullptr;
+    cap_ = size_ = high_ = 0;
+  }
+
+ private:
+  void grow(size_t need) {
+    if (!base_) {
+      base_ = reinterpret_cast<T*>(reserve(reserve_, need, &cap_));
+      return;
+    }
+    size_t cap = std::max(need, cap_ * 2);
+    void* p = mremap(base_, cap_, cap, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    base_ = static_cast<T*>(p);
+    cap_ = cap;
+  }
+
+  size_t reserve_;
+  T* base_ = nullptr;
+  size_t cap_ = 0, size_ = 0, high_ = 0;  // cap_ and high_ in bytes
+};
+
+// ---- entries: in place for good, holes reused ----
+// Up to kReserveRoutes entries never move: the lookup structures name them
+// by index and the IPv4 fast path reads routes + index, one contiguous
+// array. Past that (or where less address space was granted) the array
+// moves once per doubling, every entry move-constructed: a stall, but only
+// for tables of several million routes.
+constexpr size_t kReserveRoutes = 4 << 20;  // 384 MiB of address space
 constexpr uint8_t kHole = 0xff;
 
 class RouteStore {
  public:
+  RouteStore() = default;
+  RouteStore(const RouteStore&) = delete;
+  RouteStore& operator=(const RouteStore&) = delete;
+  ~RouteStore() { clear(); }
+
   uint32_t put(Route&& r, int len) {
     uint32_t i;
     if (!free_.empty()) {
       i = free_.back();
       free_.pop_back();
-      at(i) = std::move(r);
+      base_[i] = std::move(r);
     } else {
-      i = end_++;
-      if ((i & kChunkMask) == 0) {
-        chunks_.push_back(std::make_unique<Chunk>());
-        chunks_.back()->r.reserve(kChunkMask + 1);  // never reallocated: pointers stay
-        ptrs_.push_back(chunks_.back()->r.data());
-      }
-      chunks_[i >> kChunkShift]->r.push_back(std::move(r));
+      i = end_;
+      if (size_t(i + 1) * sizeof(Route) > cap_) grow();
+      new (base_ + i) Route(std::move(r));
+      end_++;
+      len_.resize(end_);
     }
-    chunks_[i >> kChunkShift]->len[i & kChunkMask] = uint8_t(len);
+    len_[i] = uint8_t(len);
     live_++;
     return i;
   }
   void drop(uint32_t i) {
-    at(i) = Route{};
-    chunks_[i >> kChunkShift]->len[i & kChunkMask] = kHole;
+    base_[i] = Route{};
+    len_[i] = kHole;
     free_.push_back(i);
     if (--live_ == 0) clear();
   }
   void clear() {
-    release(chunks_);
-    release(ptrs_);
-    release(free_);
+    for (uint32_t i = 0; i < end_; i++)
+      base_[i].~Route();
+    if (base_) munmap(base_, cap_);
+    base_ = nullptr;
+    cap_ = 0;
     end_ = 0;
     live_ = 0;
+    len_.clear();
+    release(free_);
   }
-  Route& at(uint32_t i) { return chunks_[i >> kChunkShift]->r[i & kChunkMask]; }
-  const Route& at(uint32_t i) const { return chunks_[i >> kChunkShift]->r[i & kChunkMask]; }
-  int len(uint32_t i) const { return chunks_[i >> kChunkShift]->len[i & kChunkMask]; }
-  bool live(uint32_t i) const { return len(i) != kHole; }
+  Route& at(uint32_t i) { return base_[i]; }
+  const Route& at(uint32_t i) const { return base_[i]; }
+  int len(uint32_t i) const { return len_[i]; }
+  bool live(uint32_t i) const { return len_[i] != kHole; }
   uint32_t end() const { return end_; }
   size_t size() const { return live_; }
-  const Route* const* chunk_table() const { return ptrs_.data(); }
+  const Route* data() const { return base_; }
   size_t bytes() const {
-    size_t b = chunks_.size() * sizeof(Chunk) + ptrs_.capacity() * sizeof(Route*);
-    b += chunks_.size() * (kChunkMask + 1) * sizeof(Route) + free_.capacity() * sizeof(uint32_t);
+    size_t b = round_up(end_ * sizeof(Route)) + len_.resident() + free_.capacity() * 4;
     for (uint32_t i = 0; i < end_; i++)
-      if (at(i).tag.capacity() > 15) b += at(i).tag.capacity();
+      if (base_[i].tag.capacity() > 15) b += base_[i].tag.capacity();
     return b;
   }
 
  private:
-  struct Chunk {
-    std::vector<Route> r;
-    uint8_t len[kChunkMask + 1];
-  };
-  std::vector<std::unique_ptr<Chunk>> chunks_;
-  std::vector<const Route*> ptrs_;
-  std::vector<uint32_t> free_;
+  void grow() {
+    size_t cap = 0;
+    Route* n = reinterpret_cast<Route*>(reserve(base_ ? cap_ * 2 : kReserveRoutes * sizeof(Route),
+                                                (end_ + 1) * sizeof(Route), &cap));
+    for (uint32_t i = 0; i < end_; i++) {
+      new (n + i) Route(std::move(base_[i]));
+      base_[i].~Route();
+    }
+    if (base_) munmap(base_, cap_);
+    base_ = n;
+    cap_ = cap;
+  }
+
+  Route* base_ = nullptr;
+  size_t cap_ = 0;  // bytes
   uint32_t end_ = 0;
   size_t live_ = 0;
+  MappedArray<uint8_t> len_{kReserveRoutes};  // per entry: prefix length, or kHole
+  std::vector<uint32_t> free_;
 };
 
 // ---- hash tables: linear probing, progressive resizing ----
@@ -461,76 +556,6 @@ uint64_t key4(uint32_t a, int len) {
 uint32_t mask4(int len) {
   return len == 0 ? 0 : ~0u << (32 - len);
 }
-
-// A growable array in one mapping of its own, reserved large enough up front
-// (address space only: MAP_NORESERVE, untouched pages cost nothing) that it
-// never moves in practice; past that it doubles with mremap (the kernel
-// moves page tables, not bytes). Pages are touched as the array grows, and
-// given back a piece per call once well past its end.
-template <typename T>
-class MappedArray {
- public:
-  explicit MappedArray(size_t reserve) : reserve_(reserve) {}
-  MappedArray(const MappedArray&) = delete;
-  MappedArray& operator=(const MappedArray&) = delete;
-  ~MappedArray() { clear(); }
-
-  T* data() const { return base_; }
-  T& operator[](size_t i) const { return base_[i]; }
-  size_t size() const { return size_; }
-  size_t bytes() const { return size_ * sizeof(T); }  // in use
-  size_t resident() const { return high_; }           // touched and not given back
-
-  // New elements hold zeros or old values: the caller sets them.
-  void resize(size_t n) {
-    if (n == 0) {
-      clear();
-      return;
-    }
-    size_t need = round_up(n * sizeof(T));
-    if (need > cap_) grow(need);
-    size_ = n;
-    if (need > high_) {
-      high_ = need;
-    } else if (high_ - need > std::max(kRelease, need / 4)) {
-      size_t cut = std::min(kRelease, high_ - need);
-      madvise(reinterpret_cast<char*>(base_) + high_ - cut, cut, MADV_DONTNEED);
-      high_ -= cut;
-    }
-  }
-  void clear() {
-    if (base_) munmap(base_, cap_);
-    base_ = nullptr;
-    cap_ = size_ = high_ = 0;
-  }
-
- private:
-  void grow(size_t need) {
-    if (!base_) {
-      // The reservation, halved until the system grants it (strict
-      // overcommit accounts it whole), but never under what is needed.
-      for (size_t r = std::max(reserve_, need);; r = std::max(r / 2, need)) {
-        void* p = mmap(nullptr, r, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p != MAP_FAILED) {
-          base_ = static_cast<T*>(p);
-          cap_ = r;
-          return;
-        }
-        if (r == need) throw std::bad_alloc();
-      }
-    }
-    size_t cap = std::max(need, cap_ * 2);
-    void* p = mremap(base_, cap_, cap, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    base_ = static_cast<T*>(p);
-    cap_ = cap;
-  }
-
-  size_t reserve_;
-  T* base_ = nullptr;
-  size_t cap_ = 0, size_ = 0, high_ = 0;  // cap_ and high_ in bytes
-};
 
 // Address space reserved for nodes: a million (1 GiB), 12 times what the
 // million prefixes of BENCHMARKS.md need.
@@ -1066,7 +1091,7 @@ void RouteTable::sync_v4_view() {
   const Impl& m = *impl_;
   v4_.l1 = m.v4.l1();
   v4_.nodes = m.v4.nodes();
-  v4_.chunks = m.store.chunk_table();
+  v4_.routes = m.store.data();
   v4_.dflt = m.dflt4 == kNone ? nullptr : &m.store.at(m.dflt4);
 }
 

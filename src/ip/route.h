@@ -51,13 +51,11 @@ namespace route::dir16 {
 // slot holds a route's index, kNone, or kChild | the number of a 256-slot node.
 constexpr uint32_t kChild = 0x80000000u;
 constexpr uint32_t kNone = 0x7fffffffu;  // no route longer than /0: the default answers
-// Entries live in chunks of 2^kChunkShift that never move (route.cc).
-constexpr uint32_t kChunkShift = 12, kChunkMask = (1u << kChunkShift) - 1;
 struct View {
   const uint32_t* l1 = nullptr;  // 65536 slots, never null
   const uint32_t* nodes = nullptr;
-  const Route* const* chunks = nullptr;  // entry i: chunks[i >> kChunkShift][i & kChunkMask]
-  const Route* dflt = nullptr;           // the 0.0.0.0/0 route, if any
+  const Route* routes = nullptr;  // by index; they do not move (route.cc)
+  const Route* dflt = nullptr;    // the 0.0.0.0/0 route, if any
   uint32_t find(uint32_t a) const {
     uint32_t v = l1[a >> 16];
     if (!(v & kChild)) return v;
@@ -65,9 +63,7 @@ struct View {
     if (!(v & kChild)) return v;
     return nodes[(v & ~kChild) * 256 + (a & 0xff)];
   }
-  const Route* route(uint32_t r) const {
-    return r == kNone ? dflt : chunks[r >> kChunkShift] + (r & kChunkMask);
-  }
+  const Route* route(uint32_t r) const { return r == kNone ? dflt : routes + r; }
 };
 }  // namespace route::dir16
 
