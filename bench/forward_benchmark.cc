@@ -28,35 +28,12 @@
 
 #include "base/checksum.h"
 #include "ip/ip.h"
+#include "media/testing.h"
 #include "wire/ether.h"
 #include "wire/ip4.h"
 
 namespace ninet {
 namespace {
-
-// An Ethernet medium in memory: recv() hands out what the benchmark put in;
-// send() counts and frees (returns the buffers to the pool).
-class MemEther : public Medium {
- public:
-  explicit MemEther(uint8_t id) {
-    uint8_t m[6] = {0x02, 0, 0, 0, 0, id};
-    mac_ = Mac(m);
-  }
-  std::string_view name() const override { return "ether"; }
-  bool link_header() const override { return true; }
-  Mac hwaddr() const override { return mac_; }
-  int default_mtu() const override { return 1514; }
-  size_t recv(Batch&, Pool&, size_t) override { return 0; }
-  void send(Batch& b) override {
-    sent += b.size();
-    b.clear();
-  }
-  Status add_multi(const Mac&) override { return {}; }
-  uint64_t sent = 0;
-
- private:
-  Mac mac_;
-};
 
 double cpu_mhz() {
   std::ifstream in("/proc/cpuinfo");
@@ -106,11 +83,12 @@ void per_packet(benchmark::State& st, double cpu_s, uint64_t packets) {
 struct Setup {
   ManualClock clock;
   Pool pool;
-  std::vector<MemEther*> media;
-  Ip ip{clock, pool, [this](std::string_view, std::string_view) {
-          auto m = std::make_unique<MemEther>(uint8_t(media.size() + 1));
-          media.push_back(m.get());
-          return Result<std::unique_ptr<Medium>>(std::unique_ptr<Medium>(std::move(m)));
+  // In-memory Ethernet media that count what is sent and free it.
+  std::vector<TestMedium*> media;
+  Ip ip{clock, pool, [this](std::string_view kind, std::string_view path) {
+          auto m = TestMedium::factory(&media)(kind, path);
+          media.back()->keep_sent = false;
+          return m;
         }};
   Ifc* a = nullptr;
   Ifc* b = nullptr;
@@ -164,7 +142,7 @@ void BM_Forward(benchmark::State& st) {
   Batch batch;
   batch.reserve(64);
   std::lock_guard<std::mutex> g(s.ip.mu);
-  uint64_t before = s.media[1]->sent;  // announcements made while configuring
+  uint64_t before = s.media[1]->sent_count;  // announcements made while configuring
   tsc_hz();
   double t0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
   for (auto _ : st) {
@@ -174,7 +152,7 @@ void BM_Forward(benchmark::State& st) {
     batch.clear();
   }
   double cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - t0;
-  if (s.media[1]->sent - before != uint64_t(st.iterations()) * 64)
+  if (s.media[1]->sent_count - before != uint64_t(st.iterations()) * 64)
     st.SkipWithError("frames were lost");
   per_packet(st, cpu, uint64_t(st.iterations()) * 64);
 }

@@ -9,29 +9,10 @@
 #include <thread>
 
 #include "ip/ip.h"
+#include "media/testing.h"
 
 namespace ninet {
 namespace {
-
-// An Ethernet medium that swallows output and records multicast filters.
-class FakeEther : public Medium {
- public:
-  std::string_view name() const override { return "ether"; }
-  bool link_header() const override { return true; }
-  Mac hwaddr() const override { return *Mac::parse("52:54:00:00:00:01"); }
-  int default_mtu() const override { return 1514; }
-  size_t recv(Batch&, Pool&, size_t) override { return 0; }
-  void send(Batch& b) override { b.clear(); }
-  Status add_multi(const Mac& m) override {
-    multi.push_back(m);
-    return {};
-  }
-  Status rem_multi(const Mac& m) override {
-    std::erase(multi, m);
-    return {};
-  }
-  std::vector<Mac> multi;
-};
 
 // A protocol whose connect/announce can be made to wait, as TCP's do.
 class FakeProto : public Proto {
@@ -68,12 +49,8 @@ class FakeProto : public Proto {
 struct ConvTest : ::testing::Test {
   ManualClock clock;
   Pool pool;
-  FakeEther* ether = nullptr;
-  Ip ip{clock, pool, [this](std::string_view, std::string_view) {
-          auto m = std::make_unique<FakeEther>();
-          ether = m.get();
-          return Result<std::unique_ptr<Medium>>(std::unique_ptr<Medium>(std::move(m)));
-        }};
+  std::vector<TestMedium*> media;
+  Ip ip{clock, pool, TestMedium::factory(&media)};
   FakeProto* proto = nullptr;
   Ifc* ifc = nullptr;
   std::unique_lock<std::mutex> l{ip.mu};
@@ -603,7 +580,7 @@ TEST_F(ConvTest, AddmultiJoinsTheGroupOnTheInterface) {
   Conv* a = clone();
   ASSERT_TRUE(ctl(a, "addmulti 10.0.0.1 239.1.2.3").ok());
   EXPECT_TRUE(ifc->has_group(g));
-  EXPECT_NE(std::find(ether->multi.begin(), ether->multi.end(), gmac), ether->multi.end());
+  EXPECT_NE(std::find(media[0]->multi.begin(), media[0]->multi.end(), gmac), media[0]->multi.end());
   ASSERT_EQ(a->multi.size(), 1u);
   Conv* b = clone();
   ASSERT_TRUE(ctl(b, "announce 5353").ok());
@@ -615,7 +592,7 @@ TEST_F(ConvTest, AddmultiJoinsTheGroupOnTheInterface) {
   EXPECT_EQ(ctl(a, "remmulti 239.1.2.3").error().code(), Err::NoSuchEntry);
   b->proto.last_close(*b);  // the last close leaves it
   EXPECT_FALSE(ifc->has_group(g));
-  EXPECT_EQ(std::find(ether->multi.begin(), ether->multi.end(), gmac), ether->multi.end());
+  EXPECT_EQ(std::find(media[0]->multi.begin(), media[0]->multi.end(), gmac), media[0]->multi.end());
 }
 
 TEST_F(ConvTest, AddmultiWithoutAGroupUsesTheRemote) {

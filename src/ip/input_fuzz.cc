@@ -10,39 +10,19 @@
 #include <deque>
 
 #include "ip/ip.h"
+#include "media/testing.h"
 
 namespace ninet {
 namespace {
 
-class SinkMedium : public Medium {
- public:
-  SinkMedium(bool ether) : ether_(ether) {}
-  std::string_view name() const override { return ether_ ? "ether" : "pkt"; }
-  bool link_header() const override { return ether_; }
-  Mac hwaddr() const override {
-    uint8_t m[6] = {2, 0, 0, 0, 0, uint8_t(ether_)};
-    return Mac(m);
-  }
-  int default_mtu() const override { return ether_ ? 1514 : 1280; }
-  size_t recv(Batch&, Pool&, size_t) override { return 0; }
-  void send(Batch& b) override {
-    sent += b.size();
-    b.clear();
-  }
-  Status add_multi(const Mac&) override { return {}; }
-  Status rem_multi(const Mac&) override { return {}; }
-  size_t sent = 0;
-
- private:
-  bool ether_;
-};
-
 struct World {
   ManualClock clock;
   Pool pool;
-  Ip ip{clock, pool, [](std::string_view kind, std::string_view) {
-          return Result<std::unique_ptr<Medium>>(
-              std::unique_ptr<Medium>(std::make_unique<SinkMedium>(kind == "ether")));
+  std::vector<TestMedium*> media;
+  Ip ip{clock, pool, [this](std::string_view kind, std::string_view path) {
+          auto m = TestMedium::factory(&media)(kind, path);
+          media.back()->keep_sent = false;  // count what is sent, keep nothing
+          return m;
         }};
   Ifc* eth;
   Ifc* pkt;

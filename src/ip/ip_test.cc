@@ -6,6 +6,7 @@
 
 #include <deque>
 
+#include "media/testing.h"
 #include "wire/icmp.h"
 #include "wire/ip4.h"
 #include "wire/ip6.h"
@@ -13,38 +14,11 @@
 namespace ninet {
 namespace {
 
-// An IP-level medium whose output the test reads and whose input it feeds.
-class FakeMedium : public Medium {
- public:
-  std::string_view name() const override { return "pkt"; }
-  int default_mtu() const override { return 1500; }
-  size_t recv(Batch& out, Pool& pool, size_t max) override {
-    size_t n = 0;
-    while (n < max && !in.empty()) {
-      out.push_back(std::move(in.front()));
-      in.pop_front();
-      n++;
-    }
-    return n;
-  }
-  void send(Batch& b) override {
-    for (auto& x : b)
-      sent.push_back(std::move(x));
-    b.clear();
-  }
-  std::deque<BlockPtr> in;
-  std::deque<BlockPtr> sent;
-};
-
 struct Fixture : ::testing::Test {
   ManualClock clock;
   Pool pool;
-  std::vector<FakeMedium*> media;
-  Ip ip{clock, pool, [this](std::string_view kind, std::string_view) {
-          auto m = std::make_unique<FakeMedium>();
-          media.push_back(m.get());
-          return Result<std::unique_ptr<Medium>>(std::unique_ptr<Medium>(std::move(m)));
-        }};
+  std::vector<TestMedium*> media;
+  Ip ip{clock, pool, TestMedium::factory(&media)};
 
   Ifc* make_ifc(const std::string& addr_msg) {
     auto f = ip.ifc_clone();
