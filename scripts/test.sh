@@ -12,6 +12,7 @@ modprobe fuse 2>/dev/null || true
 modprobe tun 2>/dev/null || true
 
 echo "== layering"
+python3 .ci/check-layers --self-test
 python3 .ci/check-layers
 
 echo "== format"
