@@ -257,7 +257,7 @@ Result<Stat> StackTree::stat(Qid q) {
         break;
       case kConvFile:
         file_name(kConvFiles, std::size(kConvFiles));
-        s.stream = file(q) == fData || file(q) == fListen;
+        s.stream = file(q) == fData;
         s.clone = file(q) == fListen;
         break;
     }

@@ -56,7 +56,7 @@ struct Stat {
   uint32_t mode = 0;      // permission bits (0555 dirs, 0444 read-only, 0660 ctl...)
   uint64_t length = 0;    // 0 for generated files (their content is made on read)
   bool generated = true;  // content made on each read: serve with direct_io
-  bool stream = false;    // data, log, listen: no offsets, reads consume (serve non-seekable)
+  bool stream = false;    // data, log, pkt data: reads consume, offsets ignored
   bool clone = false;     // opening it opens another file (clone, listen)
   std::string owner;      // user (and group) name; "" where the tree has no owners
 };

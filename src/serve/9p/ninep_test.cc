@@ -2,6 +2,7 @@
 // NinepServer + NinepClient over socketpairs and sockets on a fake tree.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,14 +107,52 @@ TEST(NinepCodec, EveryTypeRoundTrips) {
   add(ninep::Rstat, [](Fcall& f) { f.stat = {5, 6}; });
   add(ninep::Twstat, [](Fcall& f) { f.fid = 3, f.stat = {7}; });
   add(ninep::Rwstat, [](Fcall&) {});
-  for (const Fcall& f : all) {
-    auto b = ninep::encode(f);
-    EXPECT_EQ(b.size(), ninep::encoded_size(f)) << ninep::type_name(f.type);
-    auto d = ninep::decode(b);
-    ASSERT_TRUE(d) << ninep::type_name(f.type) << ": " << d.error().text();
-    EXPECT_EQ(ninep::encode(*d), b) << ninep::type_name(f.type);
-    EXPECT_EQ(d->tag, f.tag);
+  for (bool dotu : {false, true}) {
+    for (const Fcall& f : all) {
+      auto b = ninep::encode(f, dotu);
+      EXPECT_EQ(b.size(), ninep::encoded_size(f, dotu)) << ninep::type_name(f.type);
+      auto d = ninep::decode(b, dotu);
+      ASSERT_TRUE(d) << ninep::type_name(f.type) << ": " << d.error().text();
+      EXPECT_EQ(ninep::encode(*d, dotu), b) << ninep::type_name(f.type);
+      EXPECT_EQ(d->tag, f.tag);
+    }
   }
+}
+
+// 9P2000.u: Rerror ename[s] errno[4]; Tattach ... aname[s] n_uname[4]; a
+// stat record ends extension[s] n_uid[4] n_gid[4] n_muid[4].
+TEST(NinepCodec, DotuLiterals) {
+  Fcall e;
+  e.type = ninep::Rerror;
+  e.tag = 1;
+  e.ename = "bad";
+  e.errnum = 22;
+  EXPECT_EQ(ninep::encode(e, true),
+            bytes({16, 0, 0, 0, 107, 1, 0, 3, 0, 'b', 'a', 'd', 22, 0, 0, 0}));
+  EXPECT_EQ(ninep::encode(e, false), bytes({12, 0, 0, 0, 107, 1, 0, 3, 0, 'b', 'a', 'd'}));
+  auto a = ninep::decode(
+      bytes({23,   0,    0, 0, 104, 2, 0, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,  // "" ""
+             0xfe, 0xff, 0, 0}),
+      true);
+  ASSERT_TRUE(a) << a.error().text();
+  EXPECT_EQ(a->uname, "");
+  EXPECT_EQ(a->n_uname, 65534u);
+  // The same bytes are too long for plain 9P2000.
+  EXPECT_FALSE(ninep::decode(bytes(
+      {23, 0, 0, 0, 104, 2, 0, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0xfe, 0xff, 0, 0})));
+  ninep::Dir d;
+  d.name = "ctl";
+  d.uid = d.gid = d.muid = "nobody";
+  d.n_uid = d.n_gid = d.n_muid = 65534;
+  std::vector<uint8_t> b;
+  ninep::pack_dir(d, b, true);
+  EXPECT_EQ(b.size(), ninep::packed_dir_size(d) + 2 + 12);
+  EXPECT_EQ(std::vector<uint8_t>(b.end() - 12, b.end()),
+            bytes({0xfe, 0xff, 0, 0, 0xfe, 0xff, 0, 0, 0xfe, 0xff, 0, 0}));
+  auto back = ninep::unpack_dir(b, true);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, d);
+  EXPECT_FALSE(ninep::unpack_dir(b, false));
 }
 
 TEST(NinepCodec, DirRecords) {
@@ -189,7 +228,9 @@ ns::Stat mk(ns::Qid q, std::string name, bool dir, uint32_t mode, uint64_t lengt
 // /            text ctl clone data ndb listen sub/ N/
 // sub/         hello
 // N/           ctl            (made by opening clone; reading ctl gives N)
-// Opening `listen` blocks until release_listen(), and cannot be interrupted.
+// Opening `listen` blocks until release_listen() or a cancel. ctl belongs to
+// root: other users may not write it. A conversation's ctl belongs to
+// "nobody" and takes chmod from its owner.
 class FakeTree final : public ns::Tree {
  public:
   enum : ns::Qid {
@@ -220,7 +261,12 @@ class FakeTree final : public ns::Tree {
     static const std::map<ns::Qid, ns::Stat> fixed = {
         {kRoot, mk(kRoot, "/", true, 0555, 0, true)},
         {kText, mk(kText, "text", false, 0444, 0, true)},
-        {kCtl, mk(kCtl, "ctl", false, 0660, 0, true)},
+        {kCtl,
+         [] {
+           auto s = mk(kCtl, "ctl", false, 0644, 0, true);
+           s.owner = "root";
+           return s;
+         }()},
         {kClone, mk(kClone, "clone", false, 0660, 0, true)},
         {kData, mk(kData, "data", false, 0660, 0, true)},
         {kListen, mk(kListen, "listen", false, 0660, 0, true)},
@@ -232,7 +278,9 @@ class FakeTree final : public ns::Tree {
     if (q >= kConv0 && (q - kConv0) / 2 < nconv) {
       unsigned n = unsigned(q - kConv0) / 2;
       if (q == conv_dir(n)) return mk(q, std::to_string(n), true, 0555, 0, true);
-      return mk(q, "ctl", false, 0660, 0, true);
+      auto s = mk(q, "ctl", false, conv_mode, 0, true);
+      s.owner = conv_owner;
+      return s;
     }
     return Err::NotFound;
   }
@@ -259,7 +307,21 @@ class FakeTree final : public ns::Tree {
   }
   Result<std::unique_ptr<ns::Handle>> open(ns::Qid q, int flags, const ns::User&,
                                            ns::OpenCancel* cancel) override;
+  Status chmod(ns::Qid q, const ns::User& who, uint32_t mode) override {
+    std::lock_guard<std::mutex> g(mu);
+    if (q < kConv0) return Err::Perm;
+    if (who.name != "nobody") return Err::Perm;
+    conv_mode = mode;
+    return {};
+  }
+  Status chown(ns::Qid q, const ns::User& who, std::string_view to) override {
+    std::lock_guard<std::mutex> g(mu);
+    if (q < kConv0 || who.name != "nobody") return Err::Perm;
+    conv_owner = std::string(to);
+    return {};
+  }
   Status truncate(ns::Qid q, const ns::User&) override {
+    if (q == kCtl) return {};  // ignored, as a ctl file does
     if (q != kNdb) return Err::Perm;
     std::lock_guard<std::mutex> g(mu);
     ndb.clear();
@@ -289,6 +351,9 @@ class FakeTree final : public ns::Tree {
   int handles = 0;     // handles alive
   int listeners = 0;   // opens of listen blocked now
   bool listen_go = false;
+  uint32_t conv_mode = 0660;
+  std::string conv_owner = "nobody";
+  std::vector<std::string> users;  // who opened, in order
 };
 
 class FakeHandle final : public ns::Handle {
@@ -377,22 +442,37 @@ class FakeHandle final : public ns::Handle {
   std::string text_;
 };
 
-Result<std::unique_ptr<ns::Handle>> FakeTree::open(ns::Qid q, int flags, const ns::User&,
+Result<std::unique_ptr<ns::Handle>> FakeTree::open(ns::Qid q, int flags, const ns::User& who,
                                                    ns::OpenCancel* cancel) {
   auto s = stat(q);
   if (!s) return s.error();
   if (s->dir) return Err::IsDir;
+  {
+    std::lock_guard<std::mutex> g(mu);
+    users.push_back(who.name);
+  }
+  if (q == kCtl && (flags & O_ACCMODE) != O_RDONLY && who.name != "root") return Err::Access;
   if (q == kClone) {
     std::lock_guard<std::mutex> g(mu);
     q = conv_ctl(nconv++);
   }
   if (q == kListen) {
     std::unique_lock<std::mutex> l(mu);
+    if (cancel)
+      cancel->set_waker([this] {
+        std::lock_guard<std::mutex> g(mu);
+        cv.notify_all();
+      });
     listeners++;
     cv.notify_all();
-    cv.wait(l, [&] { return listen_go; });
+    cv.wait(l, [&] { return listen_go || (cancel && cancel->cancelled()); });
     listeners--;
-    q = conv_ctl(nconv++);
+    cv.notify_all();
+    bool go = listen_go;
+    if (go) q = conv_ctl(nconv++);
+    l.unlock();
+    if (cancel) cancel->set_waker(nullptr);
+    if (!go) return Err::Interrupted;
   }
   if (q == kNdb && (flags & O_TRUNC)) {
     std::lock_guard<std::mutex> g(mu);
@@ -411,7 +491,8 @@ class NinepTest : public ::testing::Test {
     int sv[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     srv_.serve(sv[0]);
-    auto c = NinepClient::over_fd(sv[1], 1024 + 24);  // small: reads span messages
+    // Small messages: reads span several. As root, who may write ctl.
+    auto c = NinepClient::over_fd(sv[1], 1024 + 24, "root");
     ASSERT_TRUE(c) << c.error().text();
     c_ = std::move(*c);
   }
@@ -425,11 +506,12 @@ class NinepTest : public ::testing::Test {
   // A raw connection for what the client library would not send.
   struct Raw {
     int fd = -1;
+    bool dotu = false;  // encode and decode 9P2000.u
     ~Raw() {
       if (fd >= 0) ::close(fd);
     }
     void send(const Fcall& f) {
-      auto b = ninep::encode(f);
+      auto b = ninep::encode(f, dotu);
       ASSERT_EQ(::write(fd, b.data(), b.size()), ssize_t(b.size()));
     }
     void send_bytes(const std::vector<uint8_t>& b) {
@@ -443,7 +525,7 @@ class NinepTest : public ::testing::Test {
       std::vector<uint8_t> b(n);
       std::memcpy(b.data(), h, 4);
       if (n < 4 || !full(b.data() + 4, n - 4)) return std::nullopt;
-      auto f = ninep::decode(b);
+      auto f = ninep::decode(b, dotu);
       if (!f) return std::nullopt;
       return *f;
     }
@@ -653,7 +735,7 @@ TEST_F(NinepTest, FlushInterruptsBlockedRead) {
   EXPECT_TRUE(c_->clunk(*f));
 }
 
-TEST_F(NinepTest, FlushOfBlockedOpenDropsItsResult) {
+TEST_F(NinepTest, FlushCancelsBlockedOpen) {
   auto f = c_->walk("listen");
   ASSERT_TRUE(f);
   auto opened = std::async(std::launch::async, [&] {
@@ -661,12 +743,12 @@ TEST_F(NinepTest, FlushOfBlockedOpenDropsItsResult) {
     return q ? Err::Ok : q.error().code();
   });
   ASSERT_TRUE(tree_.wait([&] { return tree_.listeners == 1; }));
-  c_->flush(*f);  // Rflush comes at once: the tree cannot interrupt an open
+  c_->flush(*f);  // Rflush at once; the open is cancelled in the tree
   ASSERT_EQ(opened.wait_for(kHang), std::future_status::ready);
   EXPECT_EQ(opened.get(), Err::Interrupted);
-  tree_.release_listen();
-  // The late open's handle is closed and the fid stays unopened.
-  ASSERT_TRUE(tree_.wait([&] { return tree_.nconv == 1 && tree_.handles == 0; }));
+  // It ended without a call: no conversation was made, the fid is unopened.
+  ASSERT_TRUE(tree_.wait([&] { return tree_.listeners == 0 && tree_.handles == 0; }));
+  EXPECT_TRUE(tree_.wait([&] { return tree_.nconv == 0; }));
   uint8_t buf[8];
   auto n = c_->read(*f, buf, 0);
   ASSERT_FALSE(n);
@@ -792,6 +874,133 @@ TEST_F(NinepTest, SurvivesGarbage) {
   // A size beyond msize cannot be framed: the server hangs up.
   r->send_bytes(bytes({0xff, 0xff, 0xff, 0x7f, 100, 0, 0}));
   EXPECT_FALSE(r->recv());
+}
+
+// Who a request is: the attach name, believed (no authentication).
+TEST_F(NinepTest, TheAttachNameIsTheUser) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  srv_.serve(sv[0]);
+  auto g = NinepClient::over_fd(sv[1], 8192 + 24, "glenda");
+  ASSERT_TRUE(g) << g.error().text();
+  auto w = (*g)->write_file("ctl", "hangup");
+  ASSERT_FALSE(w);
+  EXPECT_EQ(w.error().text(), "permission denied");  // 9P2000: the text alone
+  EXPECT_EQ(*(*g)->read_file("ctl"), "ctl\n");       // reading is allowed
+  EXPECT_TRUE(c_->write_file("ctl", "hangup"));      // ... and root may write
+  std::lock_guard<std::mutex> l(tree_.mu);
+  ASSERT_GE(tree_.users.size(), 3u);
+  EXPECT_EQ(tree_.users[0], "glenda");
+  EXPECT_EQ(tree_.users[1], "glenda");
+  EXPECT_EQ(tree_.ctl_msgs, (std::vector<std::string>{"hangup"}));
+}
+
+// 9P2000.u, as Linux's v9fs speaks it: an attach by number, errno beside
+// every error's text, numeric owners in stat.
+TEST_F(NinepTest, DotuCarriesErrnoAndNumericUsers) {
+  auto r = raw(false);
+  r->dotu = true;
+  Fcall v;
+  v.type = ninep::Tversion;
+  v.msize = 8192;
+  v.version = "9P2000.u";
+  EXPECT_EQ(r->rpc(v).version, "9P2000.u");
+  Fcall a = msg(ninep::Tattach, 1, 0);
+  a.afid = ninep::kNoFid;
+  a.n_uname = 65534;  // Linux: uname "", the local uid
+  ASSERT_EQ(r->rpc(a).type, ninep::Rattach);
+  Fcall w = msg(ninep::Twalk, 2, 0);
+  w.newfid = 1;
+  w.wname = {"ctl"};
+  ASSERT_EQ(r->rpc(w).type, ninep::Rwalk);
+  Fcall o = msg(ninep::Topen, 3, 1);
+  o.mode = ninep::OWRITE | ninep::OTRUNC;
+  Fcall e = r->rpc(o);
+  EXPECT_EQ(e.type, ninep::Rerror);
+  EXPECT_EQ(e.ename, "permission denied");
+  EXPECT_EQ(e.errnum, uint32_t(EACCES));
+  {
+    std::lock_guard<std::mutex> l(tree_.mu);
+    passwd* pw = getpwuid(65534);
+    EXPECT_EQ(tree_.users.back(), pw ? std::string(pw->pw_name) : "65534");
+  }
+  Fcall st = r->rpc(msg(ninep::Tstat, 4, 1));
+  ASSERT_EQ(st.type, ninep::Rstat);
+  auto d = ninep::unpack_dir(st.stat, true);
+  ASSERT_TRUE(d) << d.error().text();
+  EXPECT_EQ(d->uid, "root");
+  EXPECT_EQ(d->n_uid, 0u);
+  EXPECT_EQ(d->n_gid, 0u);
+  // A bad ctl message: EINVAL, not a number Linux does not know.
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  srv_.serve(sv[0]);
+  auto u = NinepClient::over_fd(sv[1], 8192 + 24, "root", true);
+  ASSERT_TRUE(u) << u.error().text();
+  EXPECT_TRUE((*u)->dotu());
+  auto bad = (*u)->write_file("ctl", "bad verb");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), Err::BadCtl);
+  Fcall raw_w;
+  raw_w.type = ninep::Twrite;
+  auto g = (*u)->walk("ctl");
+  ASSERT_TRUE((*u)->open(*g, ninep::OWRITE));
+  raw_w.fid = *g;
+  raw_w.data = {'b', 'a', 'd'};
+  auto rr = (*u)->rpc(raw_w);
+  ASSERT_TRUE(rr);
+  EXPECT_EQ(rr->type, ninep::Rerror);
+  EXPECT_EQ(rr->errnum, uint32_t(EINVAL));
+  EXPECT_TRUE((*u)->clunk(*g));
+  // A non-owner over 9P2000.u: the client knows EACCES from EPERM.
+  int sv2[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv2), 0);
+  srv_.serve(sv2[0]);
+  auto n = NinepClient::over_fd(sv2[1], 8192 + 24, "glenda", true);
+  ASSERT_TRUE(n);
+  EXPECT_EQ((*n)->write_file("ctl", "hangup").error().code(), Err::Access);
+}
+
+// What Linux's v9fs sends for `echo x > ctl` (open O_TRUNC, then a wstat of
+// length 0 with the time), chmod (mode) and chown (uid): the tree decides.
+TEST_F(NinepTest, WstatAsLinuxSendsIt) {
+  auto f = c_->walk("ctl");
+  ASSERT_TRUE(c_->open(*f, ninep::OWRITE | ninep::OTRUNC));
+  ninep::Dir d = ninep::Dir::dont_touch();
+  d.length = 0;
+  d.mtime = 1700000000;
+  EXPECT_TRUE(c_->wstat(*f, d));
+  EXPECT_TRUE(c_->write(*f, "hangup"));
+  EXPECT_TRUE(c_->clunk(*f));
+  // A conversation's mode and owner: only its owner ("nobody") may.
+  auto clone = c_->walk("clone");
+  ASSERT_TRUE(c_->open(*clone, ninep::ORDWR));
+  auto conv = c_->walk("0/ctl");
+  ASSERT_TRUE(conv);
+  d = ninep::Dir::dont_touch();
+  d.mode = 0600;
+  EXPECT_EQ(c_->wstat(*conv, d).error().code(), Err::Perm);  // we are root here
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  srv_.serve(sv[0]);
+  auto nb = NinepClient::over_fd(sv[1], 8192 + 24, "nobody");
+  ASSERT_TRUE(nb);
+  auto c2 = (*nb)->walk("0/ctl");
+  ASSERT_TRUE(c2);
+  EXPECT_TRUE((*nb)->wstat(*c2, d));
+  EXPECT_EQ((*nb)->stat(*c2)->mode, 0600u);
+  EXPECT_EQ((*nb)->stat(*c2)->uid, "nobody");
+  d = ninep::Dir::dont_touch();
+  d.uid = "glenda";
+  EXPECT_TRUE((*nb)->wstat(*c2, d));
+  EXPECT_EQ((*nb)->stat(*c2)->uid, "glenda");
+  // The group is the owner's: another is refused; so is a name change.
+  d = ninep::Dir::dont_touch();
+  d.gid = "sys";
+  EXPECT_EQ((*nb)->wstat(*c2, d).error().code(), Err::Perm);
+  EXPECT_TRUE((*nb)->clunk(*c2));
+  EXPECT_TRUE(c_->clunk(*conv));
+  EXPECT_TRUE(c_->clunk(*clone));
 }
 
 TEST(NinepSockets, UnixAndLoopbackTcp) {

@@ -366,7 +366,6 @@ struct FuseOps {
     if ((*h)->qid() != q) {  // clone, listen: the fd reads the new ctl
       auto st2 = t.stat((*h)->qid());
       generated = generated || !st2 || st2->generated;
-      stream = stream || (st2 && st2->stream);
     }
     auto o = std::make_shared<FuseServer::Open>();
     o->h = std::move(*h);
@@ -375,7 +374,12 @@ struct FuseOps {
     fuse_open_out out{};
     out.fh = fh;
     if (generated) out.open_flags |= FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES;
-    if (stream) out.open_flags |= FOPEN_STREAM | FOPEN_NONSEEKABLE;
+    // Streams have no position at all; the ctl that clone and listen give
+    // keeps one (a second read is at its end) but cannot seek either.
+    if (stream)
+      out.open_flags |= FOPEN_STREAM | FOPEN_NONSEEKABLE;
+    else if (st->clone)
+      out.open_flags |= FOPEN_NONSEEKABLE;
     iovec iov{&out, sizeof out};
     // The opener may have gone (killed) while the open blocked: close it.
     if (fuse_reply_iov(req, &iov, 1) != 0) s.drop_open(fh);

@@ -22,10 +22,11 @@
 // or chown; stat shows each file's owner as uid and gid.
 //
 // The kernel's own rules (DESIGN.md, "Threads"):
-// - Streams (Stat::stream: data, log, listen, pkt data) are opened
-//   FOPEN_STREAM: no seeking, no pread(2), and no file position, so a shell's
-//   `read` does not read ahead and seek back (losing bytes of the stream), and
-//   threads sharing one descriptor do not take turns on its position lock.
+// - Streams (Stat::stream: data, log, pkt data) are opened FOPEN_STREAM: no
+//   seeking, no pread(2), and no file position, so a shell's `read` does not
+//   read ahead and seek back (losing bytes of the stream), and threads sharing
+//   one descriptor do not take turns on its position lock. What clone and
+//   listen open (a ctl: read once, then end of file) is non-seekable.
 // - A file whose open opens another one (Stat::clone: clone, listen) gets a
 //   new inode number at every lookup (and entries are never cached, so every
 //   open looks it up): the kernel serializes writes per inode, and without
