@@ -294,10 +294,17 @@ std::string Ip::ifc_status(const Ifc& f) const {
   std::string dev = f.bound() ? f.dev : "unbound";
   std::snprintf(buf, sizeof buf, "%-10s %5d", dev.c_str(), f.mtu);
   s += buf;
+  // Errors count the IP layer's and the medium's (frames its ring or device
+  // lost: MediumStats), so a loss anywhere on the interface shows here.
+  uint64_t errin = f.stats.in_errors, errout = f.stats.out_errors;
+  if (f.medium) {
+    errin += f.medium->stats().in_errors;
+    errout += f.medium->stats().out_errors;
+  }
   auto counters = [&](std::string& out) {
     std::snprintf(buf, sizeof buf, " %llu %llu %llu %llu\n", (unsigned long long)f.stats.in,
-                  (unsigned long long)f.stats.out, (unsigned long long)f.stats.in_errors,
-                  (unsigned long long)f.stats.out_errors);
+                  (unsigned long long)f.stats.out, (unsigned long long)errin,
+                  (unsigned long long)errout);
     out += buf;
   };
   if (f.lifcs.empty()) {

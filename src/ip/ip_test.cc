@@ -69,6 +69,14 @@ TEST_F(Fixture, CloneBindAddShowsStatusRoutesAndSelf) {
   EXPECT_EQ(ip.route_text(), "");
 }
 
+TEST_F(Fixture, StatusErrorsIncludeTheMediumsDrops) {
+  Ifc* a = make_ifc("add 10.1.0.1 255.255.255.0");
+  media[0]->counters().in_errors = 3;  // e.g. its receive ring overflowed
+  media[0]->counters().out_errors = 2;
+  a->stats.in_errors = 1;
+  EXPECT_TRUE(ip.ifc_status(*a).ends_with(" 0 0 4 2\n")) << ip.ifc_status(*a);
+}
+
 TEST_F(Fixture, AddDefaultsToTheClassMask) {
   Ifc* f = make_ifc("add 172.16.5.1");
   ASSERT_EQ(f->lifcs.size(), 1u);

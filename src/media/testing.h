@@ -66,6 +66,9 @@ class TestMedium : public Medium {
     return {};
   }
 
+  // The medium's counters, for tests of what the stack reports from them.
+  MediumStats& counters() { return stats_; }
+
   int mtu = 1500;             // default_mtu of a bare-IP medium
   bool keep_sent = true;      // false: count sent blocks only (benchmarks, fuzzing)
   std::deque<BlockPtr> in;    // returned by recv()
