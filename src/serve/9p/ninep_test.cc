@@ -268,7 +268,12 @@ class FakeTree final : public ns::Tree {
            return s;
          }()},
         {kClone, mk(kClone, "clone", false, 0660, 0, true)},
-        {kData, mk(kData, "data", false, 0660, 0, true)},
+        {kData,
+         [] {
+           auto s = mk(kData, "data", false, 0660, 0, true);
+           s.stream = true;
+           return s;
+         }()},
         {kListen, mk(kListen, "listen", false, 0660, 0, true)},
         {kSub, mk(kSub, "sub", true, 0555, 0, true)},
         {kHello, mk(kHello, "hello", false, 0444, 0, true)},
@@ -1001,6 +1006,47 @@ TEST_F(NinepTest, WstatAsLinuxSendsIt) {
   EXPECT_TRUE((*nb)->clunk(*c2));
   EXPECT_TRUE(c_->clunk(*conv));
   EXPECT_TRUE(c_->clunk(*clone));
+}
+
+// Linux's v9fs repeats a short read at the next offset until its buffer is
+// full: over 9P2000.u that continuation of a stream read gets 0 bytes at
+// once, and the read after it blocks as usual.
+TEST_F(NinepTest, DotuShortStreamReadEndsLinuxsLoop) {
+  auto r = raw(false);
+  r->dotu = true;
+  Fcall v;
+  v.type = ninep::Tversion;
+  v.msize = 8192;
+  v.version = "9P2000.u";
+  ASSERT_EQ(r->rpc(v).version, "9P2000.u");
+  Fcall a = msg(ninep::Tattach, 1, 0);
+  a.afid = ninep::kNoFid;
+  a.uname = "root";
+  ASSERT_EQ(r->rpc(a).type, ninep::Rattach);
+  Fcall w = msg(ninep::Twalk, 2, 0);
+  w.newfid = 1;
+  w.wname = {"data"};
+  ASSERT_EQ(r->rpc(w).type, ninep::Rwalk);
+  Fcall o = msg(ninep::Topen, 3, 1);
+  o.mode = ninep::ORDWR;
+  ASSERT_EQ(r->rpc(o).type, ninep::Ropen);
+  Fcall wr = msg(ninep::Twrite, 4, 1);
+  wr.data = {'p', 'k', 't'};
+  ASSERT_EQ(r->rpc(wr).type, ninep::Rwrite);
+  Fcall rd = msg(ninep::Tread, 5, 1);
+  rd.count = 100;
+  Fcall got = r->rpc(rd);
+  EXPECT_EQ(got.data, bytes({'p', 'k', 't'}));
+  rd.offset = 3;  // Linux's loop goes on
+  got = r->rpc(rd);
+  EXPECT_EQ(got.type, ninep::Rread);
+  EXPECT_TRUE(got.data.empty());
+  r->send(rd);  // the next read(2), at the same offset: it waits for data
+  ASSERT_TRUE(tree_.wait([&] { return tree_.readers == 1; }));
+  EXPECT_TRUE(c_->write_file("data", "two"));
+  auto next = r->recv();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->data, bytes({'t', 'w', 'o'}));
 }
 
 TEST(NinepSockets, UnixAndLoopbackTcp) {

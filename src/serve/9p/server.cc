@@ -45,6 +45,9 @@ struct Fid {
   bool dir = false;
   bool open = false;
   bool opening = false;  // a Topen is in progress
+  bool stream = false;   // open on a stream (Stat::stream)
+  // 9P2000.u: where a short read of the stream ended (see read()).
+  uint64_t short_at = ~uint64_t(0);
   uint8_t mode = 0;
   std::shared_ptr<OpenFile> of;
   // An open directory: the listing packed at offset 0, and where each record
@@ -393,6 +396,7 @@ struct NinepServer::Conn {
         if (!st || fid(rq->t.fid) != f) return;  // failed, or clunked meanwhile
         f->open = true;
         f->mode = rq->t.mode;
+        f->stream = st->stream;
         f->path.back() = of->h->qid();  // clone, listen: the new ctl
         f->of = std::move(of);
       });
@@ -411,11 +415,23 @@ struct NinepServer::Conn {
       if (!f->open) return rerror(t, Error(Err::BadArg, "fid not open"));
       if ((f->mode & 3) == ninep::OWRITE) return rerror(t, Err::WriteOnly);
       if (!f->dir) {
+        // Linux's v9fs (the 9P2000.u client there is) repeats a short read
+        // at the next offset until its buffer is full or a read returns 0
+        // (p9_client_read): on a stream that would wait for more data. The
+        // read that continues a short one is answered at once with nothing,
+        // so one read(2) gets one datagram, or what a stream had. A later
+        // read at that offset (the next read(2)) blocks as usual.
+        if (dotu && f->stream && t.offset == f->short_at) {
+          f->short_at = ~uint64_t(0);
+          Fcall r;
+          r.type = ninep::Rread;
+          return reply(t, std::move(r));
+        }
         auto rq = start(t);
         if (!rq) return rerror(t, Error(Err::BadArg, "duplicate tag"));
         rq->of = f->of;
         rq->interruptible = true;
-        workers.submit([this, rq, count] {
+        workers.submit([this, f, rq, count] {
           std::vector<uint8_t> buf(count);
           auto n = call_tree(*rq, true, [&](ns::Handle& h) { return h.read(buf, rq->t.offset); });
           Fcall r;
@@ -426,7 +442,9 @@ struct NinepServer::Conn {
             buf.resize(std::min<size_t>(*n, count));
             r.data = std::move(buf);
           }
-          finish(rq, r);
+          finish(rq, r, [&] {
+            if (f->stream && n && *n < count) f->short_at = rq->t.offset + *n;
+          });
         });
         return;
       }
