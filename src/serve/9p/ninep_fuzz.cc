@@ -1,8 +1,9 @@
 // ninep_fuzz — the 9P2000 decoder and server under hostile bytes.
 //
 // The first input byte picks what is fed the rest:
-//   0  ninep::decode: must not crash; what decodes re-encodes to the same
-//      bytes (the encoding is canonical) and encoded_size agrees.
+//   0  ninep::decode (9P2000 and 9P2000.u): must not crash; what decodes
+//      re-encodes to the same bytes (the encoding is canonical) and
+//      encoded_size agrees.
 //   1  ninep::unpack_dirs: the same, for directory-read data.
 //   2  a NinepServer connection over a socketpair, as a byte stream (many
 //      messages, any framing); the server answers or hangs up, and all it
@@ -104,23 +105,28 @@ Result<std::unique_ptr<ns::Handle>> TinyTree::open(ns::Qid q, int, const ns::Use
   return std::unique_ptr<ns::Handle>(new TinyHandle(*this, q));
 }
 
+// Both dialects: 9P2000 and 9P2000.u.
 void check_decode(std::span<const uint8_t> in) {
-  auto f = ninep::decode(in);
-  if (!f) return;
-  auto out = ninep::encode(*f);
-  if (out.size() != ninep::encoded_size(*f) || out.size() != in.size() ||
-      std::memcmp(out.data(), in.data(), in.size()) != 0)
-    std::abort();
+  for (bool dotu : {false, true}) {
+    auto f = ninep::decode(in, dotu);
+    if (!f) continue;
+    auto out = ninep::encode(*f, dotu);
+    if (out.size() != ninep::encoded_size(*f, dotu) || out.size() != in.size() ||
+        std::memcmp(out.data(), in.data(), in.size()) != 0)
+      std::abort();
+  }
 }
 
 void check_dirs(std::span<const uint8_t> in) {
-  auto ds = ninep::unpack_dirs(in);
-  if (!ds) return;
-  std::vector<uint8_t> out;
-  for (const auto& d : *ds)
-    ninep::pack_dir(d, out);
-  if (out.size() != in.size() || (!in.empty() && std::memcmp(out.data(), in.data(), in.size())))
-    std::abort();
+  for (bool dotu : {false, true}) {
+    auto ds = ninep::unpack_dirs(in, dotu);
+    if (!ds) continue;
+    std::vector<uint8_t> out;
+    for (const auto& d : *ds)
+      ninep::pack_dir(d, out, dotu);
+    if (out.size() != in.size() || (!in.empty() && std::memcmp(out.data(), in.data(), in.size())))
+      std::abort();
+  }
 }
 
 void check_server(std::span<const uint8_t> in) {
