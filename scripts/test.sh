@@ -8,6 +8,14 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces, TAP/TUN, FUSE)"; exit 1; }
 export CCACHE_DIR=${CCACHE_DIR:-$PWD/.cache/ccache}
 sh scripts/packages.sh
+# The peers VM (../shared/peers: Debian's kernel, pppd, xl2tpd, v9fs... under
+# QEMU) for the tests against Linux's own clients; its guest is assembled
+# from Debian packages once and cached. Tests that need it skip, saying why,
+# where it cannot be built.
+PEERS=$(cd .. && pwd)/shared/peers
+if [ -x "$PEERS/build-guest.sh" ]; then
+  sh "$PEERS/build-guest.sh" >/dev/null 2>&1 || echo "peers VM not built: the tests that need it skip"
+fi
 modprobe fuse 2>/dev/null || true
 modprobe tun 2>/dev/null || true
 
