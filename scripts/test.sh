@@ -14,7 +14,7 @@ sh scripts/packages.sh
 # where it cannot be built.
 PEERS=$(cd .. && pwd)/shared/peers
 if [ -x "$PEERS/build-guest.sh" ]; then
-  sh "$PEERS/build-guest.sh" >/dev/null 2>&1 || echo "peers VM not built: the tests that need it skip"
+  bash "$PEERS/build-guest.sh" >/dev/null 2>&1 || echo "peers VM not built: the tests that need it skip"
 fi
 modprobe fuse 2>/dev/null || true
 modprobe tun 2>/dev/null || true
