@@ -1,61 +1,70 @@
-// route.cc — the route table's entries and lookup structures, updated in
-// place by every change: a lookup never builds anything, and a change costs
-// work bounded by the prefix changed, not by the size of the table.
+// route.cc — the route table: its entries, and lookup structures that
+// every change updates in place. A lookup never builds anything, and a change
+// costs work bounded by the prefix changed (below), not by the size of the
+// table. Lookups and changes still serialize on the stack lock: bounded, not
+// lock-free.
 //
-// Entries live in chunks of 4096 that never move (a removed entry leaves a
-// hole that the next add reuses), so the lookup structures can name an entry
-// by its index for as long as it exists. IPv4 entries are indexed by a hash
-// of (address, length), IPv6 entries by an ordered map (whose ranges give the
-// prefixes under a prefix); both are needed only by changes.
+// Entries: one array, in address space reserved for 4M of them, so that an
+// entry never moves: the lookup structures name entries by index and the
+// IPv4 fast path reads routes + index. A removed entry leaves a hole that the
+// next add reuses. IPv4 entries are indexed by a hash of (address, length),
+// IPv6 ones by an ordered map (its ranges give the prefixes under a prefix);
+// only changes use them. Replacing an entry (same target and mask) changes
+// no lookup structure.
 //
 // IPv4: DIR-16-8-8 (Gupta, Lin and McKeown's DIR-24-8 with 16-8-8 strides),
 // a 65536-slot first level and 256-slot nodes under it, leaf-pushed: every
 // slot holds the index of the longest prefix covering its addresses, or a
 // node. A lookup is two or three dependent loads, inline in route.h
-// (RouteTable::lookup_v4). The default route 0.0.0.0/0 is held apart and
-// answers where a slot holds no route, so adding or removing it is O(1).
-// Adding a prefix of length L sets each slot it covers whose prefix is
-// shorter than L; removing it sets the slots holding it to the longest
-// shorter prefix covering it (found with at most L-1 hash probes). A node
-// exists while a prefix longer than its level's /16 or /24 lies under it
-// (counted per node); the last such removal frees it, and the last node of
-// the arena moves into its place (a parent pointer per node says which slot
-// to repoint), so nodes stay dense and memory returns exactly to what the
-// prefixes need. Worst case per change, in slots written or read:
-//   L <= 16: 2^(16-L) first-level slots plus every slot of every node under
-//            them (a /8: 256 first-level slots and at most 256 nodes of 256
-//            under each; about 90,000 slots for the /8s of BENCHMARKS.md's
-//            table, well under a millisecond);
-//   L 17-24: 2^(24-L) slots of one node plus the nodes under them (a /17:
-//            128 slots and at most 128 nodes), and one node made;
-//   L 25-32: at most 128 slots; up to two nodes made or freed (1 KiB each,
-//            plus, for a freed level-2 node moved, 256 parent updates).
-// The node arena is one mapping that doubles with mremap (the kernel moves
-// page tables, not bytes) and gives back whole pages as it shrinks.
+// (RouteTable::lookup_v4). 0.0.0.0/0 is held apart and answers where a slot
+// holds no route, so adding or removing it is O(1). Adding a prefix of
+// length L sets the slots it covers whose prefix is shorter than L;
+// removing it sets the slots holding it to the longest shorter prefix that
+// covers it (at most L-1 hash probes find it). A node lives while a prefix
+// longer than its /16 or /24 lies under it (counted per node); when the last
+// one goes, the node's slots all hold one route, which goes back into the
+// parent slot, and the last node of the arena moves into its place (a parent
+// pointer per node says which slot to repoint), so the nodes in use are
+// always exactly those the prefixes need. Each node also keeps its base, the
+// longest prefix covering all of it, which every slot not under a longer
+// prefix holds: a prefix covering a node whole can only replace the base or
+// be it, so a short prefix compares slots with the base instead of looking
+// up lengths, and skips a node and all under it when its base is longer
+// (add) or not the prefix (removal). Worst case per change, in slots:
+//   L <= 16: the 2^(16-L) first-level slots it covers and the nodes under
+//            them whose base changes: for a /8, 256 slots and at most 256
+//            level-2 and 65,536 level-3 nodes of 256 slots (were the /8 full
+//            of /25-/32s and nothing /9-/16 in it); at BENCHMARKS.md's million
+//            prefixes a /8 took about 0.1 ms, the longest change there;
+//   L 17-24: 2^(24-L) slots of one node (a length looked up for each) and
+//            the level-3 nodes under them, and at most one node made or freed;
+//   L 25-32: at most 128 slots, and up to two nodes made or freed (a 1 KiB
+//            copy each, and for a level-2 node 256 parent pointers).
+// The first prefix longer than /0 allocates the first level (256 KiB).
 //
 // IPv6: binary search on prefix lengths (Waldvogel et al., SIGCOMM 1997):
 // one hash table per length, holding the prefixes of that length and
 // "markers" that guide the search to longer lengths, each entry carrying the
 // best matching prefix (bmp) of its key. The search tree over lengths is
-// fixed, not built from the lengths present, so that a new length moves no
-// existing marker: its top follows IPv6 allocation practice (64, then 48 and
-// 128, then 32; RFC 4291, RFC 6177) and each gap between is a balanced
-// subtree, at most 8 probes deep; lengths with empty tables are skipped
-// without a probe. ::/0 is held apart as for IPv4. Adding or removing a
-// prefix p changes the markers on its path (at most 7) and the bmp of entries
-// under p: for each maximal prefix q under p (found in the ordered index),
-// the at most 8 entries on q's path (entries under a longer prefix keep their
-// own bmp). Worst case: a prefix with k maximal prefixes under it costs
-// about 8k probes (a /32 over 1000 /48s: a few hundred microseconds); up to
-// 128 probes (about 16 for BENCHMARKS.md's table) find a new marker's bmp.
+// fixed rather than built from the lengths present, so that no marker moves
+// when a length appears or goes: 64 at the root, 48 and 128 under it, then
+// 32 (RFC 4291's /64 subnets and /128 hosts, RFC 6177's /48 sites, the usual
+// /32 allocation), each range between them a balanced subtree: at most 8
+// probes, and a length with an empty table is skipped without one. ::/0 is
+// held apart as for IPv4. A change of prefix p changes the markers on p's
+// path (at most 7) and the bmp of entries under p: for each maximal prefix q
+// under p (the ordered index gives them in a range, skipping what lies under
+// q), the at most 8 entries on q's path; deeper entries have q or a longer
+// prefix as their bmp. Worst case: 8 probes per maximal prefix under p, and
+// up to 128 (about 16 at BENCHMARKS.md's table) to find a new marker's bmp.
 //
 // Hash tables (the IPv4 index, the IPv6 lengths) are open-addressed with
-// linear probing and Knuth's Algorithm R for deletion (6.4); they grow or
-// shrink progressively: a new array is allocated and each later change moves
-// 64 slots of the old one across, while lookups probe both. So no change
-// rehashes a whole table. What is not bounded: flush() of many entries costs
-// one removal each, and the vector of chunk pointers and the free list grow
-// by doubling (8 and 4 bytes per 4096 entries and per hole).
+// linear probing and Knuth's Algorithm R for deletion (6.4), and resize in
+// three phases of a bounded step per change (FlatTable), so no change
+// rehashes a table. New memory is touched a piece per change, and memory is
+// given back a piece per change (see "memory"). What is not bounded: flush()
+// costs one removal per entry removed, and past 4M entries (or where less
+// address space is granted) the entries move once per doubling.
 #include "ip/route.h"
 
 #include <sys/mman.h>
@@ -635,6 +644,7 @@ class V4Table {
     nodes_.clear();
     parent_.clear();
     refs_.clear();
+    base_.clear();
     prefixes_ = 0;
   }
 
@@ -644,11 +654,12 @@ class V4Table {
   }
   const uint32_t* nodes() const { return nodes_.data(); }
   size_t bytes() const {  // in use
-    return l1_.capacity() * sizeof(uint32_t) + nodes_.bytes() + parent_.bytes() + refs_.bytes();
+    return l1_.capacity() * sizeof(uint32_t) + nodes_.bytes() + parent_.bytes() + refs_.bytes() +
+           base_.bytes();
   }
   size_t resident() const {  // with the pages not yet given back
     return l1_.capacity() * sizeof(uint32_t) + nodes_.resident() + parent_.resident() +
-           refs_.resident();
+           refs_.resident() + base_.resident();
   }
 
  private:
@@ -670,6 +681,8 @@ class V4Table {
     parent_[n] = where;
     refs_.resize(n + 1);
     refs_[n] = 0;
+    base_.resize(n + 1);
+    base_[n] = s;
     slot(where) = n | kChild;
     return n;
   }
@@ -679,7 +692,7 @@ class V4Table {
   // of the arena moves into its place.
   void unref(uint32_t n) {
     if (--refs_[n] > 0) return;
-    uint32_t v = nodes_.at(n)[0];
+    uint32_t v = base_[n];
     assert(std::all_of(nodes_.at(n), nodes_.at(n) + 256, [v](uint32_t s) { return s == v; }));
     slot(parent_[n]) = v;
     uint32_t last = nodes_.size() - 1;
@@ -687,6 +700,7 @@ class V4Table {
       std::memcpy(nodes_.at(n), nodes_.at(last), 256 * sizeof(uint32_t));
       parent_[n] = parent_[last];
       refs_[n] = refs_[last];
+      base_[n] = base_[last];
       slot(parent_[n]) = n | kChild;
       if (parent_[n] & kInL1)  // a level-2 node: its children's parent moved
         for (uint32_t i = 0; i < 256; i++)
@@ -696,46 +710,64 @@ class V4Table {
     nodes_.pop();
     parent_.resize(last);
     refs_.resize(last);
+    base_.resize(last);
   }
 
-  // Sets every slot at or under s whose route is shorter than len to r.
+  static bool shorter(uint32_t s, int len, const RouteStore& st) {
+    return s == kNone || st.len(s) < len;
+  }
+
+  // A slot of the range a prefix r of length len covers: a route shorter
+  // than len gives way to r; a node is covered whole.
   void fill(uint32_t& s, uint32_t r, int len, const RouteStore& st) {
-    if (s & kChild) {
-      uint32_t* n = nodes_.at(s & ~kChild);
-      uint32_t seen = kNone;  // runs of one route are common: look its length up once
-      bool shorter = true;
-      for (uint32_t i = 0; i < 256; i++) {
-        if (n[i] & kChild) {
-          fill(n[i], r, len, st);
-          continue;
-        }
-        if (n[i] != seen) {
-          seen = n[i];
-          shorter = seen == kNone || st.len(seen) < len;
-        }
-        if (shorter) n[i] = r;
-      }
-      return;
-    }
-    if (s == kNone || st.len(s) < len) s = r;
+    if (s & kChild)
+      cover(s & ~kChild, r, len, st);
+    else if (shorter(s, len, st))
+      s = r;
   }
 
-  // Sets every slot at or under s that holds r to next.
+  // Prefix r of length len covers node n whole. The node's slots hold its
+  // base (the longest prefix covering all of it) or prefixes inside it, and
+  // its children's bases are that base or longer: only the base can give way,
+  // and when it does not, nothing under the node changes.
+  void cover(uint32_t n, uint32_t r, int len, const RouteStore& st) {
+    uint32_t old = base_[n];
+    if (!shorter(old, len, st)) return;
+    base_[n] = r;
+    uint32_t* x = nodes_.at(n);
+    for (uint32_t i = 0; i < 256; i++)
+      if (x[i] == old)
+        x[i] = r;
+      else if (x[i] & kChild)
+        cover(x[i] & ~kChild, r, len, st);
+  }
+
+  // A slot of the range of a prefix r going away: r gives way to next.
   void refill(uint32_t& s, uint32_t r, uint32_t next) {
-    if (s & kChild) {
-      uint32_t* n = nodes_.at(s & ~kChild);
-      for (uint32_t i = 0; i < 256; i++)
-        refill(n[i], r, next);
-      return;
-    }
-    if (s == r) s = next;
+    if (s & kChild)
+      uncover(s & ~kChild, r, next);
+    else if (s == r)
+      s = next;
+  }
+
+  // As cover: r covers node n whole, so if it is anywhere there, it is the base.
+  void uncover(uint32_t n, uint32_t r, uint32_t next) {
+    if (base_[n] != r) return;
+    base_[n] = next;
+    uint32_t* x = nodes_.at(n);
+    for (uint32_t i = 0; i < 256; i++)
+      if (x[i] == r)
+        x[i] = next;
+      else if (x[i] & kChild)
+        uncover(x[i] & ~kChild, r, next);
   }
 
   std::vector<uint32_t> l1_;  // empty while no prefix longer than /0
   NodeArena nodes_;
   MappedArray<uint64_t> parent_{kReserveNodes * sizeof(uint64_t)};  // per node
-  MappedArray<uint32_t> refs_{kReserveNodes *
-                              sizeof(uint32_t)};  // prefixes longer than /16 (/24) under it
+  // Per node: prefixes longer than its /16 (/24) under it, and its base.
+  MappedArray<uint32_t> refs_{kReserveNodes * sizeof(uint32_t)};
+  MappedArray<uint32_t> base_{kReserveNodes * sizeof(uint32_t)};
   size_t prefixes_ = 0;
 };
 
