@@ -27,13 +27,23 @@
 //   v4_lookup_bulk64/{ninet,rte_lpm}    lookup_v4_bulk / rte_lpm_lookup_bulk, 64 at a time
 //   v4_latency/{ninet,ninet_v4,rte_lpm} each lookup depends on the one before
 //   v4_build/{ninet,rte_lpm}            empty table -> all prefixes -> first lookup
+//   v4_changes/{ninet,rte_lpm}          100,000 changes to the full table (a removal, an
+//                                       add, ...), each after a batch of 64 lookups:
+//                                       changes/s, and the longest lookups+change step
+//                                       (the longest a packet waits); see "route changes"
 //   v6_... the same with rte_lpm6 (bulk: rte_lpm6_lookup_bulk_func); ninet
 //   has no IPv6 fast path or batch lookup.
+//
+// Route changes only (skips the lookups; the IPv4 table setup still builds
+// rte_lpm, 1-3 min):
+//   ./build-bench/bench/route_benchmark --benchmark_filter='_changes/'
+
 #include <benchmark/benchmark.h>
 
 #include <malloc.h>
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +52,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -146,10 +157,23 @@ Addr6 random6(Rng& rng) {
   return a;
 }
 
-std::vector<Prefix4> make_v4_prefixes(Rng& rng) {
+uint64_t key4(const Prefix4& x) {
+  return uint64_t(x.addr) << 8 | uint64_t(x.len);
+}
+
+std::string key6(const Prefix6& x) {
+  std::string key(reinterpret_cast<const char*>(x.addr.data()), x.addr.size());
+  return key + char(x.len);
+}
+
+// n distinct prefixes of the mix, none of them in avoid.
+std::vector<Prefix4> make_v4_prefixes(Rng& rng, size_t n = kV4Prefixes,
+                                      const std::vector<Prefix4>& avoid = {}) {
   std::vector<Prefix4> v;
   std::unordered_set<uint64_t> seen;
-  while (v.size() < kV4Prefixes) {
+  for (const Prefix4& x : avoid)
+    seen.insert(key4(x));
+  while (v.size() < n) {
     int len = pick_len(rng, kV4Mix);
     uint32_t a = (1 + rng.below(223)) << 24 | (uint32_t(rng.next()) & 0xffffff);  // 1-223.x.x.x
     a &= mask4(len);
@@ -158,15 +182,16 @@ std::vector<Prefix4> make_v4_prefixes(Rng& rng) {
   return v;
 }
 
-std::vector<Prefix6> make_v6_prefixes(Rng& rng) {
+std::vector<Prefix6> make_v6_prefixes(Rng& rng, size_t n = kV6Prefixes,
+                                      const std::vector<Prefix6>& avoid = {}) {
   std::vector<Prefix6> v;
   std::unordered_set<std::string> seen;
-  while (v.size() < kV6Prefixes) {
+  for (const Prefix6& x : avoid)
+    seen.insert(key6(x));
+  while (v.size() < n) {
     int len = pick_len(rng, kV6Mix);
-    Addr6 a = mask6(random6(rng), len);
-    std::string key(reinterpret_cast<const char*>(a.data()), a.size());
-    key += char(len);
-    if (seen.insert(key).second) v.push_back({a, len});
+    Prefix6 x{mask6(random6(rng), len), len};
+    if (seen.insert(key6(x)).second) v.push_back(x);
   }
   return v;
 }
@@ -245,38 +270,28 @@ std::vector<Route> ninet_routes(const std::vector<Prefix6>& p) {
   return v;
 }
 
-// Bytes malloc has handed out and not got back (mmap'd blocks included).
-size_t heap_in_use() {
-  struct mallinfo2 m = mallinfo2();
-  return m.uordblks + m.hblkhd;
-}
-
 struct NinetBuild {
   std::unique_ptr<RouteTable> table;
-  double add_s = 0, build_s = 0;
-  // Heap growth while adding (the entries and their index) and while
-  // building (the lookup structures), next to memory_bytes()'s own total.
+  double add_s = 0;
+  // RouteTable's own accounting: the lookup structures (IPv4 levels, IPv6
+  // hash tables), and the entries with their indexes.
   size_t entry_bytes = 0, lookup_bytes = 0;
 };
 
-// Adds every route, then makes the first lookup (which builds the lookup
-// structure, route.cc).
+// Adds every route (each add updates the lookup structures, route.cc), then
+// makes one lookup.
 NinetBuild ninet_build(const std::vector<Route>& routes, const Ipaddr& probe) {
   NinetBuild b{std::make_unique<RouteTable>()};
-  size_t h0 = heap_in_use();
   double t0 = thread_cpu_s();
   for (const Route& r : routes)
     if (!b.table->add(r)) {
       std::fprintf(stderr, "route_benchmark: ninet refused %s\n", r.target.str().c_str());
       std::abort();
     }
-  double t1 = thread_cpu_s();
-  size_t h1 = heap_in_use();
   benchmark::DoNotOptimize(b.table->lookup(probe));
-  b.add_s = t1 - t0;
-  b.build_s = thread_cpu_s() - t1;
-  b.entry_bytes = h1 - h0;
-  b.lookup_bytes = heap_in_use() - h1;
+  b.add_s = thread_cpu_s() - t0;
+  b.lookup_bytes = b.table->lookup_bytes();
+  b.entry_bytes = b.table->memory_bytes() - b.lookup_bytes;
   return b;
 }
 
@@ -454,6 +469,137 @@ void verify(const char* family, const std::vector<Dst>& dsts, const std::vector<
 
 #endif  // NINET_HAVE_DPDK
 
+// ---- route changes: the sequence, and a reference to check tables by ----
+
+// kChanges changes to a full table, alternately the removal of a random
+// prefix in it and the add of a random prefix not in it (one of kExtra new
+// prefixes of the same mix, or one removed before): the table keeps its
+// size and mix, and every add is new (a replacement would be cheaper).
+constexpr size_t kChanges = 100'000;
+constexpr size_t kExtra = 100'000;
+
+struct Op {
+  bool add;
+  uint32_t id;  // index into Churn::pool, and the prefix's next hop
+};
+
+template <typename Pfx>
+struct Churn {
+  std::vector<Pfx> pool;     // the table's prefixes (ids 0..n-1), then kExtra more
+  std::vector<Op> ops;       // remove, add, remove, ...
+  std::vector<bool> before;  // in the table before ops
+  std::vector<bool> after;   // and after them
+};
+
+template <typename Pfx>
+Churn<Pfx> make_churn(const std::vector<Pfx>& table, const std::vector<Pfx>& extra, uint64_t seed) {
+  Churn<Pfx> c;
+  c.pool = table;
+  c.pool.insert(c.pool.end(), extra.begin(), extra.end());
+  std::vector<uint32_t> in(table.size()), out(extra.size());
+  for (uint32_t i = 0; i < in.size(); i++)
+    in[i] = i;
+  for (uint32_t i = 0; i < out.size(); i++)
+    out[i] = uint32_t(table.size()) + i;
+  Rng rng{seed};
+  for (size_t i = 0; i < kChanges; i++) {
+    bool add = i % 2;
+    std::vector<uint32_t>& from = add ? out : in;
+    uint32_t k = rng.below(uint32_t(from.size())), id = from[k];
+    from[k] = from.back();
+    from.pop_back();
+    (add ? in : out).push_back(id);
+    c.ops.push_back({add, id});
+  }
+  c.before.assign(c.pool.size(), false);
+  for (uint32_t i = 0; i < table.size(); i++)
+    c.before[i] = true;
+  c.after.assign(c.pool.size(), false);
+  for (uint32_t id : in)
+    c.after[id] = true;
+  return c;
+}
+
+std::string show(const Prefix4& x) {
+  return Ipaddr::v4(x.addr).str() + "/" + std::to_string(x.len);
+}
+std::string show(const Prefix6& x) {
+  return Ipaddr(x.addr.data()).str() + "/" + std::to_string(x.len);
+}
+std::string show(uint32_t a) {
+  return Ipaddr::v4(a).str();
+}
+std::string show(const Addr6& a) {
+  return Ipaddr(a.data()).str();
+}
+
+// The longest prefix among those present, found by brute force over the
+// lengths: what every table must answer after the changes.
+struct Reference4 {
+  std::unordered_map<uint64_t, uint32_t> ids;  // key4 -> id
+  explicit Reference4(const Churn<Prefix4>& c, const std::vector<bool>& present) {
+    for (uint32_t i = 0; i < c.pool.size(); i++)
+      if (present[i]) ids[key4(c.pool[i])] = i;
+  }
+  int64_t lookup(uint32_t a) const {
+    for (int len = 32; len > 0; len--)
+      if (auto it = ids.find(key4({a & mask4(len), len})); it != ids.end()) return it->second;
+    return -1;
+  }
+  static void edges(const Prefix4& x, std::vector<uint32_t>& out) {
+    uint32_t last = x.addr | ~mask4(x.len);
+    out.insert(out.end(), {x.addr, last, x.addr - 1, last + 1});
+  }
+};
+
+struct Reference6 {
+  std::unordered_map<std::string, uint32_t> ids;  // key6 -> id
+  std::vector<int> lens;                          // longest first
+  explicit Reference6(const Churn<Prefix6>& c, const std::vector<bool>& present) {
+    for (uint32_t i = 0; i < c.pool.size(); i++)
+      if (present[i]) ids[key6(c.pool[i])] = i;
+    for (auto& m : kV6Mix)
+      lens.push_back(m.len);
+    std::sort(lens.rbegin(), lens.rend());
+  }
+  int64_t lookup(const Addr6& a) const {
+    for (int len : lens)
+      if (auto it = ids.find(key6({mask6(a, len), len})); it != ids.end()) return it->second;
+    return -1;
+  }
+  static void edges(const Prefix6& x, std::vector<Addr6>& out) {
+    Addr6 last = x.addr;
+    for (int i = x.len; i < 128; i++)
+      last[size_t(i / 8)] |= uint8_t(0x80 >> (i % 8));
+    out.push_back(x.addr);
+    out.push_back(last);
+  }
+};
+
+// Aborts unless answer(a) (an id, or -1) is the reference's for sampled
+// destinations and the edges of sampled prefixes present.
+template <typename Ref, typename Pfx, typename Dst, typename Answer>
+void check_churned(const char* who, const Churn<Pfx>& c, const std::vector<bool>& present,
+                   const std::vector<Dst>& dsts, Answer answer) {
+  Ref ref(c, present);
+  std::vector<Dst> probe;
+  Rng rng{79};
+  for (size_t i = 0; i < 50'000; i++)
+    probe.push_back(dsts[rng.below(uint32_t(dsts.size()))]);
+  for (size_t n = 0; n < 25'000;)
+    if (uint32_t id = rng.below(uint32_t(c.pool.size())); present[id]) {
+      Ref::edges(c.pool[id], probe);
+      n++;
+    }
+  for (const Dst& a : probe)
+    if (int64_t want = ref.lookup(a), got = answer(a); want != got) {
+      std::fprintf(stderr, "route_benchmark: %s after changes: %s answers %s, not %s\n", who,
+                   show(a).c_str(), got < 0 ? "no route" : show(c.pool[size_t(got)]).c_str(),
+                   want < 0 ? "no route" : show(c.pool[size_t(want)]).c_str());
+      std::abort();
+    }
+}
+
 // ---- the tables every lookup benchmark shares, built once ----
 
 // Runs f, printing how long it took (setup progress on stderr).
@@ -470,6 +616,7 @@ struct V4World {
   std::vector<uint32_t> dsts;
   std::vector<Route> routes;
   NinetBuild ninet;
+  Churn<Prefix4> churn;
 #ifdef NINET_HAVE_DPDK
   uint32_t tbl8s = 0;
   Lpm4 lpm;
@@ -480,16 +627,21 @@ struct V4World {
     prefixes = make_v4_prefixes(rng);
     dsts = make_v4_dsts(rng, prefixes);
     routes = ninet_routes(prefixes);
+    Rng extra{11};
+    churn = make_churn(prefixes, make_v4_prefixes(extra, kExtra, prefixes), 12);
     ninet = timed("ninet IPv4 build", [&] { return ninet_build(routes, Ipaddr::v4(0)); });
     std::fprintf(
         stderr,
         "route_benchmark: ninet IPv4 lookup structures %.1f MiB (DIR-16-8-8 needs %.1f MiB "
-        "for these prefixes), entries and index %.1f MiB\n",
+        "for these prefixes, plus 16 bytes per node to update them), entries and index %.1f "
+        "MiB\n",
         double(ninet.lookup_bytes) / (1 << 20), double(dir16_min_bytes(prefixes)) / (1 << 20),
         double(ninet.entry_bytes) / (1 << 20));
     verify_v4_fast(*ninet.table, dsts, prefixes);
 #ifdef NINET_HAVE_DPDK
-    tbl8s = lpm_tbl8s(prefixes);
+    // Groups for every prefix the table holds during the route changes too
+    // (about 2,000 more than the prefixes at the start need).
+    tbl8s = lpm_tbl8s(churn.pool);
     lpm = timed("rte_lpm build", [&] { return lpm4_build(prefixes, tbl8s); });
     std::fprintf(stderr, "route_benchmark: rte_lpm %.1f MiB (max_rules %u, number_tbl8s %u)\n",
                  double(lpm.bytes) / (1 << 20), lpm.cfg.max_rules, lpm.cfg.number_tbl8s);
@@ -522,6 +674,7 @@ struct V6World {
   std::vector<Addr6> dsts;
   std::vector<Route> routes;
   NinetBuild ninet;
+  Churn<Prefix6> churn;
 #ifdef NINET_HAVE_DPDK
   uint32_t tbl8s = 0;
   Lpm6 lpm;
@@ -532,6 +685,8 @@ struct V6World {
     prefixes = make_v6_prefixes(rng);
     dsts = make_v6_dsts(rng, prefixes);
     routes = ninet_routes(prefixes);
+    Rng extra{21};
+    churn = make_churn(prefixes, make_v6_prefixes(extra, kExtra, prefixes), 22);
     ninet =
         timed("ninet IPv6 build", [&] { return ninet_build(routes, *Ipaddr::parse("2001::1")); });
     std::fprintf(stderr,
@@ -716,13 +871,12 @@ void v6_latency_ninet(benchmark::State& st) {
 }
 
 void build_ninet(benchmark::State& st, const std::vector<Route>& routes, const Ipaddr& probe) {
-  double add_s = 0, build_s = 0;
+  double add_s = 0;
   size_t bytes = 0, entry_bytes = 0, lookup_bytes = 0;
   for (auto _ : st) {
     NinetBuild b = ninet_build(routes, probe);
     st.PauseTiming();
     add_s += b.add_s;
-    build_s += b.build_s;
     bytes = b.table->memory_bytes();
     entry_bytes = b.entry_bytes;
     lookup_bytes = b.lookup_bytes;
@@ -731,7 +885,6 @@ void build_ninet(benchmark::State& st, const std::vector<Route>& routes, const I
   }
   double n = double(st.iterations());
   st.counters["add_ms"] = add_s * 1e3 / n;
-  st.counters["build_ms"] = build_s * 1e3 / n;
   st.counters["bytes"] = bytes_counter(bytes);
   st.counters["entry_bytes"] = bytes_counter(entry_bytes);
   st.counters["lookup_bytes"] = bytes_counter(lookup_bytes);
@@ -840,55 +993,297 @@ void v6_build_lpm(benchmark::State& st) {
 
 #endif  // NINET_HAVE_DPDK
 
+// ---- route changes, under lookups ----
+//
+// A forwarder's loop under the stack lock: a batch of kChunk lookups, then
+// one change of the sequence (Churn), timed together as one step: the
+// longest step is the longest a packet could wait for a change. The
+// sequence is replayed kReplays times, undone (untimed) after each, so
+// every replay starts from the same table: a step's cost is taken as the
+// least over the replays, so that a step slowed by another tenant taking
+// the CPU in one replay does not count as a stall (wall time per step; the
+// machine is shared). The table is checked against a brute-force reference
+// after the first replay's changes and after the last undo.
+
+using Clock = std::chrono::steady_clock;
+
+struct Replays {
+  std::vector<uint32_t> step, change;  // per op, ns: the least over replays
+  std::vector<double> rate, longest;   // per replay: changes/s, the longest step (ns)
+};
+
+template <typename Apply, typename Batch, typename Check>
+Replays replay(benchmark::State& st, const std::vector<Op>& ops, int replays, Apply apply,
+               Batch batch, Check check) {
+  Replays r;
+  r.step.assign(ops.size(), UINT32_MAX);
+  r.change.assign(ops.size(), UINT32_MAX);
+  auto ns = [](Clock::time_point a, Clock::time_point b) {
+    return uint32_t(std::min<int64_t>(std::chrono::nanoseconds(b - a).count(), UINT32_MAX));
+  };
+  uint64_t sink = 0;
+  for (int k = 0; k < replays; k++) {
+    uint64_t total = 0;
+    uint32_t longest = 0;
+    for (size_t i = 0; i < ops.size(); i++) {
+      Clock::time_point t0 = Clock::now();
+      sink += batch(i);
+      Clock::time_point t1 = Clock::now();
+      apply(ops[i].add, ops[i].id);
+      Clock::time_point t2 = Clock::now();
+      uint32_t c = ns(t1, t2), s = ns(t0, t2);
+      total += c;
+      longest = std::max(longest, s);
+      r.step[i] = std::min(r.step[i], s);
+      r.change[i] = std::min(r.change[i], c);
+    }
+    r.rate.push_back(double(ops.size()) / (double(total) * 1e-9));
+    r.longest.push_back(double(longest));
+    st.PauseTiming();
+    if (k == 0) check(true);
+    for (size_t i = ops.size(); i-- > 0;)
+      apply(!ops[i].add, ops[i].id);
+    st.ResumeTiming();
+  }
+  check(false);
+  benchmark::DoNotOptimize(sink);
+  return r;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Counters, and the five longest steps on stderr with what they changed.
+template <typename Pfx>
+void change_counters(benchmark::State& st, const char* who, const Churn<Pfx>& c, const Replays& r) {
+  std::vector<uint32_t> sorted = r.step;
+  std::sort(sorted.begin(), sorted.end());
+  auto at = [&](double q) { return double(sorted[size_t(q * double(sorted.size() - 1))]) * 1e-3; };
+  double least_total = 0;
+  for (uint32_t x : r.change)
+    least_total += x;
+  st.counters["changes_per_s"] = median(r.rate);
+  st.counters["changes_per_s_least"] = double(r.change.size()) / (least_total * 1e-9);
+  st.counters["stall_us"] = median(r.longest) * 1e-3;  // the longest step of a replay
+  st.counters["stall_least_us"] = at(1.0);             // the longest step, each at its least
+  st.counters["stall_least_p9999_us"] = at(0.9999);
+  st.counters["stall_least_p999_us"] = at(0.999);
+  st.counters["step_least_median_us"] = at(0.5);
+  st.counters["change_least_max_us"] = *std::max_element(r.change.begin(), r.change.end()) * 1e-3;
+  st.counters["replays"] = double(r.rate.size());
+  std::vector<size_t> worst(r.step.size());
+  for (size_t i = 0; i < worst.size(); i++)
+    worst[i] = i;
+  std::partial_sort(worst.begin(), worst.begin() + 5, worst.end(),
+                    [&](size_t a, size_t b) { return r.step[a] > r.step[b]; });
+  std::fprintf(stderr, "route_benchmark: %s: longest steps (least of %zu replays):", who,
+               r.rate.size());
+  for (size_t i = 0; i < 5; i++) {
+    const Op& op = c.ops[worst[i]];
+    std::fprintf(stderr, " %.1f us (%s %s, change %.1f us)", r.step[worst[i]] * 1e-3,
+                 op.add ? "add" : "remove", show(c.pool[op.id]).c_str(), r.change[worst[i]] * 1e-3);
+  }
+  std::fprintf(stderr, "\n");
+}
+
+constexpr int kReplays = 5;     // ninet
+constexpr int kReplaysLpm = 3;  // rte_lpm: a replay and its undo take minutes
+
+template <typename Dst>
+size_t batch_pos(size_t i, const std::vector<Dst>& dsts) {
+  return i * kChunk % (dsts.size() - kChunk);
+}
+
+void v4_changes_ninet(benchmark::State& st) {
+  V4World& w = V4World::get();
+  const Churn<Prefix4>& c = w.churn;
+  RouteTable& t = *w.ninet.table;
+  Ipaddr gate = Ipaddr::v4(0x0a000001);
+  auto apply = [&](bool add, uint32_t id) {
+    const Prefix4& x = c.pool[id];
+    bool ok =
+        add ? t.add({Ipaddr::v4(x.addr), Ipaddr::mask_v4(x.len), gate, route::kV4, "none", int(id)})
+                  .ok()
+            : t.remove(Ipaddr::v4(x.addr), Ipaddr::mask_v4(x.len)).ok();
+    if (!ok) std::abort();
+  };
+  auto batch = [&](size_t i) {
+    const Route* out[kChunk];
+    t.lookup_v4_bulk(&w.dsts[batch_pos(i, w.dsts)], out, kChunk);
+    uint64_t s = 0;
+    for (const Route* r : out)
+      s += uintptr_t(r);
+    return s;
+  };
+  auto check = [&](bool changed) {
+    check_churned<Reference4>("ninet IPv4", c, changed ? c.after : c.before, w.dsts,
+                              [&](uint32_t a) { return ninet_hop(t, Ipaddr::v4(a)); });
+  };
+  for (auto _ : st) {
+    Replays r = replay(st, c.ops, kReplays, apply, batch, check);
+    change_counters(st, "ninet IPv4", c, r);
+  }
+  st.counters["bytes"] = bytes_counter(t.memory_bytes());
+}
+
+void v6_changes_ninet(benchmark::State& st) {
+  V6World& w = V6World::get();
+  const Churn<Prefix6>& c = w.churn;
+  RouteTable& t = *w.ninet.table;
+  Ipaddr gate = *Ipaddr::parse("fe80::1");
+  auto apply = [&](bool add, uint32_t id) {
+    const Prefix6& x = c.pool[id];
+    Ipaddr a(x.addr.data());
+    bool ok = add ? t.add({a, Ipaddr::mask_v6(x.len), gate, route::kV6, "none", int(id)}).ok()
+                  : t.remove(a, Ipaddr::mask_v6(x.len)).ok();
+    if (!ok) std::abort();
+  };
+  auto batch = [&](size_t i) {
+    uint64_t s = 0;
+    for (size_t k = batch_pos(i, w.dsts), e = k + kChunk; k < e; k++)
+      s += uintptr_t(t.lookup_v6(Ipaddr(w.dsts[k].data())));
+    return s;
+  };
+  auto check = [&](bool changed) {
+    check_churned<Reference6>("ninet IPv6", c, changed ? c.after : c.before, w.dsts,
+                              [&](const Addr6& a) { return ninet_hop(t, Ipaddr(a.data())); });
+  };
+  for (auto _ : st) {
+    Replays r = replay(st, c.ops, kReplays, apply, batch, check);
+    change_counters(st, "ninet IPv6", c, r);
+  }
+  st.counters["bytes"] = bytes_counter(t.memory_bytes());
+}
+
+#ifdef NINET_HAVE_DPDK
+
+void v4_changes_lpm(benchmark::State& st) {
+  V4World& w = V4World::get();
+  const Churn<Prefix4>& c = w.churn;
+  rte_lpm* l = w.lpm.lpm;
+  auto apply = [&](bool add, uint32_t id) {
+    const Prefix4& x = c.pool[id];
+    int ret = add ? rte_lpm_add(l, x.addr, uint8_t(x.len), id)
+                  : rte_lpm_delete(l, x.addr, uint8_t(x.len));
+    if (ret < 0) dpdk_fail(add ? "rte_lpm_add" : "rte_lpm_delete");
+  };
+  auto batch = [&](size_t i) {
+    uint32_t hops[kChunk];
+    rte_lpm_lookup_bulk(l, &w.dsts[batch_pos(i, w.dsts)], hops, kChunk);
+    uint64_t s = 0;
+    for (uint32_t h : hops)
+      s += h;
+    return s;
+  };
+  auto check = [&](bool changed) {
+    check_churned<Reference4>("rte_lpm", c, changed ? c.after : c.before, w.dsts,
+                              [&](uint32_t a) { return lpm_hop(l, a); });
+  };
+  for (auto _ : st) {
+    Replays r = replay(st, c.ops, kReplaysLpm, apply, batch, check);
+    change_counters(st, "rte_lpm", c, r);
+  }
+  st.counters["bytes"] = bytes_counter(w.lpm.bytes);
+}
+
+void v6_changes_lpm(benchmark::State& st) {
+  V6World& w = V6World::get();
+  const Churn<Prefix6>& c = w.churn;
+  // A table of its own (built in 2 s), with groups for every prefix it will hold.
+  Lpm6 own = lpm6_build(w.prefixes, lpm6_tbl8s(c.pool));
+  rte_lpm6* l = own.lpm;
+  auto apply = [&](bool add, uint32_t id) {
+    const Prefix6& x = c.pool[id];
+    int ret = add ? rte_lpm6_add(l, x.addr.data(), uint8_t(x.len), id)
+                  : rte_lpm6_delete(l, x.addr.data(), uint8_t(x.len));
+    if (ret < 0) dpdk_fail(add ? "rte_lpm6_add" : "rte_lpm6_delete");
+  };
+  auto batch = [&](size_t i) {
+    int32_t hops[kChunk];
+    auto* ips = reinterpret_cast<uint8_t(*)[16]>(w.dsts[batch_pos(i, w.dsts)].data());
+    rte_lpm6_lookup_bulk_func(l, ips, hops, kChunk);
+    uint64_t s = 0;
+    for (int32_t h : hops)
+      s += uint32_t(h);
+    return s;
+  };
+  auto check = [&](bool changed) {
+    check_churned<Reference6>("rte_lpm6", c, changed ? c.after : c.before, w.dsts,
+                              [&](const Addr6& a) { return lpm6_hop(l, a); });
+  };
+  for (auto _ : st) {
+    Replays r = replay(st, c.ops, kReplaysLpm, apply, batch, check);
+    change_counters(st, "rte_lpm6", c, r);
+  }
+  st.counters["bytes"] = bytes_counter(own.bytes);
+  rte_lpm6_free(l);
+}
+
+#endif  // NINET_HAVE_DPDK
+
 void register_all() {
   using Fn = void (*)(benchmark::State&);
+  enum Kind { kLookup, kBuild, kChanging };
   struct Entry {
     const char* name;
     Fn fn;
-    bool build;
+    Kind kind;
   };
   const Entry entries[] = {
-      {"v4_lookup/ninet", v4_lookup_ninet, false},
-      {"v4_lookup/ninet_v4", v4_lookup_ninet_fast, false},
+      {"v4_lookup/ninet", v4_lookup_ninet, kLookup},
+      {"v4_lookup/ninet_v4", v4_lookup_ninet_fast, kLookup},
 #ifdef NINET_HAVE_DPDK
-      {"v4_lookup/rte_lpm", v4_lookup_lpm, false},
+      {"v4_lookup/rte_lpm", v4_lookup_lpm, kLookup},
 #endif
-      {"v4_lookup_bulk64/ninet", v4_lookup_bulk_ninet, false},
+      {"v4_lookup_bulk64/ninet", v4_lookup_bulk_ninet, kLookup},
 #ifdef NINET_HAVE_DPDK
-      {"v4_lookup_bulk64/rte_lpm", v4_lookup_bulk_lpm, false},
+      {"v4_lookup_bulk64/rte_lpm", v4_lookup_bulk_lpm, kLookup},
 #endif
-      {"v4_lookup_nexthop/ninet", v4_lookup_nexthop_ninet, false},
-      {"v4_lookup_nexthop/ninet_v4", v4_lookup_nexthop_ninet_fast, false},
-      {"v4_latency/ninet", v4_latency_ninet, false},
-      {"v4_latency/ninet_v4", v4_latency_ninet_fast, false},
+      {"v4_lookup_nexthop/ninet", v4_lookup_nexthop_ninet, kLookup},
+      {"v4_lookup_nexthop/ninet_v4", v4_lookup_nexthop_ninet_fast, kLookup},
+      {"v4_latency/ninet", v4_latency_ninet, kLookup},
+      {"v4_latency/ninet_v4", v4_latency_ninet_fast, kLookup},
 #ifdef NINET_HAVE_DPDK
-      {"v4_latency/rte_lpm", v4_latency_lpm, false},
+      {"v4_latency/rte_lpm", v4_latency_lpm, kLookup},
 #endif
-      {"v4_build/ninet", v4_build_ninet, true},
+      {"v4_build/ninet", v4_build_ninet, kBuild},
 #ifdef NINET_HAVE_DPDK
-      {"v4_build/rte_lpm", v4_build_lpm, true},
+      {"v4_build/rte_lpm", v4_build_lpm, kBuild},
 #endif
-      {"v6_lookup/ninet", v6_lookup_ninet, false},
+      {"v4_changes/ninet", v4_changes_ninet, kChanging},
 #ifdef NINET_HAVE_DPDK
-      {"v6_lookup/rte_lpm6", v6_lookup_lpm, false},
-      {"v6_lookup_bulk64/rte_lpm6", v6_lookup_bulk_lpm, false},
+      {"v4_changes/rte_lpm", v4_changes_lpm, kChanging},
 #endif
-      {"v6_lookup_nexthop/ninet", v6_lookup_nexthop_ninet, false},
-      {"v6_latency/ninet", v6_latency_ninet, false},
+      {"v6_lookup/ninet", v6_lookup_ninet, kLookup},
 #ifdef NINET_HAVE_DPDK
-      {"v6_latency/rte_lpm6", v6_latency_lpm, false},
+      {"v6_lookup/rte_lpm6", v6_lookup_lpm, kLookup},
+      {"v6_lookup_bulk64/rte_lpm6", v6_lookup_bulk_lpm, kLookup},
 #endif
-      {"v6_build/ninet", v6_build_ninet, true},
+      {"v6_lookup_nexthop/ninet", v6_lookup_nexthop_ninet, kLookup},
+      {"v6_latency/ninet", v6_latency_ninet, kLookup},
 #ifdef NINET_HAVE_DPDK
-      {"v6_build/rte_lpm6", v6_build_lpm, true},
+      {"v6_latency/rte_lpm6", v6_latency_lpm, kLookup},
+#endif
+      {"v6_build/ninet", v6_build_ninet, kBuild},
+#ifdef NINET_HAVE_DPDK
+      {"v6_build/rte_lpm6", v6_build_lpm, kBuild},
+#endif
+      {"v6_changes/ninet", v6_changes_ninet, kChanging},
+#ifdef NINET_HAVE_DPDK
+      {"v6_changes/rte_lpm6", v6_changes_lpm, kChanging},
 #endif
   };
   for (const Entry& e : entries) {
     auto* b = benchmark::RegisterBenchmark(e.name, e.fn);
     // One build is a million adds, and rte_lpm's take minutes (its rule
     // table is searched linearly per depth): builds run 3 times, not 5.
-    if (e.build)
+    // Route changes replay their sequence themselves (kReplays), once.
+    if (e.kind == kBuild)
       b->Iterations(1)->Repetitions(3)->Unit(benchmark::kMillisecond);
+    else if (e.kind == kChanging)
+      b->Iterations(1)->Repetitions(1)->Unit(benchmark::kMillisecond);
     else
       b->Unit(benchmark::kNanosecond);
   }
