@@ -592,8 +592,8 @@ TEST(ContractIfcs, ManyInterfacesAndOnlyTheBusyOnesAreVisited) {
   ASSERT_TRUE(ip.output(std::move(b)).ok());
   ip.flush();
   size_t sent = 0;
-  for (TestMedium* m : media)
-    sent += m->sent_count;
+  for (size_t i = 1; i < media.size(); i++)  // media[0] went with the unbind
+    sent += media[i]->sent_count;
   EXPECT_EQ(sent, 1u);
   EXPECT_EQ(media[700]->sent_count, 1u);
 }

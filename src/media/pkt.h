@@ -97,4 +97,10 @@ class PktMedium final : public Medium {
   std::atomic<uint64_t> write_drops_{0};
 };
 
+// The pkt medium behind m, if m is one (MediumCaps::user_data), else nullptr:
+// how the tree reaches the user side of `bind pkt` without a dynamic_cast.
+inline PktMedium* as_pkt(Medium* m) {
+  return m && m->caps.user_data ? static_cast<PktMedium*>(m) : nullptr;
+}
+
 }  // namespace ninet

@@ -505,7 +505,7 @@ class Session {
     }
     if (k == T::kIfcFile && f == T::fData) {
       Ifc* fc = ip.ifcs()[size_t(T::num(o.q))].get();
-      auto* pkt = fc->medium ? dynamic_cast<PktMedium*>(fc->medium.get()) : nullptr;
+      auto* pkt = as_pkt(fc->medium.get());
       return pkt && pkt->queued_for_user() == 0;
     }
     return false;

@@ -76,7 +76,7 @@ void FileHandle::interrupt() {
   std::lock_guard<std::mutex> g(ip_.mu);
   if (conv_) conv_->cv.notify_all();
   if (ifc_ && ifc_->medium)
-    if (auto* pkt = dynamic_cast<PktMedium*>(ifc_->medium.get())) pkt->wake();
+    if (auto* pkt = as_pkt(ifc_->medium.get())) pkt->wake();
 }
 
 Result<std::string> FileHandle::render() {
@@ -166,7 +166,7 @@ Result<size_t> FileHandle::do_read(std::span<uint8_t> buf, uint64_t offset) {
     PktMedium* pkt;
     {
       std::lock_guard<std::mutex> g(ip_.mu);
-      pkt = ifc_->medium ? dynamic_cast<PktMedium*>(ifc_->medium.get()) : nullptr;
+      pkt = as_pkt(ifc_->medium.get());
     }
     if (!pkt) return Err::NoMedium;
     // The medium outlives this read: unbind closes it (waking us) and the
@@ -220,7 +220,7 @@ Result<size_t> FileHandle::do_write(std::span<const uint8_t> data, uint64_t offs
         PktMedium* pkt;
         {
           std::lock_guard<std::mutex> g(ip_.mu);
-          pkt = ifc_->medium ? dynamic_cast<PktMedium*>(ifc_->medium.get()) : nullptr;
+          pkt = as_pkt(ifc_->medium.get());
         }
         if (!pkt) return Err::NoMedium;
         auto st = pkt->write_packet(data, ip_.pool);

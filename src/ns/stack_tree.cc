@@ -64,7 +64,7 @@ bool parse_num(std::string_view s, uint64_t* n) {
 }
 
 bool is_pkt(const Ifc& f) {
-  return f.medium && f.medium->name() == "pkt";
+  return f.medium && f.medium->caps.user_data;
 }
 
 }  // namespace

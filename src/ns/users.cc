@@ -3,8 +3,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <vector>
+
+#include "base/fields.h"
 
 namespace ninet::ns {
 
@@ -49,12 +50,11 @@ std::pair<uid_t, gid_t> UserIds::ids(const std::string& name) {
   std::pair<uid_t, gid_t> r{kOverflowId, kOverflowId};
   std::vector<char> buf(pw_buf_size());
   passwd pw, *res = nullptr;
-  uid_t n = 0;
-  auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
+  auto n = parse_int(name, 0, UINT32_MAX - 1);  // a numeric name is a uid (9P2000.u)
   if (!name.empty() && getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &res) == 0 && res)
     r = {pw.pw_uid, pw.pw_gid};
-  else if (!name.empty() && ec == std::errc() && end == name.data() + name.size())
-    r = {n, n};
+  else if (n)
+    r = {uid_t(*n), gid_t(*n)};
   std::lock_guard<std::mutex> g(mu_);
   ids_.emplace(name, r);
   return r;

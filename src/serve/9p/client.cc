@@ -26,34 +26,6 @@ struct NinepClient::Call {
 
 namespace {
 
-constexpr int kNumErr = 0
-#define X(name, errnum, text) +1
-#include "base/errors.def"
-#undef X
-    ;
-
-// The Err whose text begins ename ("bad ip address syntax: 1.2.3"); of
-// errors with the same text ("permission denied": EPERM, EACCES), the one
-// with errnum (9P2000.u), else the first.
-Error error_from_text(const std::string& ename, uint32_t errnum) {
-  Err best = Err::Io;
-  size_t best_len = 0;
-  for (int i = 1; i < kNumErr; i++) {
-    std::string_view t = err_text(Err(i));
-    bool better = t.size() > best_len ||
-                  (t.size() == best_len && errnum && uint32_t(err_errno(Err(i))) == errnum);
-    if (!better) continue;
-    if (ename == t || (ename.size() > t.size() + 2 && ename.compare(0, t.size(), t) == 0 &&
-                       ename.compare(t.size(), 2, ": ") == 0)) {
-      best = Err(i);
-      best_len = t.size();
-    }
-  }
-  if (best_len == 0) return Error(Err::Io, ename);
-  if (ename.size() == best_len) return Error(best);
-  return Error(best, ename.substr(best_len + 2));
-}
-
 std::vector<std::string> split_path(std::string_view p) {
   std::vector<std::string> out;
   while (!p.empty()) {
@@ -233,7 +205,7 @@ Result<Fcall> NinepClient::rpc(Fcall t) {
 Result<Fcall> NinepClient::rpc_expect(Fcall t, uint8_t rtype) {
   auto r = rpc(std::move(t));
   if (!r) return r.error();
-  if (r->type == ninep::Rerror) return error_from_text(r->ename, r->errnum);
+  if (r->type == ninep::Rerror) return error_from_text(r->ename, Err::Io, int(r->errnum));
   if (r->type != rtype)
     return Error(Err::Io, std::string("9P: unexpected ") + ninep::type_name(r->type));
   return r;

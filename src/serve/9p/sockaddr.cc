@@ -4,9 +4,10 @@
 #include <netinet/in.h>
 #include <sys/un.h>
 
-#include <charconv>
 #include <cstddef>
 #include <cstring>
+
+#include "base/fields.h"
 
 namespace ninet::ninep {
 
@@ -30,10 +31,8 @@ Result<SockAddr> parse_addr(std::string_view addr, bool loopback_only) {
   if (bang == std::string_view::npos) return Error(Err::BadArg, "no port in " + std::string(addr));
   std::string host(rest.substr(0, bang));
   std::string_view port_s = rest.substr(bang + 1);
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_s.data(), port_s.data() + port_s.size(), port);
-  if (ec != std::errc() || end != port_s.data() + port_s.size() || port > 65535)
-    return Error(Err::BadPort, std::string(port_s));
+  auto port = parse_int(port_s, 0, 65535);
+  if (!port) return Error(Err::BadPort, std::string(port_s));
   if (host == "localhost") host = "127.0.0.1";
   sockaddr_in in4{};
   sockaddr_in6 in6{};
@@ -41,14 +40,14 @@ Result<SockAddr> parse_addr(std::string_view addr, bool loopback_only) {
     if (loopback_only && ntohl(in4.sin_addr.s_addr) >> 24 != 127)
       return Error(Err::Perm, "9P is served on loopback only");
     in4.sin_family = AF_INET;
-    in4.sin_port = htons(uint16_t(port));
+    in4.sin_port = htons(uint16_t(*port));
     std::memcpy(&a.ss, &in4, sizeof in4);
     a.len = sizeof in4;
   } else if (inet_pton(AF_INET6, host.c_str(), &in6.sin6_addr) == 1) {
     if (loopback_only && !IN6_IS_ADDR_LOOPBACK(&in6.sin6_addr))
       return Error(Err::Perm, "9P is served on loopback only");
     in6.sin6_family = AF_INET6;
-    in6.sin6_port = htons(uint16_t(port));
+    in6.sin6_port = htons(uint16_t(*port));
     std::memcpy(&a.ss, &in6, sizeof in6);
     a.len = sizeof in6;
   } else {
