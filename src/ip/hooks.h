@@ -17,7 +17,8 @@
 //   ip.hooks.remove(&pppoe);                       // from every point
 //
 // Hooks run on the engine thread with the stack lock held. Per packet the
-// cost without hooks is one emptiness test at each point.
+// cost without hooks is one emptiness test at each point. The table holds
+// plain pointers: remove a hook (under the lock) before destroying it.
 #pragma once
 
 #include <algorithm>
