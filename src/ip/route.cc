@@ -35,7 +35,8 @@
 //            them whose base changes: for a /8, 256 slots and at most 256
 //            level-2 and 65,536 level-3 nodes of 256 slots (were the /8 full
 //            of /25-/32s and nothing /9-/16 in it); at BENCHMARKS.md's million
-//            prefixes a /8 took about 0.1 ms, the longest change there;
+//            prefixes a /8 took 0.04-0.07 ms, the longest change there, and
+//            over a /8 full of /24s and 20,000 /32s, 0.2 ms;
 //   L 17-24: 2^(24-L) slots of one node (a length looked up for each) and
 //            the level-3 nodes under them, and at most one node made or freed;
 //   L 25-32: at most 128 slots, and up to two nodes made or freed (a 1 KiB
@@ -54,9 +55,11 @@
 // held apart as for IPv4. A change of prefix p changes the markers on p's
 // path (at most 7) and the bmp of entries under p: for each maximal prefix q
 // under p (the ordered index gives them in a range, skipping what lies under
-// q), the at most 8 entries on q's path; deeper entries have q or a longer
-// prefix as their bmp. Worst case: 8 probes per maximal prefix under p, and
-// up to 128 (about 16 at BENCHMARKS.md's table) to find a new marker's bmp.
+// q), q's markers longer than p (at most 7); deeper entries have q or a
+// longer prefix as their bmp. Worst case: a step of the ordered index and up
+// to 7 probes per maximal prefix under p (a /32 over 1,000 /48s took 6 us,
+// a /16 over 100,000 /48s 0.5 ms), and up to 128 probes (about 16 at
+// BENCHMARKS.md's table) to find a new marker's bmp.
 //
 // Hash tables (the IPv4 index, the IPv6 lengths) are open-addressed with
 // linear probing and Knuth's Algorithm R for deletion (6.4), and resize in
@@ -963,10 +966,9 @@ class V6Table {
   }
 
   // Calls f on every entry longer than len under prefix k/len whose bmp may
-  // be k/len's: for each maximal prefix q under it, the entries on q's path
-  // longer than len (q's and its markers'). Entries under q at q's length
-  // or longer have q or a longer prefix as bmp; those shorter than q lie on
-  // q's own path.
+  // be k/len's: for each maximal prefix q under it, q's markers longer than
+  // len. Entries under q at q's length or longer have q or a longer prefix
+  // as bmp; those shorter than q lie on q's own path.
   template <typename F>
   void under(const Key& k, int len, F f) {
     const LenTree& t = len_tree();
@@ -974,14 +976,12 @@ class V6Table {
     auto it = index_.lower_bound({k, len + 1});
     while (it != index_.end() && it->first.k <= last) {
       auto [q, ql] = it->first;
-      for (int n = t.root;; n = ql < n ? t.left[size_t(n)] : t.right[size_t(n)]) {
-        if (n == ql) {
-          f(*table(n).find_mut(q));
-          break;
-        }
+      // q's own entry has q as its bmp, longer than len: only its markers.
+      for (int n = t.root; n != ql; n = ql < n ? t.left[size_t(n)] : t.right[size_t(n)])
         if (n > len && ql > n) f(*table(n).find_mut(masked(q, n)));
-      }
-      it = index_.upper_bound({last_of(q, ql), 255});
+      // Past what lies under q: usually nothing, so the next entry.
+      Key q_last = last_of(q, ql);
+      if (++it != index_.end() && it->first.k <= q_last) it = index_.upper_bound({q_last, 255});
     }
   }
 
