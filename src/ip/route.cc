@@ -129,8 +129,8 @@ void touch(char* p, size_t n) {  // p: fresh zero pages
     *reinterpret_cast<volatile char*>(p + i) = 0;
 }
 
-char* map(size_t n, int flags = 0) {
-  void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+char* map(size_t n) {
+  void* p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   return static_cast<char*>(p);
 }
@@ -148,6 +148,7 @@ class Region {
     } else {
       bytes_ = round_up(bytes);
       p_ = map(bytes_);
+      mapped_ = true;
     }
   }
   Region(Region&& o) noexcept { *this = std::move(o); }
@@ -155,6 +156,7 @@ class Region {
     std::swap(p_, o.p_);
     std::swap(bytes_, o.bytes_);
     std::swap(ready_, o.ready_);
+    std::swap(mapped_, o.mapped_);
     return *this;
   }
   ~Region() { free(); }
@@ -169,7 +171,7 @@ class Region {
   }
   // Gives back a piece from the end; true once all of it is gone.
   bool release_piece() {
-    if (bytes_ < kSmall || bytes_ <= kRelease) {
+    if (!mapped_ || bytes_ <= kRelease) {
       free();
       return true;
     }
@@ -180,17 +182,20 @@ class Region {
   }
   void free() {
     if (!p_) return;
-    if (bytes_ < kSmall)
-      std::free(p_);
-    else
+    if (mapped_)
       munmap(p_, bytes_);
+    else
+      std::free(p_);
     p_ = nullptr;
     bytes_ = ready_ = 0;
+    mapped_ = false;
   }
+  bool mapped() const { return mapped_; }
 
  private:
   char* p_ = nullptr;
   size_t bytes_ = 0, ready_ = 0;
+  bool mapped_ = false;  // else from the heap
 };
 
 // Address space for an array to grow into without moving: want bytes (at
@@ -512,7 +517,7 @@ class FlatTable {
     old_ = std::move(cur_);
     cur_ = Array(std::move(next), next_cap_);
     cursor_ = 0;
-    if (old_.mem.bytes() < kSmall) migrate(old_.cap());  // small: at once
+    if (!old_.mem.mapped()) migrate(old_.cap());  // small: at once
   }
   void migrate(size_t n) {
     for (; n > 0 && cursor_ <= old_.mask; n--, cursor_++) {
@@ -535,7 +540,7 @@ class FlatTable {
   void retire(Region r) {
     dead_.free();  // the one before, if still there (not reached in practice)
     dead_ = std::move(r);
-    if (dead_.bytes() < kSmall) dead_.free();
+    if (!dead_.mapped()) dead_.free();
   }
 
   Array cur_, old_;

@@ -530,6 +530,57 @@ TEST(Route, HostRouteChurnDoesNotGrowMemory) {
   EXPECT_EQ(t.lookup_bytes(), 0u) << "no routes, no lookup structures";
 }
 
+// The hash tables (the IPv4 index, one table per IPv6 length) grow and
+// shrink a step per change, lookups probing the old array and the new one
+// meanwhile, and give the old array back a piece per change: tens of
+// thousands of prefixes of one length, added then removed in random order,
+// answering right at every step and holding nothing at the end.
+TEST(Route, HashTablesResizeWhileAnswering) {
+  RouteTable t;
+  std::mt19937 rng(3);
+  std::vector<Route> routes;
+  for (uint32_t i = 0; i < 40000; i++) {
+    routes.push_back(R("0.0.0.0", Ipaddr::mask_v4(24), "10.0.0.1", int(i)));
+    routes.back().target = Ipaddr::v4(0x0a000000u | i << 8);
+    Ipaddr b = A("2001:db8::");
+    b[4] = uint8_t(i >> 8);
+    b[5] = uint8_t(i);
+    routes.push_back(R(b.str().c_str(), Ipaddr::mask_v6(48), "fe80::1", int(i) + 40000));
+  }
+  std::shuffle(routes.begin(), routes.end(), rng);
+  std::vector<bool> present(routes.size());
+  auto check = [&](size_t step) {
+    for (int k = 0; k < 64; k++) {
+      size_t i = rng() % routes.size();
+      Ipaddr d = routes[i].target;
+      d[15] |= 1;
+      const Route* r = t.lookup(d);
+      ASSERT_EQ(r != nullptr, bool(present[i])) << d.str() << " at step " << step;
+      if (r) ASSERT_EQ(r->ifc, routes[i].ifc) << d.str();
+    }
+  };
+  for (size_t i = 0; i < routes.size(); i++) {
+    ASSERT_TRUE(t.add(routes[i]).ok());
+    present[i] = true;
+    if (i % 97 == 0) {
+      check(i);
+      if (HasFatalFailure()) return;
+    }
+  }
+  EXPECT_EQ(t.size(), routes.size());
+  std::shuffle(routes.begin(), routes.end(), rng);  // present[] is all true: order is free
+  for (size_t i = 0; i < routes.size(); i++) {
+    ASSERT_TRUE(t.remove(routes[i].target, routes[i].mask).ok());
+    present[i] = false;
+    if (i % 97 == 0) {
+      check(i);
+      if (HasFatalFailure()) return;
+    }
+  }
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_EQ(t.memory_bytes(), 0u) << "an emptied table holds nothing";
+}
+
 // The default routes are held apart from the levels and the tree: adding or
 // removing them touches nothing else, and every miss falls back to them.
 TEST(Route, DefaultRoutesAnswerEveryMiss) {
