@@ -297,6 +297,7 @@ class RouteStore {
       base_[i] = std::move(r);
     } else {
       i = end_;
+      if (i == kNone) throw std::bad_alloc();  // indexes are 31 bits
       if (size_t(i + 1) * sizeof(Route) > cap_) grow();
       new (base_ + i) Route(std::move(r));
       end_++;

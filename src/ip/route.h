@@ -105,10 +105,11 @@ class RouteTable {
   // Every entry, IPv4 first, each family ordered by target then prefix length.
   std::vector<Route> list() const;
   size_t size() const;
-  // Bytes held by the lookup structures and the entries.
+  // Bytes held by the lookup structures and the entries, with the pages
+  // the structures have not given back yet.
   size_t memory_bytes() const;
-  // Bytes held by the lookup structures alone: the IPv4 levels and the IPv6
-  // hash tables, without the entries and their indexes.
+  // Bytes the lookup structures use: the IPv4 first level and nodes in use,
+  // and the IPv6 hash tables; not the entries and their indexes.
   size_t lookup_bytes() const;
 
  private:
