@@ -1008,6 +1008,26 @@ TEST_F(NinepTest, WstatAsLinuxSendsIt) {
   EXPECT_TRUE(c_->clunk(*clone));
 }
 
+// A client may use a tag again as soon as its reply arrives, which can be
+// before the worker that sent the reply has put the request away.
+TEST_F(NinepTest, ATagIsFreeOnceItsReplyArrives) {
+  auto r = raw();
+  Fcall w = msg(ninep::Twalk, 2, 0);
+  w.newfid = 1;
+  w.wname = {"sub", "hello"};
+  ASSERT_EQ(r->rpc(w).type, ninep::Rwalk);
+  Fcall o = msg(ninep::Topen, 3, 1);
+  o.mode = ninep::OREAD;
+  ASSERT_EQ(r->rpc(o).type, ninep::Ropen);
+  Fcall rd = msg(ninep::Tread, 5, 1);
+  rd.count = 100;
+  for (int i = 0; i < 2000; i++) {
+    Fcall got = r->rpc(rd);
+    ASSERT_EQ(got.type, ninep::Rread) << "read " << i << ": " << got.ename;
+    ASSERT_EQ(got.data, bytes({'h', 'e', 'l', 'l', 'o', '\n'}));
+  }
+}
+
 // Linux's v9fs repeats a short read at the next offset until its buffer is
 // full: over 9P2000.u that continuation of a stream read gets 0 bytes at
 // once, and the read after it blocks as usual.

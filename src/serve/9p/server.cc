@@ -204,7 +204,13 @@ struct NinepServer::Conn {
   std::shared_ptr<Req> start(const Fcall& t) {  // mu held; nullptr: duplicate tag
     auto rq = std::make_shared<Req>();
     rq->t = t;
-    if (!pending.emplace(t.tag, rq).second) return nullptr;
+    auto [it, added] = pending.emplace(t.tag, rq);
+    if (!added) {
+      // A tag is the client's again once the reply reached it, which may be
+      // before the worker that sent it takes the request out of the table.
+      if (!it->second->replying) return nullptr;
+      it->second = rq;  // finish() erases only its own request
+    }
     return rq;
   }
 
