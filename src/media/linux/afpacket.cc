@@ -80,6 +80,7 @@ Status AfPacketMedium::setup(std::string_view name) {
       return Error(Err::NoDevice, ifname_ + ": permission denied (AF_PACKET needs CAP_NET_RAW)");
     return fail("socket");
   }
+  members_.attach(fd_, ifindex_, ifname_);
   int v = TPACKET_V2;
   if (setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return fail("TPACKET_V2");
   // Since Linux 4.20; older kernels hand our frames back as PACKET_OUTGOING,
@@ -147,6 +148,7 @@ void AfPacketMedium::close() {
   }
   if (ring_) munmap(ring_, ring_size_);
   ring_ = nullptr;
+  members_.detach();
   if (fd_ >= 0) ::close(fd_);  // also drops our promiscuous and multicast memberships
   fd_ = -1;
   cur_ = 0;
@@ -297,38 +299,6 @@ void AfPacketMedium::send(Batch& batch) {
     }
   }
   batch.clear();
-}
-
-Status AfPacketMedium::membership(int type, const Mac* m, bool add) {
-  if (fd_ < 0) return Error(Err::Io, ifname_ + ": closed");
-  packet_mreq mr{};
-  mr.mr_ifindex = ifindex_;
-  mr.mr_type = uint16_t(type);
-  if (m) {
-    mr.mr_alen = Mac::kLen;
-    std::memcpy(mr.mr_address, m->data(), Mac::kLen);
-  }
-  if (setsockopt(fd_, SOL_PACKET, add ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, &mr,
-                 sizeof mr) < 0)
-    return Error(Err::Io, ifname_ + ": packet membership: " + std::strerror(errno));
-  return {};
-}
-
-Status AfPacketMedium::set_promiscuous(bool on) {
-  if (on == promiscuous_) return {};
-  auto st = membership(PACKET_MR_PROMISC, nullptr, on);
-  if (st) promiscuous_ = on;
-  return st;
-}
-
-Status AfPacketMedium::add_multi(const Mac& m) {
-  if (!m.is_multicast()) return Error(Err::BadArg, "not a multicast address: " + m.str());
-  return membership(PACKET_MR_MULTICAST, &m, true);
-}
-
-Status AfPacketMedium::rem_multi(const Mac& m) {
-  if (!m.is_multicast()) return Error(Err::BadArg, "not a multicast address: " + m.str());
-  return membership(PACKET_MR_MULTICAST, &m, false);
 }
 
 }  // namespace ninet

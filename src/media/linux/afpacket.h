@@ -56,6 +56,7 @@
 #include <memory>
 #include <string>
 
+#include "media/linux/netif.h"
 #include "media/medium.h"
 
 namespace ninet {
@@ -100,9 +101,9 @@ class AfPacketMedium final : public Medium {
 
   size_t recv(Batch& out, Pool& pool, size_t max) override;
   void send(Batch& batch) override;
-  Status set_promiscuous(bool on) override;
-  Status add_multi(const Mac& m) override;
-  Status rem_multi(const Mac& m) override;
+  Status set_promiscuous(bool on) override { return members_.set_promiscuous(on); }
+  Status add_multi(const Mac& m) override { return members_.add_multi(m); }
+  Status rem_multi(const Mac& m) override { return members_.rem_multi(m); }
   void close() override;
 
   const std::string& ifname() const { return ifname_; }
@@ -115,7 +116,6 @@ class AfPacketMedium final : public Medium {
   AfPacketMedium() = default;
   Status setup(std::string_view ifname);
   Status map_ring();
-  Status membership(int type, const Mac* m, bool add);
   uint8_t* slot(uint32_t i) const;
   // Copies the frame of one ring slot (or its whole copy from the socket)
   // into a block; null if it is to be skipped.
@@ -133,7 +133,7 @@ class AfPacketMedium final : public Medium {
   int kernel_mtu_ = 1500;
   std::string ifname_;
   Mac mac_;
-  bool promiscuous_ = false;
+  PacketMemberships members_;
   uint8_t* ring_ = nullptr;
   size_t ring_size_ = 0;
   uint32_t slot_size_ = 0;

@@ -105,6 +105,7 @@ Status AfXdpMedium::setup(std::string_view name, Attach how) {
   ctl_fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
   if (ctl_fd_ < 0)
     return Error(Err::NoDevice, ifname_ + ": AF_PACKET socket: " + std::strerror(errno));
+  members_.attach(ctl_fd_, ifindex_, ifname_);
   if (int q = rx_queues(ctl_fd_, ifname_); q > 1)
     return Error(Err::NoDevice, ifname_ + ": " + std::to_string(q) +
                                     " receive queues; the AF_XDP medium reads queue 0 only");
@@ -202,6 +203,7 @@ void AfXdpMedium::close() {
   r_->umem = nullptr;
   if (umem_area_) munmap(umem_area_, umem_size_);
   umem_area_ = nullptr;
+  members_.detach();
   if (ctl_fd_ >= 0) ::close(ctl_fd_);
   ctl_fd_ = -1;
   fd_ = -1;
@@ -361,37 +363,5 @@ void AfXdpMedium::send(Batch& batch) {
 }
 
 #endif  // NINET_HAVE_XDP
-
-Status AfXdpMedium::membership(int type, const Mac* m, bool add) {
-  if (ctl_fd_ < 0) return Error(Err::Io, ifname_ + ": closed");
-  packet_mreq mr{};
-  mr.mr_ifindex = ifindex_;
-  mr.mr_type = uint16_t(type);
-  if (m) {
-    mr.mr_alen = Mac::kLen;
-    std::memcpy(mr.mr_address, m->data(), Mac::kLen);
-  }
-  if (setsockopt(ctl_fd_, SOL_PACKET, add ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, &mr,
-                 sizeof mr) < 0)
-    return Error(Err::Io, ifname_ + ": packet membership: " + std::strerror(errno));
-  return {};
-}
-
-Status AfXdpMedium::set_promiscuous(bool on) {
-  if (on == promiscuous_) return {};
-  auto st = membership(PACKET_MR_PROMISC, nullptr, on);
-  if (st) promiscuous_ = on;
-  return st;
-}
-
-Status AfXdpMedium::add_multi(const Mac& m) {
-  if (!m.is_multicast()) return Error(Err::BadArg, "not a multicast address: " + m.str());
-  return membership(PACKET_MR_MULTICAST, &m, true);
-}
-
-Status AfXdpMedium::rem_multi(const Mac& m) {
-  if (!m.is_multicast()) return Error(Err::BadArg, "not a multicast address: " + m.str());
-  return membership(PACKET_MR_MULTICAST, &m, false);
-}
 
 }  // namespace ninet

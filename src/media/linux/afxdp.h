@@ -53,6 +53,7 @@
 #include <string>
 #include <vector>
 
+#include "media/linux/netif.h"
 #include "media/medium.h"
 
 namespace ninet {
@@ -90,9 +91,9 @@ class AfXdpMedium final : public Medium {
 
   size_t recv(Batch& out, Pool& pool, size_t max) override;
   void send(Batch& batch) override;
-  Status set_promiscuous(bool on) override;
-  Status add_multi(const Mac& m) override;
-  Status rem_multi(const Mac& m) override;
+  Status set_promiscuous(bool on) override { return members_.set_promiscuous(on); }
+  Status add_multi(const Mac& m) override { return members_.add_multi(m); }
+  Status rem_multi(const Mac& m) override { return members_.rem_multi(m); }
   void close() override;
 
   const std::string& ifname() const { return ifname_; }
@@ -105,7 +106,6 @@ class AfXdpMedium final : public Medium {
   AfXdpMedium();
   Status setup(std::string_view ifname, Attach how);
   Status try_socket(bool native, bool zero_copy);
-  Status membership(int type, const Mac* m, bool add);
   void reap_completions();
   void kick_tx();
   void read_xdp_stats();
@@ -117,7 +117,7 @@ class AfXdpMedium final : public Medium {
   int kernel_mtu_ = 1500;
   std::string ifname_;
   Mac mac_;
-  bool promiscuous_ = false;
+  PacketMemberships members_;
   bool native_ = false;
   bool zero_copy_ = false;
   bool local_peer_ = false;  // veth: complete checksums left partial

@@ -1,6 +1,7 @@
 #include "media/linux/netif.h"
 
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -79,6 +80,50 @@ Status netif_set_up(std::string_view name) {
   ::close(s);
   if (e) return Error(Err::NoDevice, errno_detail(name, e));
   return {};
+}
+
+void PacketMemberships::attach(int fd, int ifindex, std::string_view ifname) {
+  fd_ = fd;
+  ifindex_ = ifindex;
+  ifname_ = std::string(ifname);
+  promiscuous_ = false;
+}
+
+void PacketMemberships::detach() {
+  fd_ = -1;
+  promiscuous_ = false;  // the socket's close drops what it held
+}
+
+Status PacketMemberships::change(int type, const Mac* m, bool add) {
+  if (fd_ < 0) return Error(Err::Io, ifname_ + ": closed");
+  packet_mreq mr{};
+  mr.mr_ifindex = ifindex_;
+  mr.mr_type = uint16_t(type);
+  if (m) {
+    mr.mr_alen = Mac::kLen;
+    std::memcpy(mr.mr_address, m->data(), Mac::kLen);
+  }
+  if (setsockopt(fd_, SOL_PACKET, add ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, &mr,
+                 sizeof mr) < 0)
+    return Error(Err::Io, ifname_ + ": packet membership: " + std::strerror(errno));
+  return {};
+}
+
+Status PacketMemberships::set_promiscuous(bool on) {
+  if (on == promiscuous_) return {};
+  auto st = change(PACKET_MR_PROMISC, nullptr, on);
+  if (st) promiscuous_ = on;
+  return st;
+}
+
+Status PacketMemberships::add_multi(const Mac& m) {
+  if (!m.is_multicast()) return Error(Err::BadArg, "not a multicast address: " + m.str());
+  return change(PACKET_MR_MULTICAST, &m, true);
+}
+
+Status PacketMemberships::rem_multi(const Mac& m) {
+  if (!m.is_multicast()) return Error(Err::BadArg, "not a multicast address: " + m.str());
+  return change(PACKET_MR_MULTICAST, &m, false);
 }
 
 }  // namespace ninet

@@ -32,4 +32,29 @@ bool netif_name_ok(std::string_view name);
 // "NAME: <strerror(err)>" for error details.
 std::string errno_detail(std::string_view name, int err);
 
+// Promiscuous mode and link multicast addresses of one interface, held by an
+// AF_PACKET socket (PACKET_ADD_MEMBERSHIP), as the AF_PACKET and AF_XDP
+// media keep them: the kernel counts them per socket and drops them when it
+// closes, so a crashed daemon leaves no interface promiscuous.
+//
+//   PacketMemberships m;
+//   m.attach(fd, ifindex, "veth0");   // fd: an AF_PACKET socket
+//   (void)m.add_multi(*Mac::parse("33:33:00:00:00:01"));
+//   m.detach();                       // before closing fd
+class PacketMemberships {
+ public:
+  void attach(int fd, int ifindex, std::string_view ifname);
+  void detach();
+  Status set_promiscuous(bool on);
+  Status add_multi(const Mac& m);
+  Status rem_multi(const Mac& m);
+
+ private:
+  Status change(int type, const Mac* m, bool add);
+  int fd_ = -1;
+  int ifindex_ = 0;
+  std::string ifname_;
+  bool promiscuous_ = false;
+};
+
 }  // namespace ninet
