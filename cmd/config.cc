@@ -2,6 +2,9 @@
 
 #include <sstream>
 
+#include "base/fields.h"
+#include "base/timer.h"
+
 namespace ninet {
 
 namespace {
@@ -55,6 +58,19 @@ Result<Config> parse_config(const std::string& text) {
         l.remote = true;
       }
       c.stacks.back().ninep.push_back(std::move(l));
+      continue;
+    }
+    if (word == "busypoll") {
+      Time& b = c.stacks.back().busy_poll;
+      if (rest == "off") {
+        b = 0;
+      } else if (rest == "always") {
+        b = kNever;
+      } else if (auto n = parse_int(rest, 1, 1000000)) {
+        b = us(*n);
+      } else {
+        return fail("busypoll off|always|USEC (1-1000000)");
+      }
       continue;
     }
     if (word == "owner") {

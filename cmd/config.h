@@ -7,6 +7,10 @@
 //   owner NAME                  the stack's files belong to user NAME (default
 //                               root): only NAME (and root over FUSE) may
 //                               change the stack (docs/ctl.md, Permissions)
+//   busypoll off|always|USEC    after input the engine polls its media without
+//                               sleeping for USEC microseconds (1-1000000),
+//                               or always (a CPU busy, lowest latency);
+//                               default off (docs/ninetd.md)
 //   9p ADDR [allow-remote]      also serve this stack over 9P2000(.u) at ADDR
 //                               (unix!/path or tcp!127.0.0.1!port; a TCP
 //                               address off loopback needs allow-remote)
@@ -30,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/error.h"
 
 namespace ninet {
@@ -49,6 +54,7 @@ struct ConfigStack {
   int number = 0;
   std::string mountpoint;           // empty: not mounted
   std::string owner = "root";       // who the stack's files belong to
+  Time busy_poll = 0;               // Stack::set_busy_poll: 0 off, kNever always
   std::vector<ConfigListen> ninep;  // 9P listen addresses
   std::vector<ConfigWrite> writes;
 };

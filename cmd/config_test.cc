@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/timer.h"
+
 namespace ninet {
 namespace {
 
@@ -48,6 +50,25 @@ TEST(Config, OwnerAndRemote9p) {
   EXPECT_FALSE(parse_config("stack 0\nowner a b\n").ok());
   EXPECT_FALSE(parse_config("stack 0\nipifc/clone bind loopback\nowner a\n").ok());
   EXPECT_FALSE(parse_config("stack 0\n9p tcp!1.2.3.4!5 open\n").ok());
+}
+
+TEST(Config, BusyPoll) {
+  auto c = parse_config(
+      "stack 0\nbusypoll 50\n"
+      "stack 1\nbusypoll always\n"
+      "stack 2\nbusypoll always\nbusypoll off\n"
+      "stack 3\n");
+  ASSERT_TRUE(c.ok()) << c.error().text();
+  EXPECT_EQ(c->stacks[0].busy_poll, us(50));
+  EXPECT_EQ(c->stacks[1].busy_poll, kNever);
+  EXPECT_EQ(c->stacks[2].busy_poll, 0);
+  EXPECT_EQ(c->stacks[3].busy_poll, 0);
+  for (const char* bad : {"busypoll", "busypoll 0", "busypoll -5", "busypoll 1000001",
+                          "busypoll 5us", "busypoll always 5"}) {
+    auto e = parse_config(std::string("stack 0\n") + bad + "\n");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.error().text().find("line 2: busypoll"), std::string::npos) << e.error().text();
+  }
 }
 
 TEST(Config, RejectsBadInputWithTheLine) {

@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   for (const ConfigStack& cs : cfg->stacks) {
     Running r;
     r.stack = std::make_unique<Stack>(cs.number);
+    r.stack->set_busy_poll(cs.busy_poll);
     r.stack->start();
     r.tree = std::make_unique<ns::StackTree>(*r.stack, cs.owner);
     if (!apply(cs, *r.tree)) {

@@ -3,7 +3,9 @@
 // due, then, under the stack lock, runs input to completion, fires the due
 // timers and flushes output. A timer armed while it sleeps (a ctl write's
 // DAD, a protocol's retransmit) that is due sooner than the sleep ends
-// wakes it through the eventfd (TimerWheel::sleeping).
+// wakes it through the eventfd (TimerWheel::sleeping). With busy-polling
+// (set_busy_poll) it asks the descriptors without sleeping for a window
+// after input, or always: a packet then costs no wakeup.
 #include "stack/stack.h"
 
 #include <poll.h>
@@ -80,15 +82,17 @@ size_t Stack::run_once() {
 
 void Stack::engine() {
   std::vector<pollfd> fds;
+  Time spin_end = 0;  // busy-poll until then
   while (running_.load()) {
     Time next;
+    size_t got;
     {
       std::lock_guard<std::mutex> g(ip_->mu);
       ip_->timers.awake();
       // Poll every medium, not just the readable ones: media without an fd
       // (loopback, pkt) signal through the eventfd, and a poll of an idle
       // medium is one non-blocking recv.
-      ip_->poll();
+      got = ip_->poll();
       ip_->tick();
       next = ip_->timers.next();
       ip_->timers.sleeping(next);
@@ -97,16 +101,34 @@ void Stack::engine() {
       for (int n : ip_->polled_ifcs())
         if (int fd = ip_->ifcs()[size_t(n)]->medium->fd(); fd >= 0) fds.push_back({fd, POLLIN, 0});
     }
-    timespec ts{};
-    timespec* timeout = nullptr;  // nothing armed: sleep until input or a wakeup
-    if (next != kNever) {
-      Time d = std::max<Time>(next - clock_->now(), 0);
-      ts.tv_sec = d / sec(1);
-      ts.tv_nsec = long(d % sec(1));
-      timeout = &ts;
+    Time window = busy_poll_.load(std::memory_order_relaxed);
+    Time now = clock_->now();
+    if (window == kNever)
+      spin_end = kNever;
+    else if (window > 0 && got > 0)
+      spin_end = now + window;
+    int r;
+    if (window > 0 && now < spin_end) {
+      // Busy-poll: ask the descriptors without sleeping, outside the stack
+      // lock (ctl writers need it), until one is readable, the window
+      // closes or a timer is due; then go round again.
+      timespec zero{};
+      Time end = std::min(spin_end, next);
+      do
+        r = ::ppoll(fds.data(), fds.size(), &zero, nullptr);
+      while (r == 0 && running_.load(std::memory_order_relaxed) && clock_->now() < end);
+    } else {
+      timespec ts{};
+      timespec* timeout = nullptr;  // nothing armed: sleep until input or a wakeup
+      if (next != kNever) {
+        Time d = std::max<Time>(next - now, 0);
+        ts.tv_sec = d / sec(1);
+        ts.tv_nsec = long(d % sec(1));
+        timeout = &ts;
+      }
+      r = ::ppoll(fds.data(), fds.size(), timeout, nullptr);
+      wakeups_++;
     }
-    int r = ::ppoll(fds.data(), fds.size(), timeout, nullptr);
-    wakeups_++;
     if (r > 0 && (fds[0].revents & POLLIN)) {
       uint64_t v;
       (void)!read(wake_fd_, &v, sizeof v);

@@ -9,7 +9,8 @@
 //
 // The engine sleeps until a medium has input, something wakes it, or the
 // next timer is due (ip().timers): there is no periodic tick, and an idle
-// stack does not wake at all.
+// stack does not wake at all. With set_busy_poll it spins instead of
+// sleeping for a while after input (or always), for latency.
 //
 // Tests use Stack(n, &manual_clock) and run_once() instead of start(); they
 // seed the stack's randomness with ip().rng.seed(n).
@@ -51,8 +52,19 @@ class Stack {
   // Wakes the engine (a medium without an fd has input, config changed, or
   // a timer was armed earlier than the engine's sleep ends).
   void wake();
-  // How many times the engine thread has woken (a test of idleness).
+  // How many times the engine thread has woken from sleep (a test of
+  // idleness); busy-polling is not sleeping.
   uint64_t engine_wakeups() const { return wakeups_.load(); }
+  // Busy-polling, for latency: after input the engine looks at its media
+  // again without sleeping (and without the stack lock) for `window` before
+  // it sleeps, so the next packet costs no wakeup. 0: off (the default);
+  // kNever: always, as a poll-mode router does (one CPU busy). A timer due
+  // or a wake() ends a spin as it ends a sleep.
+  void set_busy_poll(Time window) {
+    busy_poll_.store(window);
+    wake();  // a spin in progress sees the change
+  }
+  Time busy_poll() const { return busy_poll_.load(); }
 
  private:
   void engine();
@@ -64,6 +76,7 @@ class Stack {
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> wakeups_{0};
+  std::atomic<Time> busy_poll_{0};
   int wake_fd_ = -1;  // eventfd
 };
 

@@ -10,6 +10,22 @@
 namespace ninet {
 namespace {
 
+// Arms a timer 20 ms ahead from this thread, as a ctl write would, and
+// waits (up to 5 s) for the running engine to fire it.
+bool timer_fires(Stack& s) {
+  std::atomic<bool> fired{false};
+  Timer t(s.ip().timers, [&fired](Time) { fired = true; });
+  {
+    std::lock_guard<std::mutex> g(s.ip().mu);
+    t.arm(s.clock().now() + ms(20));
+  }
+  for (int i = 0; i < 500 && !fired; i++)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::lock_guard<std::mutex> g(s.ip().mu);  // t is cancelled under the lock as it goes
+  t.cancel();
+  return fired;
+}
+
 TEST(Stack, TwoStacksShareNothing) {
   Stack a(0), b(1);
   EXPECT_EQ(a.number(), 0);
@@ -125,15 +141,32 @@ TEST(Stack, IdleEngineSleepsAndWakesForAnEarlierTimer) {
   EXPECT_EQ(s.engine_wakeups(), before) << "an idle stack does not wake";
   // A timer armed from another thread while the engine sleeps forever
   // wakes it, and fires.
-  std::atomic<bool> fired{false};
-  Timer t(s.ip().timers, [&fired](Time) { fired = true; });
+  EXPECT_TRUE(timer_fires(s));
+  s.stop();
+}
+
+// Busy-polling always: the engine never sleeps, yet timers armed from
+// another thread fire and configuration reaches it; switched off, it
+// sleeps again.
+TEST(Stack, BusyPollingEngineRunsWithoutSleeping) {
+  Stack s(5);
+  s.set_busy_poll(kNever);
+  EXPECT_EQ(s.busy_poll(), kNever);
+  s.start();
   {
     std::lock_guard<std::mutex> g(s.ip().mu);
-    t.arm(s.clock().now() + ms(20));
+    Ifc* f = *s.ip().ifc_clone();
+    ASSERT_TRUE(s.ip().ifc_ctl(*f, "bind loopback").ok());
+    ASSERT_TRUE(s.ip().ifc_ctl(*f, "add 127.0.0.1 255.0.0.0").ok());
   }
-  for (int i = 0; i < 500 && !fired; i++)
+  EXPECT_TRUE(timer_fires(s));
+  EXPECT_EQ(s.engine_wakeups(), 0u) << "a busy-polling engine never slept";
+  s.set_busy_poll(0);
+  for (int i = 0; i < 500 && s.engine_wakeups() == 0; i++) {
+    s.wake();
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_TRUE(fired);
+  }
+  EXPECT_GT(s.engine_wakeups(), 0u) << "switched off, it sleeps and is woken";
   s.stop();
 }
 
