@@ -15,8 +15,10 @@
 #   ninet   ninetd (run in RT's network namespace), `bind ether` on the same
 #           veths (the kernel's side keeps no address), `iprouting 1` on both;
 #   ninet-afpacket, ninet-xdp
-#           the same with `bind ether afpacket:NAME` / `xdp:NAME` (once the
-#           AF_XDP medium exists).
+#           the same with `bind ether afpacket:NAME` / `xdp:NAME`;
+#   ninet-xdp-poll, ninet-xdp-poll50
+#           xdp: with `busypoll always` (the engine never sleeps: one CPU
+#           busy) / `busypoll 50` (it polls 50 us after each input).
 # Modes alternate run by run, so the load of a shared machine hits all alike.
 # For each run and offered rate (RATES, pps; 0 = as fast as fwd_gen can send)
 # fwd_gen sends for SECS seconds; the script reports
@@ -116,11 +118,13 @@ linux_down() {
   ip -n "$NS_RT" addr flush dev "$L1"
   ip -n "$NS_RT" addr flush dev "$R1"
 }
-# ninet_up PREFIX: ninetd in RT's network namespace (the host's mount
-# namespace, so its tree is at $MNT), on the veths named PREFIX$L1, PREFIX$R1.
+# ninet_up PREFIX [BUSYPOLL]: ninetd in RT's network namespace (the host's
+# mount namespace, so its tree is at $MNT), on the veths named PREFIX$L1,
+# PREFIX$R1, with `busypoll BUSYPOLL` (default off).
 ninet_up() {
   cat >"$WORK/ninetd.conf" <<EOF
 stack 0 $MNT
+busypoll ${2:-off}
 ipifc/clone bind ether $1$L1
 . add 10.77.1.1 255.255.255.0
 . iprouting 1
@@ -157,6 +161,8 @@ mode_up() {
     ninet) ninet_up "" ;;
     ninet-afpacket) ninet_up afpacket: ;;
     ninet-xdp) ninet_up xdp: ;;
+    ninet-xdp-poll) ninet_up xdp: always ;;
+    ninet-xdp-poll50) ninet_up xdp: 50 ;;
     *) echo "FAIL: unknown mode $1"; exit 1 ;;
   esac
   # Resolves ARP on both sides and checks the path.
