@@ -6,11 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <deque>
 #include <functional>
 #include <random>
 
 #include "ip/ip.h"
+#include "media/testing.h"
 #include "wire/arp.h"
 #include "wire/ether.h"
 #include "wire/icmp.h"
@@ -29,53 +29,6 @@ Ipaddr ipa(std::string_view s) {
 Mac mac(std::string_view s) {
   return *Mac::parse(s);
 }
-
-// An Ethernet medium whose output the test reads and whose input it feeds.
-class FakeEther : public Medium {
- public:
-  explicit FakeEther(Mac m) : mac_(m) {}
-  std::string_view name() const override { return "ether"; }
-  bool link_header() const override { return true; }
-  Mac hwaddr() const override { return mac_; }
-  int default_mtu() const override { return 1514; }
-  int max_mtu() const override { return 9014; }
-  size_t recv(Batch& out, Pool& pool, size_t max) override {
-    size_t n = 0;
-    for (; n < max && !in.empty(); n++) {
-      out.push_back(pool.copy(in.front().data(), uint32_t(in.front().size())));
-      in.pop_front();
-    }
-    return n;
-  }
-  void send(Batch& b) override {
-    for (auto& x : b)
-      sent.emplace_back(x->data(), x->data() + x->size());
-    b.clear();
-  }
-  Status add_multi(const Mac& m) override {
-    multi.push_back(m);
-    return {};
-  }
-  Status rem_multi(const Mac& m) override {
-    std::erase(multi, m);
-    return {};
-  }
-  std::deque<Bytes> in;
-  std::vector<Bytes> sent;
-  std::vector<Mac> multi;
-
- private:
-  Mac mac_;
-};
-
-// A medium carrying bare IP packets (ppp's side of a proxy ARP setup).
-class FakePkt : public Medium {
- public:
-  std::string_view name() const override { return "pkt"; }
-  int default_mtu() const override { return 1500; }
-  size_t recv(Batch&, Pool&, size_t) override { return 0; }
-  void send(Batch& b) override { b.clear(); }
-};
 
 Bytes ether_frame(const Mac& dst, const Mac& src, uint16_t type, const Bytes& payload) {
   Bytes f(wire::EtherRepr::kLen);
@@ -114,22 +67,10 @@ constexpr size_t kIcmp6Off = 14 + 40;  // ICMPv6 header in an ND frame
 struct Neighbor : ::testing::Test {
   ManualClock clock;
   Pool pool;
-  std::vector<FakeEther*> ethers;
-  int next_mac = 1;
-  Ip ip{clock, pool, [this](std::string_view kind, std::string_view) {
-          std::unique_ptr<Medium> m;
-          if (kind == "ether") {
-            uint8_t b[6] = {0x02, 0, 0, 0, 0, uint8_t(next_mac++)};
-            auto e = std::make_unique<FakeEther>(Mac(b));
-            ethers.push_back(e.get());
-            m = std::move(e);
-          } else {
-            m = std::make_unique<FakePkt>();
-          }
-          return Result<std::unique_ptr<Medium>>(std::move(m));
-        }};
+  std::vector<TestMedium*> media;
+  Ip ip{clock, pool, TestMedium::factory(&media)};
 
-  // Our side: 02:00:00:00:00:01 on the first interface. The peer: 02:...:aa.
+  // Our side: 52:54:00:00:00:01 on the first interface. The peer: 02:...:aa.
   const Mac peer_mac = mac("02:00:00:00:00:aa");
   const Mac router_mac = mac("02:00:00:00:00:bb");
   const Ipaddr peer_ll = ipa("fe80::aa");
@@ -152,16 +93,18 @@ struct Neighbor : ::testing::Test {
     auto st = ip.ifc_ctl(*f, msg);
     ASSERT_TRUE(st.ok()) << msg << ": " << st.error().text();
   }
-  FakeEther& medium(const Ifc* f) { return *static_cast<FakeEther*>(f->medium.get()); }
+  TestMedium& medium(const Ifc* f) { return *static_cast<TestMedium*>(f->medium.get()); }
   // Frames sent since the last call.
   std::vector<Bytes> sent(Ifc* f) {
     ip.flush();
     std::vector<Bytes> v;
-    v.swap(medium(f).sent);
+    for (auto& b : medium(f).sent)
+      v.emplace_back(b->data(), b->data() + b->size());
+    medium(f).sent.clear();
     return v;
   }
   void inject(Ifc* f, const Bytes& frame) {
-    medium(f).in.push_back(frame);
+    medium(f).in.push_back(pool.copy(frame.data(), uint32_t(frame.size())));
     ip.poll();
   }
   void tick_for(Time d) {
@@ -411,7 +354,7 @@ TEST_F(Neighbor, JoinsAllNodesAndSolicitedNodeGroups) {
 TEST_F(Neighbor, SolicitationForOurAddressGetsASolicitedAdvertisement) {
   Ifc* f = bind_ether();
   Ipaddr ll = linklocal_from_mac(f->mac);
-  EXPECT_EQ(ll, ipa("fe80::ff:fe00:1"));
+  EXPECT_EQ(ll, ipa("fe80::5054:ff:fe00:1"));
   sent(f);
   wire::NdRepr ns;
   ns.target = ll;
@@ -628,7 +571,7 @@ TEST_F(Neighbor, LinkLocalAddressOfABindIsTentativeUntilDad) {
   ctl(f, "bind ether nd0");
   ASSERT_EQ(f->lifcs.size(), 1u);
   const Ipaddr ll = f->lifcs[0].local;
-  EXPECT_EQ(ll, ipa("fe80::ff:fe00:1"));  // 02:00:00:00:00:01, U/L bit flipped
+  EXPECT_EQ(ll, ipa("fe80::5054:ff:fe00:1"));  // 52:54:00:00:00:01, U/L bit flipped
   EXPECT_TRUE(f->lifcs[0].tentative);
   auto src = ip.source_for(ipa("fe80::aa"), f->index);
   EXPECT_TRUE(!src.ok() || *src != ll) << "tentative is not a source";
@@ -917,7 +860,7 @@ TEST_F(Neighbor, HostsIgnoreSolicitations) {
 
 struct Slaac : Neighbor {
   Ifc* f = nullptr;
-  Ipaddr addr = ipa("2001:db8:5::ff:fe00:1");  // prefix + the EUI-64 of 02:00:00:00:00:01
+  Ipaddr addr = ipa("2001:db8:5::5054:ff:fe00:1");  // prefix + the EUI-64 of 52:54:00:00:00:01
 
   void SetUp() override {
     f = bind_ether();
@@ -1003,11 +946,12 @@ TEST_F(Slaac, LifetimesFollowRfc4862Section553e) {
   // With more than two hours left, a short one cuts it to two hours.
   advertise(1800, {{64, true, true, 60, 30, ipa("2001:db8:5::")}});
   EXPECT_EQ(f->find(addr)->validlt, 7200u);
-  // A manually configured address is not touched.
-  ctl(f, "add6 2001:db8:9::ff:fe00:1 64");
+  // A manually configured address (the one the prefix would make) is not
+  // touched.
+  ctl(f, "add6 2001:db8:9::5054:ff:fe00:1 64");
   advertise(1800, {{64, true, true, 60, 30, ipa("2001:db8:9::")}});
-  EXPECT_FALSE(f->find(ipa("2001:db8:9::ff:fe00:1"))->from_ra);
-  EXPECT_EQ(f->find(ipa("2001:db8:9::ff:fe00:1"))->validlt, 0xffffffffu);
+  EXPECT_FALSE(f->find(ipa("2001:db8:9::5054:ff:fe00:1"))->from_ra);
+  EXPECT_EQ(f->find(ipa("2001:db8:9::5054:ff:fe00:1"))->validlt, 0xffffffffu);
 }
 
 TEST_F(Slaac, EverythingLearnedExpires) {
