@@ -21,6 +21,7 @@
 #include "media/pkt.h"
 #include "proto/icmp.h"
 #include "proto/icmp6.h"
+#include "proto/udp.h"
 
 namespace ninet {
 
@@ -44,6 +45,7 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   ip_->timers.set_wakeup([this] { wake(); });
   ip_->add_proto(make_icmp(*ip_));
   ip_->add_proto(make_icmp6(*ip_));
+  ip_->add_proto(make_udp(*ip_));
 }
 
 Stack::~Stack() {
