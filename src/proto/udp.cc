@@ -100,9 +100,10 @@ Result<size_t> Udp::write(Conv& c, std::span<const uint8_t> data) {
     sp.dst = Ipaddr(data.data() + udphdr::kRaddr);
     laddr = Ipaddr(data.data() + udphdr::kLaddr);
     rport = load16(data.data() + udphdr::kRport);
-    // ip(3): the announced port overrides the header's (which `announce *`
-    // does not have).
-    if (lport == 0) lport = load16(data.data() + udphdr::kLport);
+    // ip(3): the announced port overrides the header's; `announce *` has
+    // none of its own and answers from the port the datagram came to.
+    if (lport == 0 && c.state == ConvState::kAnnounced)
+      lport = load16(data.data() + udphdr::kLport);
     body = data.subspan(udphdr::kLen);
   } else {
     if (c.state != ConvState::kConnected) return Err::NotConnected;
@@ -111,7 +112,8 @@ Result<size_t> Udp::write(Conv& c, std::span<const uint8_t> data) {
     rport = c.rport;
   }
   if (sp.dst.is_zero()) return Error(Err::BadIp, "no remote address");
-  if (rport == 0 || lport == 0) return Error(Err::BadPort, "0");
+  if (rport == 0) return Error(Err::BadPort, "remote port 0");
+  if (lport == 0) return Error(Err::BadPort, "no local port");
   if (body.size() > 65535 - wire::udp::kHeaderLen) return Err::TooBig;
   // ip(3): a local address that is not one of our unicast addresses is
   // overridden (a group the datagram came to, a zero one).
@@ -161,6 +163,11 @@ Conv* Udp::call(Conv& listener, const IpRx& rx, uint16_t sport, uint16_t dport) 
 }
 
 void Udp::deliver(Conv& c, const IpRx& rx, uint16_t sport, uint16_t dport, BlockPtr b) {
+  if (c.hungup) {
+    // Plan 9 hangs up the queue: readers get what came before, then EOF.
+    drop(rx, "conversation " + std::to_string(c.index) + " hung up");
+    return;
+  }
   if (c.headers) {
     if (b->headroom() < udphdr::kLen) b = ip.pool.copy(b->data(), b->size());
     uint8_t* h = b->push(udphdr::kLen);
@@ -194,16 +201,19 @@ void Udp::rcv(const IpRx& rx, BlockPtr b) {
     no_port(rx, std::move(b));
     return;
   }
-  // ip(3): after announce (without headers), each new remote becomes a
-  // conversation of its own.
-  if (c->state == ConvState::kAnnounced && !c->headers && !(c = call(*c, rx, sport, dport))) return;
   b->trim(uint32_t(wire::udp::kHeaderLen + u->data.size()));
   b->pull(wire::udp::kHeaderLen);
+  // Hooks first, on the conversation the datagram found: pipex's L2TP
+  // claims its sessions' data on the announced port (DESIGN.md) before any
+  // call is made for the peer.
   if (!c->hooks.empty())
     if (Ifc* f = ip.ifc(rx.ifc); f && InputHooks::conv(*f, *c, rx, sport, dport, b)) {
       in_datagrams_++;
       return;
     }
+  // ip(3): after announce (without headers), each new remote becomes a
+  // conversation of its own.
+  if (c->state == ConvState::kAnnounced && !c->headers && !(c = call(*c, rx, sport, dport))) return;
   deliver(*c, rx, sport, dport, std::move(b));
 }
 

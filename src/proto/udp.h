@@ -22,7 +22,8 @@
 // up as Plan 9 does (reads return what is queued, then end of file; writes
 // fail), with the error's text ("port unreachable") in err, unless
 // `ignoreadvice`; Packet Too Big is not an error for UDP. Input hooks on a
-// conversation (pipex's L2TP) see its datagrams before its read queue.
+// conversation (pipex's L2TP) see the datagrams that find it before its
+// read queue does, and on an announced one before a call is made.
 //
 // udp/stats: InDatagrams (queued for a reader or taken by a hook), NoPorts,
 // InErrors (malformed, or dropped for a full read or listen queue), and

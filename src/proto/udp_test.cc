@@ -209,6 +209,12 @@ TEST_F(UdpTest, HeadersModeOverridesLocalPortAndForeignAddress) {
   auto w = write(server, std::vector<uint8_t>(51));
   ASSERT_FALSE(w.ok());
   EXPECT_EQ(w.error().text(), "message too short: udp headers");
+  // A conversation that holds no port cannot borrow one from the header.
+  Conv* idle = udp_conv("headers");
+  w = write(idle, udphdr(A("10.0.0.9"), A("10.0.0.1"), 99, 7002, "x"));
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().text(), "bad port number: no local port");
+  EXPECT_TRUE(sent().empty());
 }
 
 TEST_F(UdpTest, HeadersOverLoopbackBetweenTwoConversations) {
@@ -327,6 +333,10 @@ TEST_F(UdpTest, AdviceFromTheWireReachesOnlyItsConversation) {
   EXPECT_TRUE(a->hungup);
   EXPECT_EQ(a->err, "host unreachable");
   EXPECT_FALSE(b->hungup);
+  // A hung-up conversation takes no more datagrams.
+  inject_udp(A("10.0.0.9"), A("10.0.0.1"), 53, a->lport, "late answer");
+  EXPECT_FALSE(read(a));
+  EXPECT_EQ(count("InErrors"), 1);
   // Packet too big is not an error for UDP.
   ASSERT_TRUE(send(b, "query").ok());
   out = sent();
@@ -409,6 +419,21 @@ TEST_F(UdpTest, InputHooksSeeTheConversationsDatagramsFirst) {
   EXPECT_EQ(text(c), "l2tp") << "declined: queued as usual";
   EXPECT_EQ(count("InDatagrams"), 2);
   ip.hooks.remove(&hook, c);
+}
+
+TEST_F(UdpTest, HooksOnAnAnnouncedConversationClaimBeforeACallIsMade) {
+  Conv* server = udp_conv("announce 1701");
+  ClaimAll hook;
+  ip.hooks.add_conv(*server, &hook);
+  inject_udp(A("10.0.0.9"), A("10.0.0.1"), 1701, 1701, "l2tp");
+  EXPECT_EQ(hook.seen, 1);
+  EXPECT_FALSE(accept(server)) << "claimed: no call";
+  hook.take = false;
+  inject_udp(A("10.0.0.9"), A("10.0.0.1"), 1701, 1701, "l2tp");
+  Conv* call = accept(server);
+  ASSERT_TRUE(call) << "declined: a call as usual";
+  EXPECT_EQ(text(call), "l2tp");
+  ip.hooks.remove(&hook, server);
 }
 
 TEST_F(UdpTest, BadControlMessages) {
