@@ -26,12 +26,36 @@ Error bad(std::string_view item, std::string_view why) {
   return Error(Err::BadArg, "fault: " + std::string(item) + ": " + std::string(why));
 }
 
-enum class Kind { kPercent, kTime, kRate, kCount };
+struct Unit {
+  std::string_view name;
+  int64_t scale;  // base units (ns, bit/s, parts per 10^9, frames) per unit
+};
+
+// What a value is: its units, largest first, its range, and what the error
+// of a bad one asks for.
+struct Kind {
+  std::vector<Unit> units;
+  int64_t min, max;
+  std::string_view want;
+};
+const Kind kPercent{{{"%", FaultDir::kOne / 100}},
+                    0,
+                    FaultDir::kOne,
+                    "want a percentage from 0% to 100% (3%, 0.5%)"};
+const Kind kTime{{{"s", sec(1)}, {"ms", ms(1)}, {"us", us(1)}, {"ns", 1}},
+                 0,
+                 sec(3600),
+                 "want a time up to 3600s (5ms, 1.5ms, 200us, 1s)"};
+const Kind kRate{{{"gbit", 1000000000}, {"mbit", 1000000}, {"kbit", 1000}, {"bit", 1}},
+                 0,
+                 1000000000000,
+                 "want a rate up to 1000gbit (9600bit, 512kbit, 10mbit)"};
+const Kind kCount{{{"", 1}}, 1, 1000000, "want a number of frames from 1 to 1000000"};
 
 // One key of the list, read and written as an int64 whatever its field.
 struct Key {
   std::string_view name;
-  Kind kind;
+  const Kind& kind;
   int64_t (*get)(const FaultDir&);
   void (*set)(FaultDir&, int64_t);
 };
@@ -42,27 +66,13 @@ struct Key {
         [](FaultDir& d, int64_t v) { d.field = decltype(FaultDir::field)(v); } \
   }
 const Key kKeys[] = {
-    NINET_FAULT_KEY("drop", drop, Kind::kPercent),
-    NINET_FAULT_KEY("dup", dup, Kind::kPercent),
-    NINET_FAULT_KEY("reorder", reorder, Kind::kPercent),
-    NINET_FAULT_KEY("gap", gap, Kind::kTime),
-    NINET_FAULT_KEY("delay", delay, Kind::kTime),
-    NINET_FAULT_KEY("jitter", jitter, Kind::kTime),
-    NINET_FAULT_KEY("corrupt", corrupt, Kind::kPercent),
-    NINET_FAULT_KEY("rate", rate, Kind::kRate),
-    NINET_FAULT_KEY("limit", limit, Kind::kCount),
+    NINET_FAULT_KEY("drop", drop, kPercent),       NINET_FAULT_KEY("dup", dup, kPercent),
+    NINET_FAULT_KEY("reorder", reorder, kPercent), NINET_FAULT_KEY("gap", gap, kTime),
+    NINET_FAULT_KEY("delay", delay, kTime),        NINET_FAULT_KEY("jitter", jitter, kTime),
+    NINET_FAULT_KEY("corrupt", corrupt, kPercent), NINET_FAULT_KEY("rate", rate, kRate),
+    NINET_FAULT_KEY("limit", limit, kCount),
 };
 #undef NINET_FAULT_KEY
-
-struct Unit {
-  std::string_view name;
-  int64_t scale;  // base units (ns, bit/s, parts per 10^9) per unit
-};
-constexpr Unit kTimeUnits[] = {{"s", sec(1)}, {"ms", ms(1)}, {"us", us(1)}, {"ns", 1}};
-constexpr Unit kRateUnits[] = {{"gbit", 1000000000}, {"mbit", 1000000}, {"kbit", 1000}, {"bit", 1}};
-constexpr Time kMaxTime = sec(3600);
-constexpr int64_t kMaxRate = 1000000000000;  // 1 Tbit/s
-constexpr int64_t kPerPercent = FaultDir::kOne / 100;
 
 bool same_word(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -70,18 +80,18 @@ bool same_word(std::string_view a, std::string_view b) {
          });
 }
 
-// "1.25unit": the number times the unit's scale, if the result is a whole
-// number of base units no larger than max. The number is digits with an
-// optional fraction (no sign, exponent or blanks).
-std::optional<int64_t> scaled(std::string_view s, const Unit* units, size_t nunits, int64_t max) {
+// "1.25unit" (digits with an optional fraction, no sign, exponent or
+// blanks; the unit in any case, as tc takes them): the number times the
+// unit's scale, if that is a whole number of base units in the kind's range.
+std::optional<int64_t> parse_value(const Kind& k, std::string_view s) {
   size_t digits_end = 0;
   while (digits_end < s.size() &&
          (std::isdigit(static_cast<unsigned char>(s[digits_end])) || s[digits_end] == '.'))
     digits_end++;
   std::string_view num = s.substr(0, digits_end), unit = s.substr(digits_end);
-  const Unit* u =
-      std::find_if(units, units + nunits, [&](const Unit& x) { return same_word(unit, x.name); });
-  if (u == units + nunits) return std::nullopt;
+  auto u = std::find_if(k.units.begin(), k.units.end(),
+                        [&](const Unit& x) { return same_word(unit, x.name); });
+  if (u == k.units.end()) return std::nullopt;
   size_t point = num.find('.');
   std::string_view whole = num.substr(0, point);
   std::string_view frac =
@@ -89,8 +99,8 @@ std::optional<int64_t> scaled(std::string_view s, const Unit* units, size_t nuni
   if (point != std::string_view::npos && frac.empty()) return std::nullopt;  // "1."
   while (!frac.empty() && frac.back() == '0')
     frac.remove_suffix(1);
-  auto w = parse_int(whole, 0, max);
-  if (!w || *w > max / u->scale) return std::nullopt;
+  auto w = parse_int(whole, 0, k.max);
+  if (!w || *w > k.max / u->scale) return std::nullopt;
   int64_t v = *w * u->scale;
   // The fraction's digits, each a tenth of the one before.
   int64_t place = u->scale;
@@ -99,68 +109,20 @@ std::optional<int64_t> scaled(std::string_view s, const Unit* units, size_t nuni
     place /= 10;
     v += (c - '0') * place;
   }
-  if (v > max) return std::nullopt;
+  if (v < k.min || v > k.max) return std::nullopt;
   return v;
 }
 
-std::optional<int64_t> parse_value(Kind kind, std::string_view s) {
-  switch (kind) {
-    case Kind::kPercent: {
-      constexpr Unit pct[] = {{"%", kPerPercent}};
-      return scaled(s, pct, 1, FaultDir::kOne);
-    }
-    case Kind::kTime:
-      return scaled(s, kTimeUnits, std::size(kTimeUnits), kMaxTime);
-    case Kind::kRate:
-      return scaled(s, kRateUnits, std::size(kRateUnits), kMaxRate);
-    case Kind::kCount:
-      return parse_int(s, 1, 1000000);
-  }
-  return std::nullopt;
-}
-
-std::string_view wanted(Kind kind) {
-  switch (kind) {
-    case Kind::kPercent:
-      return "want a percentage from 0% to 100% (3%, 0.5%)";
-    case Kind::kTime:
-      return "want a time up to 3600s (5ms, 1.5ms, 200us, 1s)";
-    case Kind::kRate:
-      return "want a rate up to 1000gbit (9600bit, 512kbit, 10mbit)";
-    case Kind::kCount:
-      return "want a number of frames from 1 to 1000000";
-  }
-  return "";
-}
-
-// v in the largest unit it is a whole number of.
-std::string in_units(int64_t v, const Unit* units, size_t nunits) {
-  for (size_t i = 0; i < nunits; i++)
-    if (v % units[i].scale == 0)
-      return std::to_string(v / units[i].scale) + std::string(units[i].name);
-  return std::to_string(v);  // not reached: the last unit is 1
-}
-
-std::string format_value(Kind kind, int64_t v) {
-  switch (kind) {
-    case Kind::kPercent: {
-      std::string s = std::to_string(v / kPerPercent);
-      if (int64_t rest = v % kPerPercent) {
-        std::string f = std::to_string(kPerPercent + rest).substr(1);  // 7 digits, zeros kept
-        while (f.back() == '0')
-          f.pop_back();
-        s += "." + f;
-      }
-      return s + "%";
-    }
-    case Kind::kTime:
-      return in_units(v, kTimeUnits, std::size(kTimeUnits));
-    case Kind::kRate:
-      return in_units(v, kRateUnits, std::size(kRateUnits));
-    case Kind::kCount:
-      return std::to_string(v);
-  }
-  return "";
+// v in the largest unit it is a whole number of, else in the smallest with
+// the fraction it needs (0.1%).
+std::string format_value(const Kind& k, int64_t v) {
+  for (const Unit& u : k.units)
+    if (v % u.scale == 0) return std::to_string(v / u.scale) + std::string(u.name);
+  const Unit& u = k.units.back();
+  std::string f = std::to_string(u.scale + v % u.scale).substr(1);  // leading zeros kept
+  while (f.back() == '0')
+    f.pop_back();
+  return std::to_string(v / u.scale) + "." + f + std::string(u.name);
 }
 
 }  // namespace
@@ -198,7 +160,7 @@ Result<FaultSpec> parse_fault_spec(std::string_view list) {
                  "unknown key (drop dup reorder gap delay jitter corrupt rate limit seed, "
                  "optionally in. or out.)");
     auto v = parse_value(k->kind, value);
-    if (!v) return bad(item, wanted(k->kind));
+    if (!v) return bad(item, k->kind.want);
     for (size_t i = 0; i < ndirs; i++)
       k->set(*dirs[i], *v);
   }

@@ -582,30 +582,34 @@ TEST(FaultMedium, ARateLimitDropsBeyondItsQueue) {
 }
 
 TEST(FaultMedium, DelayThenRate) {
-  // Frames join the link when their delay ends, at their own time however
-  // late the call that notices: 100 ms on the link, 50 ms delay.
+  // 50 ms of delay, then 100 ms on the link a frame: frame 0 (sent at 0)
+  // leaves at 150 ms, frame 1 (sent at 10 ms) waits for it and leaves at
+  // 250 ms.
+  auto start = [](Faulty& f) {
+    f.send(0, 1, 1000);
+    f.clock.advance(ms(10));
+    f.send(1, 1, 1000);
+    return f.clock.now() - ms(10);
+  };
   Faulty f("delay=50ms,rate=80kbit");
-  Time t0 = f.clock.now();
-  f.send(0, 1, 1000);
-  f.clock.set(t0 + ms(10));
-  f.send(1, 1, 1000);
-  f.clock.set(t0 + sec(1));
+  Time t0 = start(f);
+  f.clock.set(t0 + ms(150));
   f.m->release();
-  EXPECT_EQ(f.sent(), iota(0, 2));
-  Faulty g("delay=50ms,rate=80kbit");
-  t0 = g.clock.now();
-  g.send(0, 1, 1000);
-  g.clock.set(t0 + ms(10));
-  g.send(1, 1, 1000);
-  g.clock.set(t0 + ms(150));
-  g.m->release();
-  EXPECT_EQ(g.sent(), iota(0, 1));
-  g.clock.set(t0 + ms(250) - 1);
-  g.m->release();
-  EXPECT_TRUE(g.sent().empty()) << "the second waited for the first";
-  g.clock.set(t0 + ms(250));
-  g.m->release();
-  EXPECT_EQ(g.sent(), iota(1, 1));
+  EXPECT_EQ(f.sent(), iota(0, 1));
+  f.clock.set(t0 + ms(250) - 1);
+  f.m->release();
+  EXPECT_TRUE(f.sent().empty()) << "the second waited for the first";
+  f.clock.set(t0 + ms(250));
+  f.m->release();
+  EXPECT_EQ(f.sent(), iota(1, 1));
+  // Frames join the link at their own time, however late the call that
+  // notices: noticed at 200 ms, frame 1 still left at 250 ms, not 300.
+  Faulty late("delay=50ms,rate=80kbit");
+  t0 = start(late);
+  late.clock.set(t0 + ms(200));
+  late.m->release();
+  EXPECT_EQ(late.sent(), iota(0, 1));
+  EXPECT_EQ(late.m->next_release(), t0 + ms(250));
 }
 
 TEST(FaultMedium, CorruptFlipsExactlyOneBit) {
