@@ -406,34 +406,28 @@ struct ClaimAll : InputHook {
   }
 };
 
-TEST_F(UdpTest, InputHooksSeeTheConversationsDatagramsFirst) {
-  Conv* c = udp_conv("connect 10.0.0.9!1701 1701");
-  ClaimAll hook;
-  ip.hooks.add_conv(*c, &hook);
-  inject_udp(A("10.0.0.9"), A("10.0.0.1"), 1701, 1701, "l2tp");
-  EXPECT_EQ(hook.seen, 1);
-  EXPECT_FALSE(read(c)) << "claimed";
-  hook.take = false;
-  inject_udp(A("10.0.0.9"), A("10.0.0.1"), 1701, 1701, "l2tp");
-  EXPECT_EQ(hook.seen, 2);
-  EXPECT_EQ(text(c), "l2tp") << "declined: queued as usual";
-  EXPECT_EQ(count("InDatagrams"), 2);
-  ip.hooks.remove(&hook, c);
-}
-
-TEST_F(UdpTest, HooksOnAnAnnouncedConversationClaimBeforeACallIsMade) {
-  Conv* server = udp_conv("announce 1701");
-  ClaimAll hook;
-  ip.hooks.add_conv(*server, &hook);
-  inject_udp(A("10.0.0.9"), A("10.0.0.1"), 1701, 1701, "l2tp");
-  EXPECT_EQ(hook.seen, 1);
-  EXPECT_FALSE(accept(server)) << "claimed: no call";
-  hook.take = false;
-  inject_udp(A("10.0.0.9"), A("10.0.0.1"), 1701, 1701, "l2tp");
-  Conv* call = accept(server);
-  ASSERT_TRUE(call) << "declined: a call as usual";
-  EXPECT_EQ(text(call), "l2tp");
-  ip.hooks.remove(&hook, server);
+TEST_F(UdpTest, InputHooksClaimFirst) {
+  // On a connected conversation before its read queue; on an announced one
+  // before a call is made for the peer (pipex's L2TP on port 1701).
+  for (bool announced : {false, true}) {
+    SCOPED_TRACE(announced ? "announced" : "connected");
+    Conv* c = udp_conv(announced ? "announce 1701" : "connect 10.0.0.9!1701 1701");
+    ClaimAll hook;
+    ip.hooks.add_conv(*c, &hook);
+    inject_udp(A("10.0.0.9"), A("10.0.0.1"), 1701, 1701, "l2tp");
+    EXPECT_EQ(hook.seen, 1);
+    EXPECT_TRUE(c->rq.empty() && c->incall.empty()) << "claimed: not queued, no call";
+    hook.take = false;
+    inject_udp(A("10.0.0.9"), A("10.0.0.1"), 1701, 1701, "l2tp");
+    EXPECT_EQ(hook.seen, 2);
+    Conv* to = announced ? accept(c) : c;
+    ASSERT_TRUE(to) << "declined: a call as usual";
+    EXPECT_EQ(text(to), "l2tp") << "declined: queued as usual";
+    ip.hooks.remove(&hook, c);
+    udpp->last_close(*to);
+    if (to != c) udpp->last_close(*c);
+  }
+  EXPECT_EQ(count("InDatagrams"), 4);
 }
 
 TEST_F(UdpTest, BadControlMessages) {
