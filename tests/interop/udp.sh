@@ -2,8 +2,9 @@
 # UDP between ninet and Linux over a veth, IPv4 and IPv6: Linux's `nc -u`
 # talks to a ninet echo server (headers mode, and announce + listen), ninet's
 # conversations talk to a Linux echo server, each side sees the other's port
-# unreachable, and udp/stats counts it all. ninet's side is driven through
-# the FUSE tree by a small python3 program (udp.py below).
+# unreachable, multicast goes both ways, and udp/stats counts it all.
+# ninet's side is driven through the FUSE tree by a small python3 program
+# (udp.py below), Linux's by nc and python3 (linux.py).
 . "$(dirname "$0")/lib.sh"
 need nc python3 timeout
 
@@ -65,12 +66,26 @@ elif mode == "serve-listen":
         os.write(fd, b"call " + remote.encode() + b": " + b)
         os.close(fd)
         os.close(lfd)
+elif mode == "serve-group":
+    # announce PORT; headers; addmulti IFC-IP GROUP; answer one datagram
+    # to the group (from our unicast address: the header's laddr is the group).
+    port, ifcip, group, flag = sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+    ctl, n = clone("announce " + port, "headers", "addmulti %s %s" % (ifcip, group))
+    fd = data(n)
+    ready(flag)
+    b = os.read(fd, 65536)
+    os.write(fd, b[:52] + b"group:" + b[52:])
 elif mode == "client":
     # connect ADDR!PORT; send MSG; print the reply.
     ctl, n = clone("connect " + sys.argv[3])
     fd = data(n)
     os.write(fd, sys.argv[4].encode())
     print(os.read(fd, 65536).decode())
+elif mode == "send-group":
+    # connect GROUP!PORT; addmulti IFC-IP (the group is the remote): the
+    # datagram leaves by that interface.
+    ctl, n = clone("connect " + sys.argv[3], "addmulti " + sys.argv[4])
+    os.write(data(n), sys.argv[5].encode())
 elif mode == "refused":
     # connect to a closed port: the read ends (hangup) and err says why.
     ctl, n = clone("connect " + sys.argv[3])
@@ -84,7 +99,7 @@ U="timeout 20 python3 $WORK/udp.py $MNT"
 # Linux's side: an echo server on both families, and a client that reports
 # ICMP port unreachable (ECONNREFUSED on a connected socket).
 cat > "$WORK/linux.py" <<'EOF'
-import socket, sys
+import socket, struct, sys
 if sys.argv[1] == "echo":
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -93,6 +108,35 @@ if sys.argv[1] == "echo":
     while True:
         b, a = s.recvfrom(65536)
         s.sendto(b"linux:" + b, a)
+elif sys.argv[1] == "to-group":
+    # Send to GROUP PORT out of eth0, print the unicast answer.
+    g, port = sys.argv[2], int(sys.argv[3])
+    if ":" in g:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex("eth0"))
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("10.92.0.1"))
+    s.settimeout(3)
+    s.sendto(b"hi", (g, port))
+    print(s.recvfrom(100)[0].decode())
+elif sys.argv[1] == "in-group":
+    # Join GROUP on eth0, bind PORT, print one datagram and who sent it.
+    g, port = sys.argv[2], int(sys.argv[3])
+    if ":" in g:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        mreq = socket.inet_pton(socket.AF_INET6, g) + struct.pack("@I", socket.if_nametoindex("eth0"))
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+        s.bind(("::", port))
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        mreq = socket.inet_aton(g) + socket.inet_aton("10.92.0.1")
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+        s.bind(("", port))
+    s.settimeout(5)
+    open(sys.argv[4], "w").close()
+    b, a = s.recvfrom(100)
+    print("%s from %s" % (b.decode(), a[0]))
 else:
     fam = socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
@@ -150,13 +194,35 @@ contains "Linux sees ninet's port unreachable (IPv6)" "^refused$" "$(ip netns ex
 contains "ninet's conversation hangs up on Linux's port unreachable (IPv4)" "^read 0 bytes; err: port unreachable$" "$($U refused '10.92.0.1!4444' 2>&1)"
 contains "ninet's conversation hangs up on Linux's port unreachable (IPv6)" "^read 0 bytes; err: port unreachable$" "$($U refused 'fd92::1!4444' 2>&1)"
 
-# 5. The tree and the counters.
+# 5. Multicast: ninet's member conversation answers Linux's datagram to a
+# group; Linux's member socket gets ninet's datagram to a group.
+for g in 239.1.2.3 ff12::1234; do
+  if=10.92.0.2
+  case $g in *:*) if=fd92::2 ;; esac
+  rm -f "$WORK/g.ready"
+  $U serve-group 5000 "$if" "$g" "$WORK/g.ready" > "$WORK/g.out" 2>&1 &
+  G=$!
+  wait_for "$WORK/g.ready"
+  contains "Linux's datagram to $g reaches ninet's member conversation" "^group:hi$" "$(ip netns exec "$NS_A" timeout 5 python3 "$WORK/linux.py" to-group "$g" 5000 2>&1)"
+  wait $G
+  rm -f "$WORK/m.ready"
+  ip netns exec "$NS_A" timeout 10 python3 "$WORK/linux.py" in-group "$g" 5001 "$WORK/m.ready" > "$WORK/m.out" 2>&1 &
+  M=$!
+  wait_for "$WORK/m.ready"
+  expect "ninet sends to $g" $U send-group "$g!5001" "$if" "to the group"
+  wait $M
+  contains "Linux's member socket gets ninet's datagram to $g" "^to the group from $if$" "$(cat "$WORK/m.out")"
+done
+
+# 6. The tree and the counters.
 contains "udp/stats has the four fields" "^InDatagrams: [0-9]+
 NoPorts: [0-9]+
 InErrors: 0
 OutDatagrams: [0-9]+$" "$(cat "$MNT/udp/stats")"
 contains "udp/stats counts datagrams in" "InDatagrams: ([7-9]|[1-9][0-9])" "$(cat "$MNT/udp/stats")"
-contains "udp/stats counts the closed ports" "NoPorts: 2$" "$(grep NoPorts "$MNT/udp/stats")"
+# Closed ports: the two probes of 4 and, as ninet is a member of the groups
+# it sent to, its own two datagrams to port 5001 looped back to it.
+contains "udp/stats counts the closed ports" "NoPorts: 4$" "$(grep NoPorts "$MNT/udp/stats")"
 contains "udp holds clone and stats" "clone.*stats" "$(ls "$MNT/udp" | tr '\n' ' ')"
 exec 3<>"$MNT/udp/clone"
 read -r n <&3 || true
