@@ -395,12 +395,11 @@ size_t FaultMedium::recv(Batch& out, Pool& pool, size_t max) {
   Time now = clock_.now();
   Dir& d = dirs_[kIn];
   // A few batches from the inner medium, as Ip::poll takes a few from each.
-  Batch got;
   for (int round = 0; round < 4 && ready_.size() < max; round++) {
-    size_t n = inner_->recv(got, pool, max);
-    for (BlockPtr& b : got)
+    size_t n = inner_->recv(pulled_, pool, max);
+    for (BlockPtr& b : pulled_)
       if (b) admit(d, std::move(b), now, ready_);
-    got.clear();
+    pulled_.clear();
     if (n < max) break;
   }
   settle(now);
@@ -439,6 +438,7 @@ void FaultMedium::close() {
   }
   ready_.clear();
   scratch_.clear();
+  pulled_.clear();
   inner_->close();
 }
 

@@ -37,7 +37,15 @@
 // earlier than that sleep wakes it, TimerWheel::sleeping). When it fires,
 // frames due out are handed to the inner medium at once, and frames due in
 // are queued and the engine notified (Medium::notify), so that its next
-// poll() receives them.
+// poll() receives them. Why a timer and not a "next release" the engine
+// asks every medium for: the engine already sleeps until the wheel's next
+// deadline and is woken by a timer armed earlier, so nothing in Ip or the
+// engine changes, and a million interfaces cost nothing when none is
+// wrapped; the wheel's arm is O(1), once per change of the earliest frame.
+//
+// Frames are counted by the wrapper when the engine reads them from the
+// inner medium (an fd-based medium's kernel queue is not seen before), and
+// at most kMaxHeld a direction are held.
 //
 // Threading: as any medium, used under the stack lock (recv/send from the
 // engine, the timer from tick()). The inner medium's notifier is forwarded.
@@ -208,6 +216,7 @@ class FaultMedium final : public Medium {
   Dir dirs_[2];
   Batch ready_;    // "in" frames due, for recv()
   Batch scratch_;  // "out" frames due, for the inner medium's send()
+  Batch pulled_;   // what recv() took from the inner medium
   Timer timer_;    // armed for next_release() when a wheel is given
 };
 
