@@ -1,0 +1,50 @@
+#!/bin/sh
+# The dial library as programs use it (issue 6, point 5): examples/echo
+# serves UDP through announce/listen/accept on ninetd's FUSE tree, and is
+# called by its own client (dial) on the stack's loopback and by Linux's
+# `nc -u` from a namespace over a veth, IPv4 and IPv6; getnetconninfo names
+# each caller; a call to a closed port fails with the tree's error text.
+. "$(dirname "$0")/lib.sh"
+need nc timeout
+ECHO=$BUILD/examples/echo
+[ -x "$ECHO" ] || { echo "FAIL: $ECHO not built"; exit 1; }
+
+peer_ns A
+veth_to A 10.93.0.1/24 fd93::1/64
+ninetd_start "stack 0 $MNT
+ipifc/clone bind loopback
+. add 127.0.0.1 255.0.0.0
+. add ::1 /128
+ipifc/clone bind ether $HOST_A
+. add 10.93.0.2 255.255.255.0
+. add6 fd93::2 64"
+export NINET_NET=$MNT
+
+NINET_NET=$MNT timeout 60 "$ECHO" -s 'udp!*!7' > "$WORK/server.out" 2>&1 &
+SERVER=$!
+for _ in $(seq 50); do grep -q announced "$WORK/server.out" && break; sleep 0.1; done
+contains "the server announced udp port 7" "announced $MNT/udp/[0-9]+" "$(cat "$WORK/server.out")"
+
+expect "echo client over loopback (IPv4)" sh -c "timeout 10 $ECHO 'udp!127.0.0.1!7' hello-v4 | grep -qx hello-v4"
+expect "echo client over loopback (IPv6)" sh -c "timeout 10 $ECHO 'udp!::1!7' hello-v6 | grep -qx hello-v6"
+expect "echo client with a path to the tree" sh -c "timeout 10 $ECHO '$MNT/udp!127.0.0.1!7' pathed | grep -qx pathed"
+got=$(printf 'from-linux\n' | ip netns exec "$NS_A" timeout 3 nc -u -w 1 10.93.0.2 7 2>/dev/null | head -n 1)
+contains "Linux nc -u gets its datagram back (IPv4)" "^from-linux$" "$got"
+got=$(printf 'from-linux6\n' | ip netns exec "$NS_A" timeout 3 nc -u -w 1 fd93::2 7 2>/dev/null | head -n 1)
+contains "Linux nc -u gets its datagram back (IPv6)" "^from-linux6$" "$got"
+out=$(cat "$WORK/server.out")
+contains "getnetconninfo names the loopback caller" "call from udp!127\.0\.0\.1![0-9]+ on $MNT/udp/" "$out"
+contains "getnetconninfo names the Linux caller" "call from udp!10\.93\.0\.1![0-9]+" "$out"
+contains "getnetconninfo names the IPv6 caller" "call from udp!fd93::1![0-9]+" "$out"
+kill "$SERVER" 2>/dev/null
+
+# A second announce of the port fails with the tree's text.
+NINET_NET=$MNT timeout 10 "$ECHO" -s 'udp!*!9' > "$WORK/s9.out" 2>&1 &
+S9=$!
+for _ in $(seq 50); do grep -q announced "$WORK/s9.out" && break; sleep 0.1; done
+contains "announcing a port twice is refused with the tree's text" "address in use" \
+  "$(timeout 10 "$ECHO" -s 'udp!*!9' 2>&1)"
+kill "$S9" 2>/dev/null
+contains "a bad address is refused before the tree" "address is net!host" \
+  "$(timeout 10 "$ECHO" 'udp' x 2>&1)"
+finish
