@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "media/fault.h"
 #include "media/linux/open.h"
 #include "media/loopback.h"
 #include "media/pkt.h"
@@ -33,11 +34,20 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   clock_ = clock;
   // The stack's media; a pkt medium copies user writes into the stack's
   // pool, which outlives the IP layer and every block in it.
-  auto open_medium = [this](std::string_view kind,
-                            std::string_view path) -> Result<std::unique_ptr<Medium>> {
+  auto open_plain = [this](std::string_view kind,
+                           std::string_view path) -> Result<std::unique_ptr<Medium>> {
     if (kind == "loopback") return std::unique_ptr<Medium>(std::make_unique<LoopbackMedium>());
     if (kind == "pkt") return std::unique_ptr<Medium>(std::make_unique<PktMedium>(pool_));
     return open_linux_medium(kind, path);
+  };
+  // `bind ether fault(drop=1%,delay=5ms):veth0`: the medium behind a fault
+  // injector (media/fault.h) whose held frames wake the engine through a
+  // timer on the stack's wheel.
+  auto open_medium = [this, open_plain](std::string_view kind,
+                                        std::string_view path) -> Result<std::unique_ptr<Medium>> {
+    if (is_fault_path(path))
+      return open_fault_medium(kind, path, open_plain, *clock_, pool_, &ip_->timers);
+    return open_plain(kind, path);
   };
   ip_ = std::make_unique<Ip>(*clock_, pool_, open_medium);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
