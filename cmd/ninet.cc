@@ -7,10 +7,14 @@
 //   ninet arp [add IP MAC | del IP | flush]
 //   ninet ping [-c count] [-i ms] [-s size] [-W ms] HOST
 //   ninet stats [PROTO]                       ipifc/stats or PROTO/stats
+//   ninet netstat [-a] [-n] [PROTO...]        every conversation: state, addresses, queues, owner
+//   ninet nc [-u] [-4|-6] [-q s] HOST PORT    stdin to a TCP (UDP) call, the call to stdout
+//   ninet nc -l [-u] [-4|-6] [-q s] [HOST] PORT   the same with the first caller
 //   ninet cat FILE...                         print tree files
 //   ninet write FILE MESSAGE...               one write of MESSAGE to FILE
 //
-// The mountpoint is -m, else $NINET, else /net.
+// The mountpoint is -m, else $NINET, else /net. nc reaches it through the
+// dial library with a pathed address ("/net/udp!10.0.0.2!7").
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -1,11 +1,15 @@
 #include "ninet_cmds.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +25,7 @@
 
 #include "base/endian.h"
 #include "base/ipaddr.h"
+#include "dial/dial.h"
 
 namespace ninet::tool {
 
@@ -44,26 +49,30 @@ std::vector<std::string> lines(const std::string& s) {
   return v;
 }
 
-bool read_file(const std::string& path, std::string* out) {
+// Reads a whole file; 0 or the errno of the open or read that failed.
+int slurp(const std::string& path, std::string* out) {
   int fd = open(path.c_str(), O_RDONLY);
-  if (fd < 0) {
-    std::fprintf(stderr, "ninet: %s: %s\n", path.c_str(), std::strerror(errno));
-    return false;
-  }
+  if (fd < 0) return errno;
   out->clear();
   char buf[8192];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0) {
-      std::fprintf(stderr, "ninet: read %s: %s\n", path.c_str(), std::strerror(errno));
+      int e = errno;
       close(fd);
-      return false;
+      return e;
     }
     if (n == 0) break;
     out->append(buf, size_t(n));
   }
   close(fd);
-  return true;
+  return 0;
+}
+
+bool read_file(const std::string& path, std::string* out) {
+  int e = slurp(path, out);
+  if (e) std::fprintf(stderr, "ninet: %s: %s\n", path.c_str(), std::strerror(e));
+  return e == 0;
 }
 
 // One write of msg to path; on failure prints the errno text and, where the
@@ -271,6 +280,296 @@ int ping(const std::string& root, const PingOpts& o) {
   return rcvd == size_t(o.count) ? 0 : 1;
 }
 
+// ---- netstat ----
+
+// The protocol directories of the tree: those with a clone file, save
+// ipifc (its numbered directories are interfaces, not conversations).
+std::vector<std::string> proto_dirs(const std::string& root) {
+  std::vector<std::string> v;
+  DIR* d = opendir(root.c_str());
+  if (!d) return v;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == ".." || name == "ipifc") continue;
+    if (access((root + "/" + name + "/clone").c_str(), F_OK) == 0) v.push_back(name);
+  }
+  closedir(d);
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::string user_name(uid_t uid) {
+  passwd pw, *res = nullptr;
+  char buf[4096];
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res) return res->pw_name;
+  return std::to_string(uid);
+}
+
+// /etc/services' name for a port, "" for none (and for protocols it lacks).
+std::string service_name(const std::string& proto, const std::string& port) {
+  if (proto != "tcp" && proto != "udp") return "";
+  int n = std::atoi(port.c_str());
+  if (n <= 0 || n > 65535) return "";
+  servent se, *res = nullptr;
+  char buf[1024];
+  if (getservbyport_r(htons(uint16_t(n)), proto.c_str(), &se, buf, sizeof buf, &res) != 0 || !res)
+    return "";
+  return res->s_name;
+}
+
+// A conversation that went away while being read: freed between the
+// directory listing and the read (FUSE may say ESTALE for its files).
+bool vanished(int e) {
+  return e == ENOENT || e == ESTALE;
+}
+
+int netstat(const std::string& root, const NetstatArgs& o) {
+  std::vector<std::string> protos = o.protos.empty() ? proto_dirs(root) : o.protos;
+  std::vector<ConvFiles> convs;
+  int rc = 0;
+  for (const std::string& p : protos) {
+    std::string dir = root + "/" + p;
+    if (access((dir + "/clone").c_str(), F_OK) != 0) {
+      std::fprintf(stderr, "ninet: netstat: %s: not a protocol directory\n", dir.c_str());
+      rc = 1;
+      continue;
+    }
+    for (int n : numbered(dir)) {
+      ConvFiles c;
+      c.proto = p;
+      c.n = n;
+      std::string cd = dir + "/" + std::to_string(n);
+      struct stat st;
+      int e = ::stat((cd + "/ctl").c_str(), &st) == 0 ? 0 : errno;
+      if (!e) c.owner = user_name(st.st_uid);
+      const std::pair<const char*, std::string*> files[] = {
+          {"status", &c.status}, {"local", &c.local}, {"remote", &c.remote}};
+      for (auto& [name, text] : files)
+        if (!e) e = slurp(cd + "/" + name, text);
+      if (vanished(e)) continue;
+      if (e) {
+        std::fprintf(stderr, "ninet: netstat: %s: %s\n", cd.c_str(), std::strerror(e));
+        rc = 1;
+        continue;
+      }
+      convs.push_back(std::move(c));
+    }
+  }
+  std::fputs(format_netstat(convs, o.all, o.numeric ? nullptr : ServiceName(service_name)).c_str(),
+             stdout);
+  return rc;
+}
+
+// ---- nc ----
+
+// The host as an address of the family asked for (-4, -6), through the
+// host's resolver; without one, dial resolves it.
+Result<std::string> nc_host(const NcArgs& o) {
+  if (o.family == 0 || o.host.empty()) return o.host;
+  addrinfo hints{};
+  hints.ai_family = o.family == 6 ? AF_INET6 : AF_INET;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(o.host.c_str(), nullptr, &hints, &res) != 0 || !res)
+    return Error(Err::BadIp, o.host + " has no IPv" + std::to_string(o.family) + " address");
+  char buf[INET6_ADDRSTRLEN] = {};
+  const void* a =
+      res->ai_family == AF_INET
+          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr)
+          : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr);
+  inet_ntop(res->ai_family, a, buf, sizeof buf);
+  freeaddrinfo(res);
+  return std::string(buf);
+}
+
+// Whether a conversation's remote system is of the family asked for.
+bool family_ok(int family, const std::string& rsys) {
+  if (family == 0) return true;
+  auto a = Ipaddr::parse(rsys);
+  return a && a->is_v4() == (family == 4);
+}
+
+// Takes the first call on an announced conversation whose caller is of the
+// family asked for (others are hung up), as Linux's nc -l takes one.
+Result<dial::Conn> nc_listen(const std::string& addr, const NcArgs& o) {
+  auto a = dial::announce(addr);
+  if (!a) return a.error();
+  for (;;) {
+    auto l = dial::listen(a->dir);
+    if (!l) {
+      a->close();
+      return l.error();
+    }
+    auto info = dial::getnetconninfo(l->dir);
+    std::string rsys = info ? info->rsys : "";
+    if (!family_ok(o.family, rsys)) {
+      (void)dial::reject(l->ctl, l->dir, "wrong address family");
+      l->close();
+      continue;
+    }
+    auto fd = dial::accept(l->ctl, l->dir);
+    if (!fd) {
+      l->close();
+      a->close();
+      return fd.error();
+    }
+    l->data = *fd;
+    if (o.verbose && info)
+      std::fprintf(stderr, "ninet: nc: call from %s on %s\n", info->raddr.c_str(), l->dir.c_str());
+    a->close();  // one caller: later ones are refused, as by a connected socket
+    return *l;
+  }
+}
+
+bool write_all(int fd, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    p += k;
+    n -= size_t(k);
+  }
+  return true;
+}
+
+// The copying of nc: a thread per direction, the main thread waiting on a
+// pipe for what ends it: the conversation's end (a read of data returns
+// 0 or fails), stdin's EOF (then -q's wait), or a signal.
+class NcCopy {
+ public:
+  explicit NcCopy(int data) : data_(data) {}
+
+  int run(double quit_after) {
+    if (pipe2(events_, O_CLOEXEC) != 0) return 1;
+    struct sigaction sa = {};
+    sa.sa_handler = on_signal;  // no SA_RESTART: blocked reads return EINTR
+    sigaction(SIGUSR1, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGHUP, &sa, nullptr);
+    signal_fd_ = events_[1];
+    std::thread reader([this] { from_net(); });
+    std::thread writer([this] { to_net(); });
+    int rc = 0;
+    double deadline = -1;
+    for (;;) {
+      int timeout = -1;
+      if (deadline >= 0) timeout = std::max(0, int(deadline - now_ms()));
+      pollfd p = {events_[0], POLLIN, 0};
+      int k = poll(&p, 1, timeout);
+      if (k == 0) break;  // -q's time is up
+      if (k < 0) continue;
+      char ev;
+      if (read(events_[0], &ev, 1) != 1) continue;
+      if (ev == 'e') {  // stdin's EOF
+        if (quit_after == 0) break;
+        if (quit_after > 0) deadline = now_ms() + quit_after * 1000;
+        continue;
+      }
+      if (ev == 'x') rc = 1;                   // an error, already reported
+      if (ev == 's') rc = 128 + last_signal_;  // as a shell reports a signal
+      break;                                   // 'h': the conversation ended
+    }
+    stop(reader, reader_done_);
+    stop(writer, writer_done_);
+    close(events_[0]);
+    close(events_[1]);
+    signal_fd_ = -1;
+    return rc;
+  }
+
+ private:
+  static void on_signal(int sig) {
+    if (sig == SIGUSR1 || signal_fd_ < 0) return;
+    last_signal_ = sig;
+    char ev = 's';
+    (void)!write(signal_fd_, &ev, 1);
+  }
+
+  void event(char ev) { (void)!write(events_[1], &ev, 1); }
+
+  // Data to stdout, one read at a time (a UDP read is one datagram).
+  void from_net() {
+    std::vector<uint8_t> buf(65536);
+    while (!done_.load()) {
+      ssize_t n = read(data_, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && !done_.load()) {
+        std::fprintf(stderr, "ninet: nc: read: %s\n", std::strerror(errno));
+        event('x');
+      } else if (n == 0 || !write_all(1, buf.data(), size_t(n))) {
+        event('h');
+      } else {
+        continue;
+      }
+      break;
+    }
+    reader_done_ = true;
+  }
+
+  // Stdin to data: each read of stdin is one write (one UDP datagram).
+  void to_net() {
+    std::vector<uint8_t> buf(65536);
+    while (!done_.load()) {
+      ssize_t n = read(0, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        event('e');
+        break;
+      }
+      if (!write_all(data_, buf.data(), size_t(n))) {
+        if (!done_.load()) {
+          std::fprintf(stderr, "ninet: nc: write: %s\n", std::strerror(errno));
+          event('x');
+        }
+        break;
+      }
+    }
+    writer_done_ = true;
+  }
+
+  // Ends a thread that may be blocked in a read or write: SIGUSR1 until it
+  // is out (a signal sent just before it blocks is lost). A blocked read or
+  // write of the tree ends on a signal (DESIGN.md, "Threads").
+  void stop(std::thread& t, const std::atomic<bool>& finished) {
+    done_ = true;
+    while (!finished.load()) {
+      pthread_kill(t.native_handle(), SIGUSR1);
+      usleep(20000);
+    }
+    t.join();
+  }
+
+  int data_;
+  int events_[2] = {-1, -1};
+  std::atomic<bool> done_{false}, reader_done_{false}, writer_done_{false};
+  static inline volatile sig_atomic_t signal_fd_ = -1;
+  static inline volatile sig_atomic_t last_signal_ = 0;
+};
+
+int nc(const std::string& root, const NcArgs& o) {
+  auto host = nc_host(o);
+  if (!host) {
+    std::fprintf(stderr, "ninet: nc: %s\n", host.error().text().c_str());
+    return 1;
+  }
+  std::string tree = root;
+  if (!tree.starts_with("/")) {  // dial takes a tree by an absolute path
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd)) tree = std::string(cwd) + "/" + tree;
+  }
+  std::string addr = nc_address(tree, o, *host);
+  auto c = o.listen ? nc_listen(addr, o) : dial::dial(addr);
+  if (!c) {
+    std::fprintf(stderr, "ninet: nc: %s: %s\n", addr.c_str(), c.error().text().c_str());
+    return 1;
+  }
+  if (o.verbose && !o.listen)
+    std::fprintf(stderr, "ninet: nc: %s on %s\n", addr.c_str(), c->dir.c_str());
+  int rc = NcCopy(c->data).run(o.quit_after);
+  c->close();  // the last close: TCP sends what is queued, then FIN
+  return rc;
+}
+
 }  // namespace
 
 void usage() {
@@ -284,6 +583,9 @@ void usage() {
                "  arp [add IP MAC | del IP | flush]\n"
                "  ping [-c n] [-i ms] [-s size] [-W ms] HOST\n"
                "  stats [PROTO]                ipifc/stats or PROTO/stats\n"
+               "  netstat [-an] [PROTO...]     conversations: state, addresses, queues, owner\n"
+               "  nc [-uv46] [-q s] HOST PORT  copy stdin to a call, the call to stdout\n"
+               "  nc -l [-uv46] [-q s] [HOST] PORT   the same with the first caller\n"
                "  cat FILE...                  print files of the tree\n"
                "  write FILE MESSAGE...        one write of MESSAGE to FILE\n");
 }
@@ -358,6 +660,128 @@ std::string format_arp(const std::string& arp) {
   return out;
 }
 
+// ---- netstat ----
+
+bool parse_netstat_args(const std::vector<std::string>& a, NetstatArgs* o) {
+  *o = {};
+  for (const std::string& w : a) {
+    if (w.size() > 1 && w[0] == '-') {
+      for (char f : w.substr(1)) {
+        if (f == 'a')
+          o->all = true;
+        else if (f == 'n')
+          o->numeric = true;
+        else
+          return false;
+      }
+    } else if (w.empty() || w.find('/') != std::string::npos || w == "." || w == "..") {
+      return false;  // a protocol is a directory of the tree's root
+    } else {
+      o->protos.push_back(w);
+    }
+  }
+  return true;
+}
+
+namespace {
+
+// The number after `key` in a status line's words ("qin 0 qout 0"), or "-".
+std::string status_value(const std::vector<std::string>& w, std::string_view key) {
+  for (size_t i = 0; i + 1 < w.size(); i++)
+    if (w[i] == key) return w[i + 1];
+  return "-";
+}
+
+// "addr!port" as the file says it (no newline), the port named if `service`
+// knows it; "-" for an empty file.
+std::string endpoint(const std::string& text, const std::string& proto,
+                     const ServiceName& service) {
+  auto w = words(text);
+  if (w.empty()) return "-";
+  std::string e = w[0];
+  size_t bang = e.rfind('!');
+  if (service && bang != std::string::npos) {
+    std::string name = service(proto, e.substr(bang + 1));
+    if (!name.empty()) e = e.substr(0, bang + 1) + name;
+  }
+  return e;
+}
+
+}  // namespace
+
+std::string format_netstat(const std::vector<ConvFiles>& convs, bool all,
+                           const ServiceName& service) {
+  std::string out;
+  char buf[512];
+  const char* fmt = "%-7s %4s %-10s %-12s %-30s %-30s %7s %7s\n";
+  std::snprintf(buf, sizeof buf, fmt, "PROTO", "CONV", "OWNER", "STATE", "LOCAL", "REMOTE", "QIN",
+                "QOUT");
+  out += buf;
+  for (const ConvFiles& c : convs) {
+    auto w = words(c.status);
+    // The state words come before the queues: "Established qin ...", and
+    // ICMP's "Datagram Idle qin ..." (NOTES.md).
+    bool unused = false;
+    for (size_t i = 0; i < w.size() && w[i] != "qin"; i++)
+      unused |= w[i] == "Closed" || w[i] == "Idle";
+    if (unused && !all) continue;
+    std::snprintf(buf, sizeof buf, fmt, c.proto.c_str(), std::to_string(c.n).c_str(),
+                  c.owner.empty() ? "-" : c.owner.c_str(), w.empty() ? "-" : w[0].c_str(),
+                  endpoint(c.local, c.proto, service).c_str(),
+                  endpoint(c.remote, c.proto, service).c_str(), status_value(w, "qin").c_str(),
+                  status_value(w, "qout").c_str());
+    out += buf;
+  }
+  return out;
+}
+
+// ---- nc ----
+
+bool parse_nc_args(const std::vector<std::string>& a, NcArgs* o) {
+  *o = {};
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < a.size(); i++) {
+    const std::string& w = a[i];
+    if (w == "-q") {
+      if (i + 1 >= a.size()) return false;
+      char* end;
+      o->quit_after = std::strtod(a[++i].c_str(), &end);
+      if (*end != 0 || end == a[i].c_str()) return false;
+      continue;
+    }
+    if (w.size() < 2 || w[0] != '-' || w == "--") {
+      rest.push_back(w);
+      continue;
+    }
+    for (char f : w.substr(1)) {
+      if (f == 'u')
+        o->udp = true;
+      else if (f == 'l')
+        o->listen = true;
+      else if (f == 'v')
+        o->verbose = true;
+      else if (f == '4' || f == '6')
+        o->family = f - '0';
+      else
+        return false;
+    }
+  }
+  if (rest.size() == 2) {
+    o->host = rest[0];
+    o->port = rest[1];
+  } else if (rest.size() == 1 && o->listen) {
+    o->port = rest[0];
+  } else {
+    return false;
+  }
+  return !o->port.empty() && !o->host.starts_with("-") && o->host.find('!') == std::string::npos &&
+         o->port.find('!') == std::string::npos;
+}
+
+std::string nc_address(const std::string& root, const NcArgs& o, const std::string& host) {
+  return root + (o.udp ? "/udp!" : "/tcp!") + (host.empty() ? "*" : host) + "!" + o.port;
+}
+
 int run(const std::string& root, const std::vector<std::string>& a) {
   const std::string& cmd = a[0];
   std::string text;
@@ -421,6 +845,22 @@ int run(const std::string& root, const std::vector<std::string>& a) {
       return 2;
     }
     return write_file(root + "/" + a[1], join(a, 2)) ? 0 : 1;
+  }
+  if (cmd == "netstat") {
+    NetstatArgs o;
+    if (!parse_netstat_args({a.begin() + 1, a.end()}, &o)) {
+      usage();
+      return 2;
+    }
+    return netstat(root, o);
+  }
+  if (cmd == "nc") {
+    NcArgs o;
+    if (!parse_nc_args({a.begin() + 1, a.end()}, &o)) {
+      usage();
+      return 2;
+    }
+    return nc(root, o);
   }
   if (cmd == "ping") {
     PingOpts o;
