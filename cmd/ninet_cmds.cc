@@ -467,7 +467,8 @@ class NcCopy {
       }
       if (ev == 'x') rc = 1;                   // an error, already reported
       if (ev == 's') rc = 128 + last_signal_;  // as a shell reports a signal
-      break;                                   // 'h': the conversation ended
+      hung_up_ = ev == 'h';
+      break;  // 'h': the conversation ended
     }
     stop(reader, reader_done_);
     stop(writer, writer_done_);
@@ -476,6 +477,9 @@ class NcCopy {
     signal_fd_ = -1;
     return rc;
   }
+
+  // Whether run ended because the conversation did (its data's EOF).
+  bool hung_up() const { return hung_up_; }
 
  private:
   static void on_signal(int sig) {
@@ -540,6 +544,7 @@ class NcCopy {
   }
 
   int data_;
+  bool hung_up_ = false;
   int events_[2] = {-1, -1};
   std::atomic<bool> done_{false}, reader_done_{false}, writer_done_{false};
   static inline volatile sig_atomic_t signal_fd_ = -1;
@@ -565,7 +570,20 @@ int nc(const std::string& root, const NcArgs& o) {
   }
   if (o.verbose && !o.listen)
     std::fprintf(stderr, "ninet: nc: %s on %s\n", addr.c_str(), c->dir.c_str());
-  int rc = NcCopy(c->data).run(o.quit_after);
+  // A conversation hung up by an error (UDP on a port unreachable, TCP on a
+  // reset) says why in its err file. That file keeps the last error, as
+  // that of the accept IP ignores: only a new text is news.
+  std::string before, err;
+  (void)slurp(c->dir + "/err", &before);
+  NcCopy copy(c->data);
+  int rc = copy.run(o.quit_after);
+  if (rc == 0 && copy.hung_up() && slurp(c->dir + "/err", &err) == 0 && err != before &&
+      !words(err).empty()) {
+    while (!err.empty() && err.back() == '\n')
+      err.pop_back();
+    std::fprintf(stderr, "ninet: nc: %s: %s\n", c->dir.c_str(), err.c_str());
+    rc = 1;
+  }
   c->close();  // the last close: TCP sends what is queued, then FIN
   return rc;
 }
