@@ -1,10 +1,7 @@
-// A simulation of two stacks in one process joined by a wire through fault
-// wrappers (media/fault.h): each Ip binds an Ethernet TestMedium wrapped in a
-// FaultMedium armed on the Ip's own timer wheel, a ManualClock drives both,
-// and the wire moves what one TestMedium sent into the other's input. Ping
-// (ICMP echo through an icmp conversation) is still answered, with the
-// delay it should have, under loss and delay in every direction; the whole
-// run is the same for the same seeds.
+// Two stacks in one process joined by a wire through fault wrappers
+// (ip/sim_testing.h). Ping (ICMP echo through an icmp conversation) is
+// still answered, with the delay it should have, under loss and delay in
+// every direction; the whole run is the same for the same seeds.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,83 +10,26 @@
 
 #include "base/endian.h"
 #include "ip/ip.h"
+#include "ip/sim_testing.h"
 #include "media/fault.h"
-#include "media/testing.h"
 #include "proto/icmp.h"
 #include "proto/icmp_testing.h"
 
 namespace ninet {
 namespace {
 
-// One stack with one Ethernet interface on the simulated wire.
-struct Host {
-  Host(ManualClock& clock, Pool& pool, std::string faults, uint8_t mac, uint64_t seed)
-      : ip(clock, pool, [this, &clock, &pool, faults, mac](std::string_view, std::string_view) {
-          uint8_t m[6] = {0x52, 0x54, 0, 0, 0, mac};
-          auto t = std::make_unique<TestMedium>(true, Mac(m));
-          wire = t.get();
-          return make_fault_medium(faults, std::move(t), clock, pool, &ip.timers);
-        }) {
-    ip.rng.seed(seed);
-    ip.add_proto(make_icmp(ip));
-  }
-  Ip ip;
-  std::unique_lock<std::mutex> l{ip.mu};
-  TestMedium* wire = nullptr;
-  FaultMedium* fault() { return static_cast<FaultMedium*>(ip.ifcs()[0]->medium.get()); }
-};
+using simtest::Host;
 
-struct Sim {
-  ManualClock clock;
-  Pool pool;
-  Host a, b;
-
+// The shared harness (ip/sim_testing.h) with icmp on both stacks.
+struct Sim : simtest::Sim {
   Sim(const std::string& fa, const std::string& fb)
-      : a(clock, pool, fa, 1, 11), b(clock, pool, fb, 2, 22) {
-    Ifc* fa_ = *a.ip.ifc_clone();
-    EXPECT_TRUE(a.ip.ifc_ctl(*fa_, "bind ether sim").ok());
-    EXPECT_TRUE(a.ip.ifc_ctl(*fa_, "add 10.0.0.1 255.255.255.0").ok());
-    Ifc* fb_ = *b.ip.ifc_clone();
-    EXPECT_TRUE(b.ip.ifc_ctl(*fb_, "bind ether sim").ok());
-    EXPECT_TRUE(b.ip.ifc_ctl(*fb_, "add 10.0.0.2 255.255.255.0").ok());
-  }
-
-  // Moves frames across the wire; true if there were any.
-  static bool carry(TestMedium* from, TestMedium* to) {
-    bool any = !from->sent.empty();
-    for (auto& f : from->sent)
-      to->in.push_back(std::move(f));
-    from->sent.clear();
-    return any;
-  }
-  // Runs both stacks until nothing moves at this time.
-  void settle() {
-    for (int i = 0; i < 100; i++) {
-      for (Host* h : {&a, &b}) {
-        h->ip.poll();
-        h->ip.tick();
-      }
-      bool moved = carry(a.wire, b.wire);
-      moved |= carry(b.wire, a.wire);
-      if (!moved) return;
-    }
-    ADD_FAILURE() << "the wire never went quiet";
-  }
-  // Runs until `until`, jumping from one timer to the next: the fault
-  // wrappers' releases are timers on their stacks' wheels. after() runs at
-  // every stop.
+      : simtest::Sim(fa, fb, [](Ip& ip) { ip.add_proto(make_icmp(ip)); }) {}
   template <class F>
   void run(Time until, F after) {
-    for (;;) {
-      settle();
+    simtest::Sim::run(until, [&] {
       after();
-      Time next = std::min(a.ip.timers.next(), b.ip.timers.next());
-      if (next > until) break;
-      clock.set(std::max(next, clock.now() + 1));
-    }
-    clock.set(until);
-    settle();
-    after();
+      return false;
+    });
   }
 };
 

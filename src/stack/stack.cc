@@ -22,6 +22,7 @@
 #include "media/pkt.h"
 #include "proto/icmp.h"
 #include "proto/icmp6.h"
+#include "proto/tcp/tcp.h"
 #include "proto/udp.h"
 
 namespace ninet {
@@ -56,6 +57,7 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   ip_->add_proto(make_icmp(*ip_));
   ip_->add_proto(make_icmp6(*ip_));
   ip_->add_proto(make_udp(*ip_));
+  ip_->add_proto(make_tcp(*ip_));
 }
 
 Stack::~Stack() {

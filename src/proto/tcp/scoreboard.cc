@@ -175,6 +175,17 @@ void Scoreboard::mark_all_lost() {
   }
 }
 
+void Scoreboard::mark_first_lost() {
+  for (Seg& s : segs_) {
+    if (s.sacked || s.lost) continue;
+    account(s, -1);
+    s.lost = true;
+    s.retx_in_flight = false;
+    account(s, 1);
+    return;
+  }
+}
+
 std::optional<std::pair<uint32_t, uint32_t>> Scoreboard::next_lost() const {
   for (const Seg& s : segs_)
     if (s.lost && !s.retx_in_flight && !s.sacked) return std::pair{s.seq, s.end};

@@ -67,6 +67,9 @@ class Scoreboard {
   // The retransmission timer expired: every segment not SACKed is lost
   // (RFC 8985 6.3, RFC 6675 5.1).
   void mark_all_lost();
+  // Three duplicate ACKs from a peer without SACK (RFC 5681 3.2): the
+  // first segment not yet deemed lost is.
+  void mark_first_lost();
   // The lowest lost segment's range, to retransmit next.
   std::optional<std::pair<uint32_t, uint32_t>> next_lost() const;
 

@@ -1,0 +1,321 @@
+// TCP connections between two stacks in one process (ip/sim_testing.h):
+// handshakes, transfers that arrive intact under every fault of the fault
+// medium, closes in every order, refusals and timeouts, zero windows, all
+// in simulated time (ManualClock), so nothing here depends on speed.
+#include "proto/tcp/tcp.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "ip/sim_testing.h"
+
+namespace ninet {
+namespace {
+
+using simtest::Host;
+
+struct TcpSim : simtest::Sim {
+  explicit TcpSim(const std::string& fa = "", const std::string& fb = "")
+      : simtest::Sim(fa, fb, [](Ip& ip) { ip.add_proto(make_tcp(ip)); }) {}
+};
+
+// Calls into the contract never wait here (one thread runs both stacks):
+// a cancel flag that is already set makes a blocking call return at once.
+const std::atomic<bool> kNoWait{true};
+
+Proto& tcp(Host& h) {
+  return *h.ip.proto("tcp");
+}
+
+Conv* clone(Host& h) {
+  auto c = tcp(h).clone("test");
+  EXPECT_TRUE(c.ok());
+  return c.ok() ? *c : nullptr;
+}
+
+std::string status(Host& h, Conv* c) {
+  return tcp(h).status(*c);
+}
+
+std::string state(Host& h, Conv* c) {
+  std::string s = status(h, c);
+  return s.substr(0, s.find(' '));
+}
+
+// Starts a connect (the write returns at once; the handshake goes on).
+void start_connect(Host& h, Conv* c, const std::string& to) {
+  auto st = tcp(h).ctl_message(*c, "connect " + to, h.l, &kNoWait);
+  EXPECT_TRUE(st.ok() || st.error() == Err::Interrupted) << st.error().text();
+}
+
+Conv* announce(Host& h, const std::string& port) {
+  Conv* c = clone(h);
+  EXPECT_TRUE(tcp(h).ctl_message(*c, "announce " + port, h.l, nullptr).ok());
+  return c;
+}
+
+// The next call on an announced conversation, or nullptr.
+Conv* take_call(Host& h, Conv* listener) {
+  if (listener->incall.empty()) return nullptr;
+  auto c = tcp(h).listen(*listener, h.l, &kNoWait);
+  return c.ok() ? *c : nullptr;
+}
+
+// Reads what is queued.
+std::string drain(Host& h, Conv* c) {
+  std::string got;
+  std::vector<uint8_t> buf(65536);
+  while (c->rq_bytes) {
+    auto n = c->read(h.l, buf, &kNoWait);
+    if (!n.ok() || *n == 0) break;
+    got.append(buf.begin(), buf.begin() + long(*n));
+  }
+  return got;
+}
+
+// Writes as much of data[at..] as the send buffer takes.
+void feed(Host& h, Conv* c, const std::string& data, size_t& at) {
+  if (at >= data.size()) return;
+  size_t room = tcp(h).send_space(*c);
+  if (!room) return;
+  size_t n = std::min(room, data.size() - at);
+  auto w = tcp(h).write(*c, {reinterpret_cast<const uint8_t*>(data.data()) + at, n});
+  ASSERT_TRUE(w.ok()) << w.error().text();
+  at += *w;
+}
+
+std::string random_bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& ch : s)
+    ch = char(rng());
+  return s;
+}
+
+uint64_t stat(Host& h, const std::string& name) {
+  std::string s = tcp(h).stats();
+  size_t at = s.find(name + ": ");
+  return at == std::string::npos ? ~0ull : std::stoull(s.substr(at + name.size() + 2));
+}
+
+struct Pair {
+  Conv* client = nullptr;  // on a
+  Conv* server = nullptr;  // on b
+};
+
+// a connects to b's port 80 and b takes the call.
+Pair connect(TcpSim& s, const std::string& to = "10.0.0.2!80") {
+  Pair p;
+  Conv* l = announce(s.b, "80");
+  p.client = clone(s.a);
+  start_connect(s.a, p.client, to);
+  s.run(s.clock.now() + sec(30), [&] {
+    if (!p.server) p.server = take_call(s.b, l);
+    return p.server && p.client->state == ConvState::kConnected;
+  });
+  EXPECT_EQ(p.client->state, ConvState::kConnected) << status(s.a, p.client);
+  EXPECT_NE(p.server, nullptr);
+  return p;
+}
+
+// Sends `data` from one end to the other and returns what arrived (with
+// the time it took, simulated).
+std::string transfer(TcpSim& s, Host& from, Conv* src, Host& to, Conv* dst, const std::string& data,
+                     Time limit) {
+  size_t at = 0;
+  std::string got;
+  s.run(s.clock.now() + limit, [&] {
+    feed(from, src, data, at);
+    got += drain(to, dst);
+    return got.size() >= data.size();
+  });
+  return got;
+}
+
+TEST(Tcp, HandshakeDataBothWaysAndClose) {
+  TcpSim s;
+  Pair p = connect(s);
+  ASSERT_NE(p.server, nullptr);
+  EXPECT_EQ(state(s.a, p.client), "Established");
+  EXPECT_EQ(state(s.b, p.server), "Established");
+  EXPECT_EQ(tcp(s.a).remote(*p.client), "10.0.0.2!80\n");
+  EXPECT_EQ(tcp(s.b).remote(*p.server), "10.0.0.1!" + std::to_string(p.client->lport) + "\n");
+  EXPECT_EQ(stat(s.a, "ActiveOpens"), 1u);
+  EXPECT_EQ(stat(s.b, "PassiveOpens"), 1u);
+  EXPECT_EQ(stat(s.b, "CurrEstab"), 1u);
+
+  EXPECT_EQ(transfer(s, s.a, p.client, s.b, p.server, "hello", sec(1)), "hello");
+  EXPECT_EQ(transfer(s, s.b, p.server, s.a, p.client, "world", sec(1)), "world");
+
+  // The client closes first: FIN_WAIT, TIME_WAIT; the server sees the end
+  // of the stream, closes, and is gone once its FIN is acknowledged.
+  ASSERT_TRUE(tcp(s.a).ctl_message(*p.client, "close", s.a.l, nullptr).ok());
+  s.run(s.clock.now() + sec(1), [&] { return p.server->hungup; });
+  EXPECT_TRUE(p.server->hungup);
+  EXPECT_EQ(state(s.b, p.server), "Close_wait");
+  EXPECT_EQ(state(s.a, p.client), "Finwait2");
+  ASSERT_TRUE(tcp(s.b).ctl_message(*p.server, "close", s.b.l, nullptr).ok());
+  s.run(s.clock.now() + sec(1), [] { return false; });
+  EXPECT_EQ(state(s.a, p.client), "Time_wait");
+  EXPECT_EQ(state(s.b, p.server), "Closed");
+  EXPECT_EQ(stat(s.b, "CurrEstab"), 0u);
+  EXPECT_EQ(stat(s.a, "CurrEstab"), 0u);
+}
+
+TEST(Tcp, AConversationWhoseFilesCloseIsKeptUntilTheConnectionEnds) {
+  TcpSim s;
+  Pair p = connect(s);
+  ASSERT_NE(p.server, nullptr);
+  int idx = p.client->index;
+  p.client->refs = 0;
+  tcp(s.a).last_close(*p.client);  // every file closed: FIN, and kept
+  EXPECT_TRUE(p.client->inuse);
+  EXPECT_TRUE(p.client->held);
+  p.server->refs = 0;
+  s.run(s.clock.now() + sec(1), [] { return false; });
+  tcp(s.b).last_close(*p.server);
+  s.run(s.clock.now() + sec(2), [] { return false; });
+  EXPECT_FALSE(p.server->inuse) << "LAST_ACK acknowledged: freed";
+  EXPECT_EQ(state(s.a, p.client), "Time_wait");
+  s.run(s.clock.now() + sec(61), [] { return false; });
+  EXPECT_FALSE(tcp(s.a).conv(idx)->inuse) << "TIME_WAIT over: freed";
+}
+
+TEST(Tcp, OverIpv6) {
+  TcpSim s;
+  Pair p = connect(s, "fd00::2!80");
+  ASSERT_NE(p.server, nullptr);
+  std::string data = random_bytes(200000, 6);
+  EXPECT_EQ(transfer(s, s.a, p.client, s.b, p.server, data, sec(10)), data);
+  EXPECT_NE(status(s.a, p.client).find("mss 1440"), std::string::npos) << status(s.a, p.client);
+}
+
+TEST(Tcp, ConnectionRefusedAndTimedOut) {
+  TcpSim s;
+  Conv* c = clone(s.a);
+  start_connect(s.a, c, "10.0.0.2!81");  // nobody there: RST
+  s.run(s.clock.now() + sec(5), [&] { return c->state != ConvState::kConnecting; });
+  EXPECT_NE(c->state, ConvState::kConnected);
+  EXPECT_EQ(c->err, "connection refused");
+  EXPECT_EQ(stat(s.b, "OutRsts"), 1u);
+
+  TcpSim lossy("out.drop=100%", "");
+  Conv* d = clone(lossy.a);
+  start_connect(lossy.a, d, "10.0.0.2!80");
+  lossy.run(lossy.clock.now() + sec(200), [&] { return d->state != ConvState::kConnecting; });
+  EXPECT_EQ(d->err, "connection timed out");
+  EXPECT_GE(lossy.clock.now(), sec(127)) << "six retransmissions, backing off from 1 s";
+}
+
+// A megabyte each way under each fault, and all at once: it arrives whole
+// and in order.
+TEST(Tcp, TransfersStayIntactUnderFaults) {
+  const char* faults[] = {"drop=3%",
+                          "dup=5%",
+                          "reorder=10%,gap=3ms",
+                          "delay=10ms,jitter=8ms",
+                          "corrupt=2%",
+                          "rate=20mbit,limit=50",
+                          "drop=2%,dup=2%,reorder=5%,delay=5ms,jitter=3ms,corrupt=1%"};
+  uint32_t seed = 1;
+  for (const char* f : faults) {
+    SCOPED_TRACE(f);
+    std::string fa = std::string(f) + ",seed=" + std::to_string(seed++);
+    std::string fb = std::string(f) + ",seed=" + std::to_string(seed++);
+    TcpSim s(fa, fb);
+    Pair p = connect(s);
+    ASSERT_NE(p.server, nullptr);
+    std::string up = random_bytes(1 << 20, seed), down = random_bytes(1 << 20, seed + 1);
+    size_t at_up = 0, at_down = 0;
+    std::string got_up, got_down;
+    s.run(s.clock.now() + sec(600), [&] {
+      feed(s.a, p.client, up, at_up);
+      feed(s.b, p.server, down, at_down);
+      got_up += drain(s.b, p.server);
+      got_down += drain(s.a, p.client);
+      return got_up.size() >= up.size() && got_down.size() >= down.size();
+    });
+    EXPECT_TRUE(got_up == up) << got_up.size() << " of " << up.size() << " bytes; "
+                              << status(s.a, p.client) << status(s.b, p.server);
+    EXPECT_TRUE(got_down == down) << got_down.size() << " of " << down.size() << " bytes";
+  }
+}
+
+// The receiver reads nothing: the sender fills the window and stops; the
+// persist timer probes the zero window; reading opens it and the rest
+// follows.
+TEST(Tcp, ZeroWindowThenReading) {
+  TcpSim s;
+  Pair p = connect(s);
+  ASSERT_NE(p.server, nullptr);
+  std::string data = random_bytes(6 << 20, 9);
+  size_t at = 0;
+  s.run(s.clock.now() + sec(20), [&] {
+    feed(s.a, p.client, data, at);
+    return false;
+  });
+  // The whole receive buffer, and no more (to the 128-byte unit of the
+  // window scale).
+  EXPECT_LE(p.server->rq_bytes, 4u << 20);
+  EXPECT_GT(p.server->rq_bytes, (4u << 20) - 128);
+  EXPECT_NE(status(s.a, p.client).find("swin 0>>"), std::string::npos) << status(s.a, p.client);
+  std::string got = drain(s.b, p.server);
+  s.run(s.clock.now() + sec(60), [&] {
+    feed(s.a, p.client, data, at);
+    got += drain(s.b, p.server);
+    return got.size() >= data.size();
+  });
+  EXPECT_TRUE(got == data) << got.size() << " of " << data.size();
+}
+
+TEST(Tcp, SimultaneousClose) {
+  TcpSim s;
+  Pair p = connect(s);
+  ASSERT_NE(p.server, nullptr);
+  ASSERT_TRUE(tcp(s.a).ctl_message(*p.client, "close", s.a.l, nullptr).ok());
+  ASSERT_TRUE(tcp(s.b).ctl_message(*p.server, "close", s.b.l, nullptr).ok());
+  s.run(s.clock.now() + sec(1), [] { return false; });
+  EXPECT_EQ(state(s.a, p.client), "Time_wait");
+  EXPECT_EQ(state(s.b, p.server), "Time_wait");
+}
+
+TEST(Tcp, HangupResetsThePeer) {
+  TcpSim s;
+  Pair p = connect(s);
+  ASSERT_NE(p.server, nullptr);
+  ASSERT_TRUE(tcp(s.a).ctl_message(*p.client, "hangup", s.a.l, nullptr).ok());
+  s.run(s.clock.now() + sec(1), [] { return false; });
+  EXPECT_EQ(state(s.b, p.server), "Closed");
+  EXPECT_EQ(p.server->err, "connection reset");
+  EXPECT_TRUE(p.server->hungup);
+  EXPECT_EQ(stat(s.b, "EstabResets"), 1u);
+}
+
+TEST(Tcp, CtlMessages) {
+  TcpSim s;
+  Pair p = connect(s);
+  ASSERT_NE(p.server, nullptr);
+  auto ctl = [&](const std::string& m) {
+    return tcp(s.a).ctl_message(*p.client, m, s.a.l, nullptr);
+  };
+  EXPECT_TRUE(ctl("keepalive").ok());
+  EXPECT_TRUE(ctl("keepalive 1000").ok());
+  EXPECT_FALSE(ctl("keepalive x").ok());
+  EXPECT_TRUE(ctl("checksum 1").ok());
+  EXPECT_FALSE(ctl("checksum 2").ok());
+  EXPECT_TRUE(ctl("tcpporthogdefense on").ok());
+  EXPECT_FALSE(ctl("tcpporthogdefense maybe").ok());
+  EXPECT_FALSE(ctl("congestion vegas").ok());
+  EXPECT_FALSE(ctl("frobnicate").ok());
+  // Keepalive probes are answered, so an idle connection stays up.
+  s.run(s.clock.now() + sec(30), [] { return false; });
+  EXPECT_EQ(state(s.a, p.client), "Established");
+  EXPECT_EQ(tcp(s.a).stats().substr(0, 15), "MaxConn: 65536\n");
+}
+
+}  // namespace
+}  // namespace ninet
