@@ -371,14 +371,12 @@ Result<std::string> nc_host(const NcArgs& o) {
   addrinfo* res = nullptr;
   if (getaddrinfo(o.host.c_str(), nullptr, &hints, &res) != 0 || !res)
     return Error(Err::BadIp, o.host + " has no IPv" + std::to_string(o.family) + " address");
-  char buf[INET6_ADDRSTRLEN] = {};
-  const void* a =
-      res->ai_family == AF_INET
-          ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr)
-          : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr);
-  inet_ntop(res->ai_family, a, buf, sizeof buf);
+  Ipaddr a = res->ai_family == AF_INET
+                 ? Ipaddr::from_v4_bytes(reinterpret_cast<const uint8_t*>(
+                       &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr))
+                 : Ipaddr(reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr.s6_addr);
   freeaddrinfo(res);
-  return std::string(buf);
+  return a.str();
 }
 
 // Whether a conversation's remote system is of the family asked for.

@@ -30,8 +30,23 @@ wait_for() {
   for _ in $(seq 100); do grep -Eq -- "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
   return 1
 }
+# arrives DESCRIPTION PATTERN FILE [FILE...]: PASS when FILE gets a line
+# matching PATTERN (wait_for), else FAIL showing FILE and the others.
+arrives() {
+  desc=$1 pat=$2 file=$3; shift 3
+  if wait_for "$pat" "$file"; then
+    echo "PASS: $desc"
+  else
+    echo "FAIL: $desc"; sed 's/^/  | /' "$file" "$@"; FAILS=$((FAILS + 1))
+  fi
+}
 # netstat_line PATTERN: the first line of `ninet netstat -n` matching it.
 netstat_line() { ninet netstat -n | grep -E -- "$1" | head -n 1; }
+# closed DESCRIPTION LINES: netstat's lines of conversations nc has let go:
+# none, or (TCP) only ones still closing (RFC 9293's FIN states, TIME_WAIT).
+closed() {
+  empty "$1" "$(printf '%s' "$2" | grep -Ev ' (Finwait1|Finwait2|Closing|Last_ack|Time_wait) ')"
+}
 # waits for a pid to end (5 s); its exit status, 124 if it did not end.
 ended() {
   for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
@@ -55,19 +70,9 @@ ninet_calls_linux() {
   npid=$!
   exec 6> "$d/nin"
   echo "from-ninet-$tag" >&6
-  if wait_for "^from-ninet-$tag\$" "$d/lout"; then
-    echo "PASS: Linux nc -l gets ninet's line ($tag)"
-  else
-    echo "FAIL: Linux nc -l gets ninet's line ($tag)"; sed 's/^/  | /' "$d/lout" "$d/nerr"
-    FAILS=$((FAILS + 1))
-  fi
+  arrives "Linux nc -l gets ninet's line ($tag)" "^from-ninet-$tag\$" "$d/lout" "$d/nerr"
   echo "from-linux-$tag" >&5
-  if wait_for "^from-linux-$tag\$" "$d/nout"; then
-    echo "PASS: ninet nc prints Linux's answer ($tag)"
-  else
-    echo "FAIL: ninet nc prints Linux's answer ($tag)"; sed 's/^/  | /' "$d/nout" "$d/nerr"
-    FAILS=$((FAILS + 1))
-  fi
+  arrives "ninet nc prints Linux's answer ($tag)" "^from-linux-$tag\$" "$d/nout" "$d/nerr"
   conv=$(sed -n "s|.* on $MNT/$proto/\([0-9]*\)\$|\1|p" "$d/nerr")
   state=Open; [ "$proto" = tcp ] && state=Established
   contains "netstat shows ninet's call ($tag)" \
@@ -77,7 +82,7 @@ ninet_calls_linux() {
   ended "$npid"
   rc=$?
   contains "ninet nc ends on stdin's EOF with status 0 ($tag)" "^0\$" "$rc"
-  empty "its conversation is gone from netstat ($tag)" "$(netstat_line "^$proto +$conv +root ")"
+  closed "its conversation is gone from netstat ($tag)" "$(netstat_line "^$proto +$conv +root ")"
   exec 5>&-
   kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
 }
@@ -107,21 +112,11 @@ linux_calls_ninet() {
   lpid=$!
   exec 5> "$d/lin"
   echo "from-linux-$tag" >&5
-  if wait_for "^from-linux-$tag\$" "$d/nout"; then
-    echo "PASS: ninet nc -l prints the caller's line ($tag)"
-  else
-    echo "FAIL: ninet nc -l prints the caller's line ($tag)"; sed 's/^/  | /' "$d/nout" "$d/nerr"
-    FAILS=$((FAILS + 1))
-  fi
+  arrives "ninet nc -l prints the caller's line ($tag)" "^from-linux-$tag\$" "$d/nout" "$d/nerr"
   contains "ninet nc -l names its caller ($tag)" "call from $proto!$la![0-9]+ on $MNT/$proto/[0-9]+" \
     "$(cat "$d/nerr")"
   echo "from-ninet-$tag" >&6
-  if wait_for "^from-ninet-$tag\$" "$d/lout"; then
-    echo "PASS: Linux nc gets ninet's answer ($tag)"
-  else
-    echo "FAIL: Linux nc gets ninet's answer ($tag)"; sed 's/^/  | /' "$d/lout" "$d/nerr"
-    FAILS=$((FAILS + 1))
-  fi
+  arrives "Linux nc gets ninet's answer ($tag)" "^from-ninet-$tag\$" "$d/lout" "$d/nerr"
   conv=$(sed -n "s|.* on $MNT/$proto/\([0-9]*\)\$|\1|p" "$d/nerr")
   state=Open; [ "$proto" = tcp ] && state=Established
   contains "netstat shows the call, owned by nobody ($tag)" \
@@ -131,7 +126,7 @@ linux_calls_ninet() {
   exec 6>&-
   ended "$npid"
   contains "ninet nc -l ends on stdin's EOF with status 0 ($tag)" "^0\$" "$?"
-  empty "nobody's conversations are gone ($tag)" "$(ninet netstat -n | grep -E ' nobody ')"
+  closed "nobody's conversations are gone ($tag)" "$(ninet netstat -n | grep -E ' nobody ')"
   exec 5>&-
   kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
 }
@@ -151,12 +146,7 @@ printf 'quit-line\n' | timeout 30 "$NINET" -m "$MNT" nc -u -q 3 10.94.0.1 9005 >
 npid=$!
 wait_for "^quit-line\$" "$d/lout"
 echo "after-eof" >&5
-if wait_for "^after-eof\$" "$d/nout"; then
-  echo "PASS: with -q, ninet nc prints an answer that comes after stdin's EOF"
-else
-  echo "FAIL: with -q, ninet nc prints an answer that comes after stdin's EOF"
-  sed 's/^/  | /' "$d/lout" "$d/nout"; FAILS=$((FAILS + 1))
-fi
+arrives "with -q, ninet nc prints an answer that comes after stdin's EOF" "^after-eof\$" "$d/nout" "$d/lout"
 ended "$npid"
 contains "and ends when -q's time is up, with status 0" "^0\$" "$?"
 exec 5>&-
