@@ -93,9 +93,9 @@ bool Conv::enqueue(BlockPtr b) {
 
 Result<size_t> Conv::read(std::unique_lock<std::mutex>& l, std::span<uint8_t> buf,
                           const std::atomic<bool>* cancel) {
-  cv.wait(l, [&] { return !rq.empty() || hungup || (cancel && cancel->load()); });
+  cv.wait(l, [&] { return !rq.empty() || hungup || rx_done || (cancel && cancel->load()); });
   if (rq.empty()) {
-    if (hungup) return size_t(0);
+    if (hungup || rx_done) return size_t(0);
     return Err::Interrupted;
   }
   size_t n = 0;
@@ -135,7 +135,7 @@ void Conv::reset() {
   restricted = false;
   ttl = 255;
   tos = 0;
-  ignoreadvice = headers = hungup = stream = false;
+  ignoreadvice = headers = hungup = rx_done = stream = false;
   err.clear();
   rq.clear();
   rq_bytes = 0;

@@ -120,6 +120,9 @@ class Conv {
   bool ignoreadvice = false;
   bool headers = false;  // UDP/ICMPv6 `headers`
   bool hungup = false;   // no more data will arrive (EOF for readers)
+  // The peer will send no more, but we may (TCP's CLOSE_WAIT after a FIN):
+  // readers see EOF once the queue is empty; writers go on.
+  bool rx_done = false;
   // Stream semantics for data reads: a read returns what is queued, up to
   // its count, across and within blocks (TCP). Otherwise one read returns
   // one block and discards what did not fit (datagrams).

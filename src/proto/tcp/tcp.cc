@@ -508,7 +508,7 @@ void Tcb::enter_time_wait(Time now) {
 
 void Tcb::got_fin(Time now) {
   rcv_nxt++;
-  c.hungup = true;  // readers see the end of the stream once the queue is empty
+  c.rx_done = true;  // readers see the end of the stream once the queue is empty
   c.wake();
   switch (st) {
     case State::kSynReceived:
