@@ -400,6 +400,8 @@ Result<dial::Conn> nc_listen(const std::string& addr, const NcArgs& o) {
     auto info = dial::getnetconninfo(l->dir);
     std::string rsys = info ? info->rsys : "";
     if (!family_ok(o.family, rsys)) {
+      if (o.verbose && info)
+        std::fprintf(stderr, "ninet: nc: refused %s: not IPv%d\n", info->raddr.c_str(), o.family);
       (void)dial::reject(l->ctl, l->dir, "wrong address family");
       l->close();
       continue;
@@ -418,10 +420,12 @@ Result<dial::Conn> nc_listen(const std::string& addr, const NcArgs& o) {
   }
 }
 
-bool write_all(int fd, const uint8_t* p, size_t n) {
+// Writes all of p unless `stop` is set while a write is interrupted (a
+// write blocked on a full TCP send buffer or a full pipe ends on SIGUSR1).
+bool write_all(int fd, const uint8_t* p, size_t n, const std::atomic<bool>& stop) {
   while (n > 0) {
     ssize_t k = write(fd, p, n);
-    if (k < 0 && errno == EINTR) continue;
+    if (k < 0 && errno == EINTR && !stop.load()) continue;
     if (k <= 0) return false;
     p += k;
     n -= size_t(k);
@@ -498,7 +502,7 @@ class NcCopy {
       if (n < 0 && !done_.load()) {
         std::fprintf(stderr, "ninet: nc: read: %s\n", std::strerror(errno));
         event('x');
-      } else if (n == 0 || !write_all(1, buf.data(), size_t(n))) {
+      } else if (n == 0 || !write_all(1, buf.data(), size_t(n), done_)) {
         event('h');
       } else {
         continue;
@@ -518,7 +522,7 @@ class NcCopy {
         event('e');
         break;
       }
-      if (!write_all(data_, buf.data(), size_t(n))) {
+      if (!write_all(data_, buf.data(), size_t(n), done_)) {
         if (!done_.load()) {
           std::fprintf(stderr, "ninet: nc: write: %s\n", std::strerror(errno));
           event('x');

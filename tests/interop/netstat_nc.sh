@@ -107,6 +107,12 @@ linux_calls_ninet() {
   astate=Open; [ "$proto" = tcp ] && astate=Listen
   contains "netstat shows nobody's announced $proto port $port ($tag)" \
     "^$proto +[0-9]+ +nobody +$astate +$any!$port +$any!0 " "$line"
+  if [ "$fam" = -6 ]; then  # an IPv4 caller first: refused, and -6's caller still taken
+    # shellcheck disable=SC2086
+    echo wrong-family | ip netns exec "$NS_A" timeout 5 nc $flag -N -w 1 10.94.0.2 "$port" \
+      > /dev/null 2>&1 5>&- 6>&-
+    arrives "ninet nc -l -6 refuses an IPv4 caller ($tag)" "refused $proto!10\.94\.0\.1![0-9]+: not IPv6" "$d/nerr"
+  fi
   # shellcheck disable=SC2086
   ip netns exec "$NS_A" timeout 30 nc $flag "$na" "$port" < "$d/lin" > "$d/lout" 2>&1 5>&- 6>&- &
   lpid=$!
@@ -123,6 +129,9 @@ linux_calls_ninet() {
     "^$proto +$conv +nobody +$state +$na!$port +$la![0-9]+ " "$(netstat_line "^$proto +$conv ")"
   empty "the announcement ended with the call, as Linux nc -l takes one ($tag)" \
     "$(ninet netstat -n "$proto" | grep -E " $any!$port +$any!0 ")"
+  if grep -q wrong-family "$d/nout"; then
+    echo "FAIL: the refused caller's line was printed ($tag)"; FAILS=$((FAILS + 1))
+  fi
   exec 6>&-
   ended "$npid"
   contains "ninet nc -l ends on stdin's EOF with status 0 ($tag)" "^0\$" "$?"
