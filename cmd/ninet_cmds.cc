@@ -573,8 +573,9 @@ int nc(const std::string& root, const NcArgs& o) {
   if (o.verbose && !o.listen)
     std::fprintf(stderr, "ninet: nc: %s on %s\n", addr.c_str(), c->dir.c_str());
   // A conversation hung up by an error (UDP on a port unreachable, TCP on a
-  // reset) says why in its err file. That file keeps the last error, as
-  // that of the accept IP ignores: only a new text is news.
+  // reset) says why in its err file. That file keeps the last error of any
+  // kind (the `accept` IP refuses leaves one): only a text that changed
+  // while copying is news.
   std::string before, err;
   (void)slurp(c->dir + "/err", &before);
   NcCopy copy(c->data);
