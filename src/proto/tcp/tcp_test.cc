@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "ip/sim_testing.h"
+#include "wire/ether.h"
+#include "wire/ip4.h"
+#include "wire/tcp.h"
 
 namespace ninet {
 namespace {
@@ -311,6 +314,77 @@ TEST(Tcp, HangupResetsThePeer) {
   EXPECT_EQ(p.server->err, "connection reset");
   EXPECT_TRUE(p.server->hungup);
   EXPECT_EQ(stat(s.b, "EstabResets"), 1u);
+}
+
+// What one frame on the simulated wire holds (Ethernet, IPv4, TCP).
+wire::TcpRepr frame_tcp(const BlockPtr& f) {
+  auto t = wire::TcpRepr::parse_unchecked(f->span().subspan(14 + 20));
+  EXPECT_TRUE(t.ok());
+  return t.ok() ? *t : wire::TcpRepr{};
+}
+
+// A TCP segment from a to b, as an Ethernet frame on b's side of the wire.
+BlockPtr forged(TcpSim& s, const wire::TcpRepr& h) {
+  Ipaddr src = *Ipaddr::parse("10.0.0.1"), dst = *Ipaddr::parse("10.0.0.2");
+  BlockPtr b = s.pool.alloc();
+  size_t hl = h.header_len();
+  uint8_t* t = b->put(uint32_t(hl));
+  h.emit(src, dst, {t, hl});
+  wire::Ip4Repr ip;
+  ip.src = src;
+  ip.dst = dst;
+  ip.proto = 6;
+  ip.ttl = 64;
+  ip.total_len = uint16_t(20 + hl);
+  ip.emit(b->push(20));
+  wire::EtherRepr{s.b.wire->hwaddr(), s.a.wire->hwaddr(), wire::ethertype::kIp4}.emit(b->push(14));
+  return b;
+}
+
+// RFC 5961: a RST or SYN that is in the window but not exactly at RCV.NXT
+// gets a challenge ACK and changes nothing; a RST exactly there resets.
+TEST(Tcp, BlindResetsAndSynsGetChallengeAcks) {
+  TcpSim s;
+  Pair p = connect(s);
+  ASSERT_NE(p.server, nullptr);
+  // One byte from a shows where both ends are.
+  ASSERT_TRUE(tcp(s.a).write(*p.client, {reinterpret_cast<const uint8_t*>("x"), 1}).ok());
+  s.a.ip.flush();
+  ASSERT_EQ(s.a.wire->sent.size(), 1u);
+  wire::TcpRepr x = frame_tcp(s.a.wire->sent.front());
+  s.settle();
+  uint32_t rcv_nxt = x.seq + 1;  // b's, after the byte
+  auto inject = [&](uint32_t seq, uint8_t flags) {
+    wire::TcpRepr h;
+    h.src_port = x.src_port;
+    h.dst_port = x.dst_port;
+    h.seq = seq;
+    h.ack = x.ack;
+    h.flags = flags;
+    h.window = 1000;
+    s.b.wire->in.push_back(forged(s, h));
+    s.b.ip.poll();
+    std::vector<wire::TcpRepr> out;
+    for (auto& f : s.b.wire->sent)
+      out.push_back(frame_tcp(f));
+    s.b.wire->sent.clear();
+    return out;
+  };
+  auto out = inject(rcv_nxt + 1000, wire::tcp::kRst);  // in the window, not exact
+  ASSERT_EQ(out.size(), 1u) << "a challenge ACK";
+  EXPECT_EQ(out[0].flags, wire::tcp::kAck);
+  EXPECT_EQ(out[0].ack, rcv_nxt);
+  EXPECT_EQ(state(s.b, p.server), "Established");
+  out = inject(rcv_nxt, wire::tcp::kSyn);  // a SYN on a synchronized connection
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].flags, wire::tcp::kAck);
+  EXPECT_EQ(state(s.b, p.server), "Established");
+  out = inject(rcv_nxt + 200000000, wire::tcp::kRst);  // outside the window: ignored
+  EXPECT_TRUE(out.empty());
+  out = inject(rcv_nxt, wire::tcp::kRst);  // exact
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(state(s.b, p.server), "Closed");
+  EXPECT_EQ(p.server->err, "connection reset");
 }
 
 TEST(Tcp, CtlMessages) {
