@@ -4,8 +4,10 @@
 # call from Linux's `nc -u`, a line each way; while they talk, `ninet
 # netstat` shows each conversation with its protocol, owner (nobody for the
 # listener run as uid 65534, root for the rest), state and addresses; once
-# nc has ended, its conversations are gone. TCP the same way when the tree
-# has a tcp directory (skipped, and said so, when it has not).
+# nc has ended, its conversations are gone (or, TCP, closing). Also: -q
+# after stdin's EOF, a port unreachable and SIGINT ending nc, -l -6 refusing
+# an IPv4 caller. TCP the same way when the tree has a tcp directory
+# (skipped, and said so, when it has not), plus 1 MiB each way intact.
 . "$(dirname "$0")/lib.sh"
 # Fds 5 and 6 hold the writing ends of the fifos that are the two nc's
 # stdin; no other process may keep them (nc would never see its EOF).
@@ -199,6 +201,25 @@ if [ -e "$MNT/tcp/clone" ]; then
   ninet_calls_linux "" tcp6 fd94::1 fd94::2 9012
   linux_calls_ninet "" tcp4 10.94.0.1 10.94.0.2 9013 -4
   linux_calls_ninet "" tcp6 fd94::1 fd94::2 9014 -6
+
+  # A stream both ways: stdin's EOF closes ninet nc's conversation, which
+  # sends what is queued, then FIN; a peer's FIN ends nc -l -q -1.
+  head -c 1048576 /dev/urandom > "$WORK/blob"
+  want=$(sha256sum < "$WORK/blob")
+  ip netns exec "$NS_A" timeout 30 nc -l 10.94.0.1 9021 < /dev/null > "$WORK/blob.linux" 2>&1 &
+  lpid=$!
+  sleep 0.5
+  expect "ninet nc sends 1 MiB to Linux nc -l" timeout 30 "$NINET" -m "$MNT" nc 10.94.0.1 9021 < "$WORK/blob"
+  ended "$lpid"
+  contains "Linux nc -l got it intact and saw its end" "^$want\$" "$(sha256sum < "$WORK/blob.linux")"
+  timeout 30 "$NINET" -m "$MNT" nc -l -q -1 9022 < /dev/null > "$WORK/blob.ninet" 2>&1 &
+  npid=$!
+  for _ in $(seq 100); do [ -n "$(netstat_line '^tcp .* Listen +[^ ]*!9022 ')" ] && break; sleep 0.1; done
+  expect "Linux nc -N sends 1 MiB to ninet nc -l" \
+    ip netns exec "$NS_A" timeout 30 nc -N 10.94.0.2 9022 < "$WORK/blob"
+  ended "$npid"
+  contains "ninet nc -l -q -1 ends on the caller's FIN with status 0" "^0\$" "$?"
+  contains "and wrote what it got intact" "^$want\$" "$(sha256sum < "$WORK/blob.ninet")"
 else
   echo "SKIP: TCP parts: the tree has no tcp directory yet"
 fi
