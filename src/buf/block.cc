@@ -30,7 +30,7 @@ uint8_t* Block::put(uint32_t n) {
 }
 
 void Block::append(const void* p, uint32_t n) {
-  std::memcpy(put(n), p, n);
+  if (n) std::memcpy(put(n), p, n);  // p may be null when n is 0
 }
 
 void Block::reset(uint32_t h) {

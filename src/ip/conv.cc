@@ -588,6 +588,9 @@ Status Proto::ctl_message(Conv& c, std::string_view msg, std::unique_lock<std::m
     st = ctl_connect(*this, c, a, l, cancel);
   } else if (a[0] == "announce") {
     st = ctl_announce(*this, c, a, l, cancel);
+  } else if (a[0] == "accept" && a.size() <= 2) {
+    // dial(2)'s accept writes "accept N" on every network; IP needs none
+    // (the call is taken by opening its data), so it is no error.
   } else if (a[0] == "bind") {
     // bind [addr!]port|*: BSD emulation; * and 0 choose a port (devip).
     auto loc = a.size() == 2 ? parse_local(ip, a[1])

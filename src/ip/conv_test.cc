@@ -101,6 +101,16 @@ TEST_F(ConvTest, CloneTakesTheLowestFreeConversation) {
   EXPECT_EQ(c->index, 2);
 }
 
+// dial(2)'s accept writes "accept N": IP takes it as a no-op, leaving no
+// error in the err file; more words are still refused.
+TEST_F(ConvTest, AcceptIsANoOp) {
+  Conv* c = *proto->clone("u");
+  EXPECT_TRUE(ctl(c, "accept 4").ok());
+  EXPECT_TRUE(ctl(c, "accept").ok());
+  EXPECT_EQ(c->err, "");
+  EXPECT_FALSE(ctl(c, "accept 4 5").ok());
+}
+
 TEST_F(ConvTest, CloneFailsWhenAllConversationsAreInUse) {
   auto p = std::make_unique<FakeProto>(ip, 2);
   FakeProto& small = *p;
