@@ -9,14 +9,7 @@ using wire::seq_gt;
 using wire::seq_le;
 using wire::seq_lt;
 
-namespace {
-
-// RFC 8985's RACK_sent_after: sent later, or at the same time and higher.
-bool sent_after(Time t1, uint32_t end1, Time t2, uint32_t end2) {
-  return t1 > t2 || (t1 == t2 && seq_gt(end1, end2));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void Scoreboard::account(const Seg& s, int sign) {
   uint32_t len = s.end - s.seq;
@@ -54,6 +47,7 @@ void Scoreboard::sent(uint32_t seq, uint32_t end, Time now) {
   s.seq = seq;
   s.end = end;
   s.xmit = now;
+  s.order = ++order_;
   account(s, 1);
   segs_.push_back(s);
   snd_nxt_ = end;
@@ -68,6 +62,7 @@ void Scoreboard::retransmitted(uint32_t seq, uint32_t end, Time now) {
     if (s.sacked) continue;
     account(s, -1);
     s.xmit = now;
+    s.order = ++order_;
     if (s.retransmits < 255) s.retransmits++;
     s.retx_in_flight = true;
     account(s, 1);
@@ -85,8 +80,8 @@ void Scoreboard::deliver(Seg& s, Time now, AckResult& r) {
   if (!s.retransmits && (min_rtt_ < 0 || rtt < min_rtt_)) min_rtt_ = rtt;
   rack_rtt_ = rtt;
   r.rtt = rtt;
-  if (rack_xmit_ < 0 || sent_after(s.xmit, s.end, rack_xmit_, rack_end_)) {
-    rack_xmit_ = s.xmit;
+  if (s.order > rack_order_ || (s.order == rack_order_ && seq_gt(s.end, rack_end_))) {
+    rack_order_ = s.order;
     rack_end_ = s.end;
   }
 }
@@ -146,12 +141,14 @@ Time Scoreboard::reo_wnd(Time srtt, bool in_recovery) const {
 }
 
 Time Scoreboard::detect_loss(Time now, Time srtt, bool in_recovery) {
-  if (rack_xmit_ < 0) return 0;
+  if (rack_order_ == 0) return 0;
   Time reo = reo_wnd(srtt, in_recovery);
   Time wait = 0;
   for (Seg& s : segs_) {
     if (s.sacked || (s.lost && !s.retx_in_flight)) continue;
-    if (!sent_after(rack_xmit_, rack_end_, s.xmit, s.end)) continue;
+    // Only what was sent before the newest delivered segment (pieces of
+    // one transmission, split by SACK, are ordered by sequence).
+    if (s.order > rack_order_ || (s.order == rack_order_ && seq_ge(s.end, rack_end_))) continue;
     Time remaining = s.xmit + rack_rtt_ + reo - now;
     if (remaining > 0) {
       wait = std::max(wait, remaining);

@@ -39,6 +39,7 @@ class Scoreboard {
     uint32_t seq = 0;
     uint32_t end = 0;
     Time xmit = 0;                // when last (re)transmitted
+    uint64_t order = 0;           // that transmission's number (Scoreboard order)
     uint8_t retransmits = 0;      // how often
     bool sacked = false;          // the receiver holds it
     bool lost = false;            // deemed lost (RFC 6675's IsLost), retransmitted or not
@@ -102,8 +103,13 @@ class Scoreboard {
   uint32_t fack_ = 0;
   unsigned sacked_segs_ = 0;
   // RACK (RFC 8985 6.1)
-  Time rack_xmit_ = -1;  // xmit time of the newest delivered segment
+  // RACK.xmit_ts/end_seq as an order: the transmission number of the most
+  // recently sent segment that was delivered. RFC 8985 orders by time and
+  // then sequence; one stack's batch sends at one time, so a counter of
+  // (re)transmissions is the exact order where times tie.
+  uint64_t rack_order_ = 0;
   uint32_t rack_end_ = 0;
+  uint64_t order_ = 0;
   Time rack_rtt_ = -1;
   Time min_rtt_ = -1;
   bool reordering_seen_ = false;

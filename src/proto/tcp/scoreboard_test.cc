@@ -167,6 +167,35 @@ TEST(Scoreboard, SackInsideALargeSegmentSplitsIt) {
   expect_counts(sb);
 }
 
+// RACK orders by transmission, then by sequence within one (RFC 8985's
+// RACK_sent_after): what lies below a SACKed piece of a large segment may
+// be lost, what lies above it was sent with it and is not; a retransmission
+// made at the same instant as an earlier one is still later.
+TEST(Scoreboard, RackOrdersTransmissionsNotClockTicks) {
+  Scoreboard sb;
+  sb.sent(0, 10000, 0);  // one TSO segment
+  SackBlock b[] = {{4000, 6000}};
+  sb.on_ack(0, b, ms(10));
+  EXPECT_EQ(sb.detect_loss(ms(10), ms(10), true), 0);
+  ASSERT_TRUE(sb.next_lost());
+  EXPECT_EQ(sb.next_lost()->first, 0u);
+  EXPECT_EQ(sb.lost_bytes(), 4000u) << "6000-10000 went out with the SACKed piece";
+
+  Scoreboard same;  // everything at one instant, as a batch is
+  send(same, 0, 4, 0);
+  same.retransmitted(3000, 4000, 0);  // (a probe)
+  SackBlock p[] = {{3000, 4000}};
+  same.on_ack(0, p, 0);
+  same.detect_loss(0, 0, true);
+  ASSERT_EQ(same.next_lost()->first, 0u);
+  same.retransmitted(0, 1000, 0);
+  same.retransmitted(1000, 2000, 0);
+  same.retransmitted(2000, 3000, 0);
+  same.on_ack(1000, {}, 0);  // the first retransmission arrives
+  same.detect_loss(0, 0, true);
+  EXPECT_FALSE(same.next_lost()) << "the later retransmissions are not lost again";
+}
+
 TEST(Scoreboard, DsackAndBogusBlocks) {
   Scoreboard sb;
   send(sb, 0, 5, 0);

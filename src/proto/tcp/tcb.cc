@@ -64,8 +64,50 @@ void Tcb::set_options(const TcpRepr& syn) {
   cc = make_congestion(p.cc_algo, mss);
 }
 
+bool Tcb::tlp_eligible() const {
+  // RFC 8985 7.2: with SACK, an RTT known, not in recovery and no probe
+  // out, while data is in flight.
+  return sack_ok && rto.has_sample() && !in_recovery && !tlp_out && retries == 0 &&
+         (st == State::kEstablished || st == State::kCloseWait) && !board.empty() &&
+         board.lost_bytes() == 0;
+}
+
 void Tcb::arm_rexmt(Time now) {
-  rexmt.arm(now + rto.timeout());
+  Time rto_at = now + rto.timeout();
+  pto_armed = false;
+  if (tlp_eligible()) {
+    Time pto = std::max(2 * rto.srtt(), kMinPto);
+    if (snd_nxt - snd_una <= mss) pto += kWorstDelAck;  // one segment: its ACK may be delayed
+    if (now + pto < rto_at) {
+      rexmt.arm(now + pto);
+      pto_armed = true;
+      return;
+    }
+  }
+  rexmt.arm(rto_at);
+}
+
+void Tcb::send_probe(Time now) {
+  // RFC 8985 7.3: new data if the peer's window allows, else the last
+  // segment again; either way its SACK tells RACK what was lost.
+  tlp_out = true;
+  uint32_t unsent = fin_sent ? 0 : data_end() - snd_nxt;
+  uint32_t wnd_end = snd_una + snd_wnd;
+  uint32_t wnd_left = seq_gt(wnd_end, snd_nxt) ? wnd_end - snd_nxt : 0;
+  if (unsent && wnd_left) {
+    uint32_t len = std::min({seg_size(), unsent, wnd_left});
+    send_segment(snd_nxt, len, wt::kAck | wt::kPsh, now, false);
+    board.sent(snd_nxt, snd_nxt + len, now);
+    snd_nxt += len;
+  } else if (!board.empty()) {
+    const auto& last = board.segs().back();
+    uint32_t len = std::min(last.end - last.seq, seg_size());
+    uint32_t from = last.end - len, to = last.end;
+    send_segment(from, len, wt::kAck | wt::kPsh, now, true);
+    board.retransmitted(from, to, now);
+  }
+  tlp_end = snd_nxt;
+  arm_rexmt(now);
 }
 
 void Tcb::send_syn(Time now) {
@@ -179,6 +221,7 @@ void Tcb::output(Time now) {
     if (in_recovery) prr.sent(len);
   }
   // New data.
+  bool sent_new = false;
   if (!fin_sent) {
     for (;;) {
       uint32_t unsent = data_end() - snd_nxt;
@@ -203,6 +246,7 @@ void Tcb::output(Time now) {
       send_segment(snd_nxt, len, wt::kAck | (last ? wt::kPsh : 0), now, false);
       board.sent(snd_nxt, snd_nxt + len, now);
       snd_nxt += len;
+      sent_new = true;
       if (in_recovery) prr.sent(len);
     }
   }
@@ -213,7 +257,9 @@ void Tcb::output(Time now) {
     snd_nxt++;
     send_segment(fin_seq, 0, wt::kFin | wt::kAck, now, false);
   }
-  if (snd_nxt != snd_una && !rexmt.armed()) arm_rexmt(now);
+  // RFC 6298 5.1 starts the timer if it is not running; RFC 8985 7.2
+  // restarts the probe timeout after new data.
+  if (snd_nxt != snd_una && (!rexmt.armed() || (sent_new && tlp_eligible()))) arm_rexmt(now);
 }
 
 void Tcb::close_request(Time now) {
@@ -322,6 +368,7 @@ void Tcb::process_ack(const TcpRepr& seg, Time now) {
     snd_una = seg.ack;
     retries = 0;
     dupacks = 0;
+    if (tlp_out && seq_ge(snd_una, tlp_end)) tlp_out = false;
     if (r.rtt >= 0) rto.sample(r.rtt);
     if (board.empty() && !(fin_sent && seq_le(snd_una, fin_seq)))
       rexmt.cancel();
@@ -585,6 +632,11 @@ void Tcb::on_rexmt(Time now) {
     return;
   }
   if (snd_nxt == snd_una) return;  // everything acknowledged meanwhile
+  if (pto_armed) {
+    pto_armed = false;
+    send_probe(now);
+    return;
+  }
   p.retrans_timeouts++;
   if (++retries > kMaxRetries) {
     abort(now);

@@ -62,10 +62,12 @@ constexpr uint8_t kRcvWscale = 7;       // 4 MiB >> 7 fits 16 bits
 constexpr size_t kOooMemory = 8 << 20;  // out-of-order buffers held (whole blocks)
 constexpr size_t kOooSegments = 2048;
 constexpr Time kDelAck = ms(40);
-constexpr Time kTimeWait = sec(60);   // 2 MSL, as Linux
-constexpr Time kFinWait2 = sec(60);   // an orphaned FIN_WAIT_2 (Linux tcp_fin_timeout)
-constexpr unsigned kSynRetries = 6;   // about 127 s, as Linux
-constexpr unsigned kMaxRetries = 15;  // RFC 1122 R2 (Linux tcp_retries2)
+constexpr Time kMinPto = ms(10);        // Linux's floor for the probe timeout
+constexpr Time kWorstDelAck = ms(200);  // RFC 8985 7.2 WCDelAckT
+constexpr Time kTimeWait = sec(60);     // 2 MSL, as Linux
+constexpr Time kFinWait2 = sec(60);     // an orphaned FIN_WAIT_2 (Linux tcp_fin_timeout)
+constexpr unsigned kSynRetries = 6;     // about 127 s, as Linux
+constexpr unsigned kMaxRetries = 15;    // RFC 1122 R2 (Linux tcp_retries2)
 constexpr unsigned kMaxSynBacklog = 1024;
 constexpr unsigned kKeepaliveProbes = 9;
 constexpr Time kDefaultKeepalive = ms(30000);  // ip(3)
@@ -158,6 +160,11 @@ struct Tcb final : ConvExt {
   uint32_t prr_cwnd = 0;
   unsigned dupacks = 0;
   unsigned retries = 0;  // RTO expiries in a row (SYN or data)
+  // Tail loss probes (RFC 8985 7): rexmt fires as the probe timeout (PTO)
+  // while pto_armed; one probe at a time, until SND.UNA passes tlp_end.
+  bool pto_armed = false;
+  bool tlp_out = false;
+  uint32_t tlp_end = 0;
   Time syn_time = 0;
   bool syn_retransmitted = false;
   bool nodelay = false;
@@ -210,6 +217,8 @@ struct Tcb final : ConvExt {
   void on_rexmt(Time now);
   void on_reo(Time now);
   void start_recovery(Time now);
+  bool tlp_eligible() const;
+  void send_probe(Time now);
   void on_keep(Time now);
 };
 

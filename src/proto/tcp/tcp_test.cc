@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ip/sim_testing.h"
+#include "proto/tcp/rto.h"
 #include "wire/ether.h"
 #include "wire/ip4.h"
 #include "wire/tcp.h"
@@ -20,6 +21,7 @@ namespace ninet {
 namespace {
 
 using simtest::Host;
+using tcp::Rto;
 
 struct TcpSim : simtest::Sim {
   explicit TcpSim(const std::string& fa = "", const std::string& fb = "")
@@ -385,6 +387,35 @@ TEST(Tcp, BlindResetsAndSynsGetChallengeAcks) {
   EXPECT_TRUE(out.empty());
   EXPECT_EQ(state(s.b, p.server), "Closed");
   EXPECT_EQ(p.server->err, "connection reset");
+}
+
+// A tail loss (the last three segments of a burst) is repaired by a tail
+// loss probe (RFC 8985 7) after about two RTTs, not by a timeout: the probe
+// resends the last segment, its SACK shows the other two missing, and RACK
+// marks them lost.
+TEST(Tcp, TailLossIsRepairedByAProbeNotATimeout) {
+  TcpSim s;
+  Pair p = connect(s);
+  ASSERT_NE(p.server, nullptr);
+  EXPECT_EQ(transfer(s, s.a, p.client, s.b, p.server, "warm", sec(1)), "warm");  // an RTT
+  std::string burst = random_bytes(10 * 1448, 12);
+  ASSERT_EQ(
+      *tcp(s.a).write(*p.client, {reinterpret_cast<const uint8_t*>(burst.data()), burst.size()}),
+      burst.size());
+  s.a.ip.flush();
+  ASSERT_EQ(s.a.wire->sent.size(), 10u);
+  for (int i = 0; i < 3; i++)
+    s.a.wire->sent.pop_back();  // lost on the wire
+  Time start = s.clock.now();
+  std::string got;
+  s.run(start + sec(5), [&] {
+    got += drain(s.b, p.server);
+    return got.size() >= burst.size();
+  });
+  EXPECT_TRUE(got == burst) << got.size();
+  EXPECT_EQ(stat(s.a, "RetransTimeouts"), 0u) << "repaired without a timeout";
+  EXPECT_LT(s.clock.now() - start, Rto::kMin) << "sooner than the shortest timeout";
+  EXPECT_EQ(stat(s.a, "RetransSegs"), 3u) << "the probe and the two RACK found";
 }
 
 TEST(Tcp, CtlMessages) {
