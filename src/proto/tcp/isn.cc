@@ -80,6 +80,16 @@ uint32_t IsnGen::hash(const Ipaddr& laddr, uint16_t lport, const Ipaddr& raddr, 
   return uint32_t(siphash24(k0_, k1_, b));
 }
 
+uint32_t IsnGen::hash(const Ipaddr& laddr, uint16_t lport, const Ipaddr& raddr, uint16_t rport,
+                      uint8_t salt, uint64_t extra) const {
+  auto t = tuple(laddr, lport, raddr, rport, salt);
+  std::array<uint8_t, 45> b{};
+  std::memcpy(b.data(), t.data(), t.size());
+  for (int i = 0; i < 8; i++)
+    b[37 + size_t(i)] = uint8_t(extra >> (8 * i));
+  return uint32_t(siphash24(k0_, k1_, b));
+}
+
 uint32_t IsnGen::next(const Ipaddr& laddr, uint16_t lport, const Ipaddr& raddr, uint16_t rport,
                       Time now) const {
   return uint32_t(now / us(4)) + hash(laddr, lport, raddr, rport, 0);

@@ -30,6 +30,9 @@ class IsnGen {
   // timestamp offset of RFC 7323 5.4).
   uint32_t hash(const Ipaddr& laddr, uint16_t lport, const Ipaddr& raddr, uint16_t rport,
                 uint8_t salt) const;
+  // The same over the 4-tuple and a 64-bit word (SYN cookies).
+  uint32_t hash(const Ipaddr& laddr, uint16_t lport, const Ipaddr& raddr, uint16_t rport,
+                uint8_t salt, uint64_t extra) const;
 
  private:
   uint64_t k0_, k1_;

@@ -291,7 +291,10 @@ void Tcb::abort(Time now) {
 
 void Tcb::closed(const std::string& why) {
   if (st == State::kEstablished || st == State::kCloseWait) p.curr_estab--;
-  if (passive && st == State::kSynReceived && p.syn_backlog) p.syn_backlog--;
+  if (in_backlog) {
+    in_backlog = false;
+    p.syn_backlog--;
+  }
   set_state(State::kClosed);
   rexmt.cancel();
   delack.cancel();
@@ -557,7 +560,10 @@ void Tcb::input(const IpRx&, const TcpRepr& seg, BlockPtr b, Time now) {
     max_snd_wnd = snd_wnd;
     snd_wl1 = seg.seq;
     snd_wl2 = seg.ack;
-    if (passive && p.syn_backlog) p.syn_backlog--;
+    if (in_backlog) {
+      in_backlog = false;
+      p.syn_backlog--;
+    }
     established(now);
     c.state = ConvState::kConnected;
     if (passive) {

@@ -127,7 +127,8 @@ struct Tcb final : ConvExt {
   Conv& c;
   State st = State::kClosed;
   bool passive = false;
-  bool queued = false;  // passive: handed to the listener's queue
+  bool queued = false;      // passive: handed to the listener's queue
+  bool in_backlog = false;  // passive: counted in the SYN backlog until established
   bool syn_unacked = true;
   Conv* listener = nullptr;  // passive: the announced conversation
   uint16_t listener_port = 0;
@@ -242,6 +243,14 @@ class TcpProto final : public Proto {
 
   // A RST for a segment that reached no connection (RFC 9293 3.10.7.1).
   void reset_for(const IpRx& rx, const TcpRepr& seg);
+  // SYN cookies (RFC 4987 3.6), when the SYN backlog is full: a SYN-ACK
+  // whose ISN encodes the MSS and a keyed hash, and no state; the ACK that
+  // returns it makes the connection.
+  void send_cookie(const IpRx& rx, const TcpRepr& syn, Time now);
+  // The ACK of a cookie: a connection on `listener`, or nothing if it is
+  // not one of ours (then the caller sends a RST).
+  bool take_cookie(Conv& listener, const IpRx& rx, const TcpRepr& seg, BlockPtr& b, Time now);
+  uint32_t cookie(const IpRx& rx, const TcpRepr& seg, uint32_t t, uint32_t mss_index) const;
   static Tcb* tcb(const Conv& c) { return static_cast<Tcb*>(c.ext.get()); }
   Time now() const { return ip.clock.now(); }
 
@@ -249,6 +258,7 @@ class TcpProto final : public Proto {
   CcAlgo cc_algo = CcAlgo::kCubic;
   bool porthog = false;
   unsigned syn_backlog = 0;
+  uint64_t cookies_sent = 0, cookies_taken = 0;
   uint64_t active_opens = 0, passive_opens = 0, estab_resets = 0, curr_estab = 0, in_segs = 0,
            out_segs = 0, retrans_segs = 0, retrans_timeouts = 0, in_errs = 0, out_rsts = 0;
 };

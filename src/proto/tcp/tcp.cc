@@ -165,12 +165,13 @@ void TcpProto::rcv(const IpRx& rx, BlockPtr b) {
     // LISTEN (RFC 9293 3.10.7.2).
     if (seg->rst()) return;
     if (seg->ack_set()) {
+      if (!seg->syn() && take_cookie(*c, rx, *seg, b, t)) return;
       reset_for(rx, *seg);
       return;
     }
     if (!seg->syn() || rx.to_mcast() || rx.to_bcast) return;
     if (syn_backlog >= kMaxSynBacklog) {
-      in_errs++;  // a SYN flood: dropped (SYN cookies are to come)
+      send_cookie(rx, *seg, t);  // a SYN flood: answer without keeping state
       return;
     }
     auto call = new_call(*c, rx.dst, seg->dst_port, rx.src, seg->src_port, ConvState::kConnecting);
@@ -185,6 +186,7 @@ void TcpProto::rcv(const IpRx& rx, BlockPtr b) {
     tp->listener = c;
     tp->listener_port = c->lport;
     syn_backlog++;
+    tp->in_backlog = true;
     tp->accept_syn(rx, *seg, t);
     return;
   }
@@ -194,6 +196,89 @@ void TcpProto::rcv(const IpRx& rx, BlockPtr b) {
     return;
   }
   tp->input(rx, *seg, std::move(b), t);
+}
+
+namespace {
+// The MSS values a cookie can carry (3 bits), as Linux's table.
+constexpr uint16_t kCookieMss[8] = {216, 536, 1220, 1300, 1440, 1460, 4312, 8960};
+constexpr Time kCookiePeriod = sec(64);  // a cookie is good for one or two periods
+}  // namespace
+
+uint32_t TcpProto::cookie(const IpRx& rx, const TcpRepr& seg, uint32_t t,
+                          uint32_t mss_index) const {
+  // t (5 bits) | MSS index (3 bits) | 24 bits of a keyed hash of the 4-tuple,
+  // t, and the client's ISN (seg.seq of its SYN).
+  uint32_t h = isn.hash(rx.dst, seg.dst_port, rx.src, seg.src_port, 2,
+                        uint64_t(t) << 32 | uint32_t(seg.seq)) &
+               0xffffff;
+  return (t & 31) << 27 | mss_index << 24 | h;
+}
+
+void TcpProto::send_cookie(const IpRx& rx, const TcpRepr& syn, Time now) {
+  uint16_t peer = syn.mss ? *syn.mss : (rx.v6 ? 1220 : 536);
+  uint32_t idx = 0;
+  for (uint32_t i = 0; i < 8; i++)
+    if (kCookieMss[i] <= peer) idx = i;
+  TcpRepr h;
+  h.src_port = syn.dst_port;
+  h.dst_port = syn.src_port;
+  h.seq = cookie(rx, syn, uint32_t(now / kCookiePeriod), idx);
+  h.ack = syn.seq + 1;
+  h.flags = wt::kSyn | wt::kAck;
+  h.window = 65535;
+  h.mss = kCookieMss[idx];
+  BlockPtr b = ip.pool.alloc();
+  uint8_t* hdr = b->push(uint32_t(h.header_len()));
+  h.emit(rx.dst, rx.src, {hdr, b->size()});
+  SendParams sp;
+  sp.src = rx.dst;
+  sp.dst = rx.src;
+  sp.proto = wire::ipproto::kTcp;
+  sp.ttl = Ip::kDefaultTtl;
+  cookies_sent++;
+  out_segs++;
+  (void)ip.send(sp, std::move(b));
+}
+
+bool TcpProto::take_cookie(Conv& listener, const IpRx& rx, const TcpRepr& seg, BlockPtr& b,
+                           Time now) {
+  if (cookies_sent == 0) return false;
+  uint32_t c = seg.ack - 1;
+  uint32_t t = c >> 27, idx = (c >> 24) & 7, now_t = uint32_t(now / kCookiePeriod);
+  if (t != (now_t & 31) && t != ((now_t - 1) & 31)) return false;
+  TcpRepr syn;  // what the SYN was: its ISN is one before this ACK's SEQ
+  syn.src_port = seg.src_port;
+  syn.dst_port = seg.dst_port;
+  syn.seq = seg.seq - 1;
+  if (cookie(rx, syn, t, idx) != c) return false;
+  auto call =
+      new_call(listener, rx.dst, seg.dst_port, rx.src, seg.src_port, ConvState::kConnecting);
+  if (!call) return false;
+  Conv& n = **call;
+  n.stream = true;
+  n.rq_limit = kRcvBuf;
+  auto tcb = std::make_unique<Tcb>(*this, n);
+  Tcb* tp = tcb.get();
+  n.ext = std::move(tcb);
+  tp->passive = true;
+  tp->listener = &listener;
+  tp->listener_port = listener.lport;
+  // As if the SYN had been answered from state (without window scale,
+  // SACK or timestamps: a cookie cannot hold them); the ACK completes it.
+  tp->pick_mss();
+  tp->mss = std::min(tp->mss, kCookieMss[idx]);
+  tp->cc = make_congestion(cc_algo, tp->mss);
+  tp->iss = c;
+  tp->irs = syn.seq;
+  tp->rcv_nxt = tp->rcv_adv = seg.seq;
+  tp->snd_una = c;
+  tp->snd_nxt = c + 1;
+  tp->snd_wl1 = seg.seq;
+  tp->snd_wl2 = c;
+  tp->set_state(State::kSynReceived);
+  cookies_taken++;
+  tp->input(rx, seg, std::move(b), now);
+  return true;
 }
 
 void TcpProto::advise(const Advice& a) {
@@ -248,7 +333,8 @@ std::string TcpProto::stats() const {
          line("PassiveOpens", passive_opens) + line("EstabResets", estab_resets) +
          line("CurrEstab", curr_estab) + line("InSegs", in_segs) + line("OutSegs", out_segs) +
          line("RetransSegs", retrans_segs) + line("RetransTimeouts", retrans_timeouts) +
-         line("InErrs", in_errs) + line("OutRsts", out_rsts);
+         line("InErrs", in_errs) + line("OutRsts", out_rsts) +
+         line("SynCookiesSent", cookies_sent) + line("SynCookiesTaken", cookies_taken);
 }
 
 bool TcpProto::close(Conv& c) {
@@ -266,7 +352,10 @@ bool TcpProto::close(Conv& c) {
         // A call nobody accepted: reset it (its listener went away).
         t->send_segment(t->snd_nxt, 0, wt::kRst | wt::kAck, n, false);
         out_rsts++;
-        if (syn_backlog) syn_backlog--;
+        if (t->in_backlog) {
+          t->in_backlog = false;
+          syn_backlog--;
+        }
         t->st = State::kClosed;
         return true;
       }

@@ -325,9 +325,10 @@ wire::TcpRepr frame_tcp(const BlockPtr& f) {
   return t.ok() ? *t : wire::TcpRepr{};
 }
 
-// A TCP segment from a to b, as an Ethernet frame on b's side of the wire.
-BlockPtr forged(TcpSim& s, const wire::TcpRepr& h) {
-  Ipaddr src = *Ipaddr::parse("10.0.0.1"), dst = *Ipaddr::parse("10.0.0.2");
+// A TCP segment to b (from a, or from `from`), as an Ethernet frame on b's
+// side of the wire.
+BlockPtr forged(TcpSim& s, const wire::TcpRepr& h, const char* from = "10.0.0.1") {
+  Ipaddr src = *Ipaddr::parse(from), dst = *Ipaddr::parse("10.0.0.2");
   BlockPtr b = s.pool.alloc();
   size_t hl = h.header_len();
   uint8_t* t = b->put(uint32_t(hl));
@@ -416,6 +417,53 @@ TEST(Tcp, TailLossIsRepairedByAProbeNotATimeout) {
   EXPECT_EQ(stat(s.a, "RetransTimeouts"), 0u) << "repaired without a timeout";
   EXPECT_LT(s.clock.now() - start, Rto::kMin) << "sooner than the shortest timeout";
   EXPECT_EQ(stat(s.a, "RetransSegs"), 3u) << "the probe and the two RACK found";
+}
+
+// A SYN flood from a spoofed address fills the SYN backlog; past it the
+// listener answers with SYN cookies and keeps no state, and an ordinary
+// connection still succeeds, through a cookie, and carries data.
+TEST(Tcp, SynFloodThenAnOrdinaryConnectionThroughACookie) {
+  TcpSim s;
+  Conv* l = announce(s.b, "80");
+  for (uint16_t i = 0; i < 1100; i++) {
+    wire::TcpRepr syn;
+    syn.src_port = uint16_t(20000 + i);
+    syn.dst_port = 80;
+    syn.seq = 1000u * i;
+    syn.flags = wire::tcp::kSyn;
+    syn.window = 65535;
+    syn.mss = 1460;
+    s.b.wire->in.push_back(forged(s, syn, "10.0.0.50"));
+  }
+  while (!s.b.wire->in.empty())
+    s.b.ip.poll();
+  EXPECT_EQ(stat(s.b, "SynCookiesSent"), 1100u - 1024u);
+  Conv* client = clone(s.a);
+  start_connect(s.a, client, "10.0.0.2!80");
+  Conv* server = nullptr;
+  s.run(s.clock.now() + sec(10), [&] {
+    if (!server) server = take_call(s.b, l);
+    return server && client->state == ConvState::kConnected;
+  });
+  ASSERT_EQ(client->state, ConvState::kConnected);
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(stat(s.b, "SynCookiesTaken"), 1u);
+  EXPECT_NE(status(s.b, server).find("mss 1460"), std::string::npos) << status(s.b, server);
+  std::string data = random_bytes(300000, 13);
+  EXPECT_TRUE(transfer(s, s.a, client, s.b, server, data, sec(30)) == data);
+  EXPECT_EQ(transfer(s, s.b, server, s.a, client, "back", sec(5)), "back");
+  // A made-up ACK to the listener is no cookie: it gets a RST.
+  wire::TcpRepr fake;
+  fake.src_port = 33333;
+  fake.dst_port = 80;
+  fake.seq = 5;
+  fake.ack = 0x12345678;
+  fake.flags = wire::tcp::kAck;
+  uint64_t rsts = stat(s.b, "OutRsts");
+  s.b.wire->in.push_back(forged(s, fake));
+  s.b.ip.poll();
+  EXPECT_EQ(stat(s.b, "OutRsts"), rsts + 1);
+  EXPECT_EQ(stat(s.b, "SynCookiesTaken"), 1u);
 }
 
 TEST(Tcp, CtlMessages) {
