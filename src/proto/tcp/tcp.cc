@@ -208,10 +208,11 @@ uint32_t TcpProto::cookie(const IpRx& rx, const TcpRepr& seg, uint32_t t,
                           uint32_t mss_index) const {
   // t (5 bits) | MSS index (3 bits) | 24 bits of a keyed hash of the 4-tuple,
   // t, and the client's ISN (seg.seq of its SYN).
+  t &= 31;  // what the cookie carries is what the hash covers
   uint32_t h = isn.hash(rx.dst, seg.dst_port, rx.src, seg.src_port, 2,
                         uint64_t(t) << 32 | uint32_t(seg.seq)) &
                0xffffff;
-  return (t & 31) << 27 | mss_index << 24 | h;
+  return t << 27 | mss_index << 24 | h;
 }
 
 void TcpProto::send_cookie(const IpRx& rx, const TcpRepr& syn, Time now) {
