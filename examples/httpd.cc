@@ -15,7 +15,8 @@
 // than 8 KiB (414), headers past 32 KiB (431), a method other than GET and
 // HEAD (405, with Allow), an HTTP version other than 1.x (505), a file that
 // is not there or not a regular file (404). After a 4xx the connection is
-// closed when the request's framing cannot be trusted.
+// closed when the request's framing cannot be trusted. Symbolic links under
+// the directory are followed: what it holds is the operator's to choose.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>

@@ -1,13 +1,16 @@
 #!/bin/sh
 # HTTP/1.1 between ninet and Linux over a veth, IPv4 and IPv6 (issue 6,
-# point 7): Linux's curl downloads a 100 MiB random file from ninet's
-# examples/httpd through ninetd's FUSE tree (sha256 matches), and its HEAD,
-# 404, refused escapes and a reused connection are right; ninet's
-# examples/hget downloads a 100 MiB random file from Linux's
-# `python3 -m http.server` intact (sha256), and a 404 from it is an error.
-# Prints the rates seen. SIZE (bytes) makes the files smaller for a quick run.
+# point 7). Linux's curl downloads a 100 MiB random file from ninet's
+# examples/httpd through ninetd's FUSE tree (sha256 matches); HEAD, 404, a
+# directory's index.html, %XX, refused ".." escapes, 405, 414 and a reused
+# connection are right; raw requests through socat check pipelining, bare
+# LFs, a skipped body, Host, 505, 431. ninet's examples/hget downloads a
+# 100 MiB random file from Linux's `python3 -m http.server` intact (sha256);
+# a 404 and a refused port are errors; a small Python server checks the
+# framings http.server does not use (chunked, to the end, a short body).
+# Prints the rates seen. SIZE (bytes) makes the big files smaller.
 . "$(dirname "$0")/lib.sh"
-need curl sha256sum timeout ss
+need curl sha256sum timeout ss socat
 [ -x /usr/bin/python3 ] || { echo "SKIP: /usr/bin/python3 not installed"; exit 77; }
 HTTPD=$BUILD/examples/httpd
 HGET=$BUILD/examples/hget
@@ -86,6 +89,21 @@ for host in 10.96.0.2 "[fd96::2]"; do
   contains "Connection: close is answered with close ($host)" "< Connection: close" "$v"
 done
 
+# Raw requests (IPv4): pipelining, framing and the refusals curl cannot send.
+raw() { printf "$1" | ip netns exec "$NS_A" timeout 10 socat -t 3 - TCP:10.96.0.2:8080 2>&1 | tr -d '\r'; }
+contains "two pipelined requests, two answers, bare LFs taken" "^2$" \
+  "$(raw 'GET /index.html HTTP/1.1\nHost: x\n\nGET /a%%20b.txt HTTP/1.1\nHost: x\nConnection: close\n\n' | grep -c '^HTTP/1.1 200 OK$')"
+contains "a GET's body is skipped, the next request served" "spaced" \
+  "$(raw 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /a%%20b.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')"
+contains "HTTP/1.1 without Host is 400" "^HTTP/1.1 400 " "$(raw 'GET / HTTP/1.1\r\n\r\n')"
+contains "HTTP/1.0 needs no Host and is closed after" "^Connection: close$" "$(raw 'GET / HTTP/1.0\r\n\r\n')"
+contains "HTTP/2.0 on this path is 505" "^HTTP/1.1 505 " "$(raw 'GET / HTTP/2.0\r\nHost: x\r\n\r\n')"
+contains "an absolute-form target is served" "^<p>ninet</p>$" \
+  "$(raw 'GET http://x/index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')"
+contains "white space before a field's colon is 400" "^HTTP/1.1 400 " "$(raw 'GET / HTTP/1.1\r\nHost : x\r\n\r\n')"
+contains "40 KiB of fields is 431" "^HTTP/1.1 431 " \
+  "$(raw "GET / HTTP/1.1\r\nHost: x\r\nX: $(head -c 40000 /dev/zero | tr '\0' a)\r\n\r\n")"
+
 # --- ninet's hget from Linux's python3 http.server
 ip netns exec "$NS_A" timeout 110 /usr/bin/python3 -m http.server -d "$WORK/linux" \
   -b 10.96.0.1 8000 > "$WORK/py4.log" 2>&1 &
@@ -107,6 +125,47 @@ for url in http://10.96.0.1:8000 "http://[fd96::1]:8001"; do
   expect_fail "hget fails on a 404 ($url)" timeout 20 "$HGET" "$url/missing.bin"
   contains "hget names the status" "404" "$(timeout 20 "$HGET" "$url/missing.bin" 2>&1 >/dev/null)"
 done
+# Framings http.server does not use: chunked (odd sizes, extensions, a
+# trailer), no length (to the end), a body shorter than its Content-Length.
+head -c 4194304 "$WORK/linux/big.bin" > "$WORK/linux/part.bin"
+want_part=$(sha256sum < "$WORK/linux/part.bin" | cut -d' ' -f1)
+psize=$(wc -c < "$WORK/linux/part.bin")
+cat > "$WORK/framing.py" <<'PY'
+import http.server, sys
+data = open(sys.argv[1], "rb").read()
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        self.send_response(200)
+        if self.path == "/chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            i, n = 0, 1
+            while i < len(data):
+                c = data[i:i + n]
+                self.wfile.write(b"%x;ext=1\r\n" % len(c) + c + b"\r\n")
+                i, n = i + n, n * 3 + 1 if n < 300000 else 7
+            self.wfile.write(b"0\r\nX-Trailer: y\r\n\r\n")
+            return
+        self.close_connection = True
+        if self.path == "/short":
+            self.send_header("Content-Length", str(len(data) + 10))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("10.96.0.1", 8002), H).serve_forever()
+PY
+ip netns exec "$NS_A" timeout 60 /usr/bin/python3 "$WORK/framing.py" "$WORK/linux/part.bin" > "$WORK/py.log" 2>&1 &
+for _ in $(seq 50); do ip netns exec "$NS_A" ss -ltnH | grep -q ':8002 ' && break; sleep 0.1; done
+for path in chunked eof; do
+  timeout 30 "$HGET" "http://10.96.0.1:8002/$path" > "$WORK/got" 2> "$WORK/hget.err"
+  contains "hget exits 0 (/$path)" "^exit 0 *$" "exit $? $(cat "$WORK/hget.err")"
+  same_sha "hget takes a body framed by $path intact" "$WORK/got" "$want_part"
+done
+contains "hget: a body short of its Content-Length is an error" "connection ended after $psize of $((psize + 10)) bytes.exit 1" \
+  "$({ timeout 30 "$HGET" http://10.96.0.1:8002/short 2>&1 >/dev/null; echo "exit $?"; } | tr '\n' ' ')"
 contains "hget: a closed port is refused" "connection refused" \
   "$(timeout 20 "$HGET" http://10.96.0.1:9/ 2>&1 >/dev/null)"
 finish
