@@ -555,6 +555,16 @@ void Tcb::input(const IpRx&, const TcpRepr& seg, BlockPtr b, Time now) {
       p.out_rsts++;
       return;
     }
+    bool listening =
+        listener && listener->state == ConvState::kAnnounced && listener->lport == listener_port;
+    if (passive && !listening) {
+      abort(now);  // nobody to take it
+      return;
+    }
+    // A full listen queue: as Linux, drop the ACK and stay in SYN_RECEIVED;
+    // the SYN-ACK is sent again and the peer's ACK comes back later, when
+    // the server may have taken calls.
+    if (passive && listener->incall.size() >= Conv::kListenQueue) return;
     snd_una = seg.ack;
     snd_wnd = uint32_t(seg.window) << snd_wscale;
     max_snd_wnd = snd_wnd;
@@ -568,9 +578,8 @@ void Tcb::input(const IpRx&, const TcpRepr& seg, BlockPtr b, Time now) {
     c.state = ConvState::kConnected;
     if (passive) {
       p.passive_opens++;
-      if (!listener || listener->state != ConvState::kAnnounced ||
-          listener->lport != listener_port || !p.queue_call(*listener, c)) {
-        abort(now);  // nobody to take it
+      if (!p.queue_call(*listener, c)) {
+        abort(now);
         return;
       }
       queued = true;

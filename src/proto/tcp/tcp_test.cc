@@ -467,6 +467,31 @@ TEST(Tcp, SynFloodThenAnOrdinaryConnectionThroughACookie) {
   EXPECT_EQ(stat(s.b, "SynCookiesTaken"), 1u);
 }
 
+// More calls than the listen queue holds (64): the rest wait in
+// SYN_RECEIVED (their ACKs are dropped, as Linux does) and come in as the
+// server takes calls; none is reset.
+TEST(Tcp, AFullListenQueueDelaysCallsInsteadOfRefusingThem) {
+  TcpSim s;
+  Conv* l = announce(s.b, "80");
+  std::vector<Conv*> clients;
+  for (int i = 0; i < 70; i++) {
+    clients.push_back(clone(s.a));
+    start_connect(s.a, clients.back(), "10.0.0.2!80");
+  }
+  s.run(s.clock.now() + sec(2), [] { return false; });
+  EXPECT_EQ(l->incall.size(), Conv::kListenQueue);
+  int taken = 0;
+  s.run(s.clock.now() + sec(60), [&] {
+    while (take_call(s.b, l))
+      taken++;
+    return taken == 70;
+  });
+  EXPECT_EQ(taken, 70);
+  EXPECT_EQ(stat(s.b, "OutRsts"), 0u);
+  for (Conv* c : clients)
+    EXPECT_EQ(state(s.a, c), "Established");
+}
+
 TEST(Tcp, CtlMessages) {
   TcpSim s;
   Pair p = connect(s);
