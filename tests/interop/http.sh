@@ -1,14 +1,15 @@
 #!/bin/sh
 # HTTP/1.1 between ninet and Linux over a veth, IPv4 and IPv6 (issue 6,
 # point 7). Linux's curl downloads a 100 MiB random file from ninet's
-# examples/httpd through ninetd's FUSE tree (sha256 matches); HEAD, 404, a
-# directory's index.html, %XX, refused ".." escapes, 405, 414 and a reused
-# connection are right; raw requests through socat check pipelining, bare
-# LFs, a skipped body, Host, 505, 431. ninet's examples/hget downloads a
-# 100 MiB random file from Linux's `python3 -m http.server` intact (sha256);
-# a 404 and a refused port are errors; a small Python server checks the
-# framings http.server does not use (chunked, to the end, a short body).
-# Prints the rates seen. SIZE (bytes) makes the big files smaller.
+# examples/httpd through ninetd's FUSE tree (sha256 matches), and a tenth of
+# that 8 times at once; HEAD, 404, a directory's index.html, %XX, refused
+# ".." escapes, 405, 414 and a reused connection are right; raw requests
+# through socat check pipelining, bare LFs, a skipped body, Host, 505, 431.
+# ninet's examples/hget downloads a 100 MiB random file from Linux's
+# `python3 -m http.server` intact (sha256); a 404 and a refused port are
+# errors; a small Python server checks the framings http.server does not
+# use (chunked, to the end, a short body). Prints the rates seen. SIZE
+# (bytes) makes the big files smaller.
 . "$(dirname "$0")/lib.sh"
 need curl sha256sum timeout ss socat
 [ -x /usr/bin/python3 ] || { echo "SKIP: /usr/bin/python3 not installed"; exit 77; }
@@ -88,6 +89,18 @@ for host in 10.96.0.2 "[fd96::2]"; do
   v=$(incurl -v -o /dev/null -H 'Connection: close' "$url/index.html")
   contains "Connection: close is answered with close ($host)" "< Connection: close" "$v"
 done
+
+# Eight calls at once, a thread each: every download intact.
+head -c $((SIZE / 10)) /dev/urandom > "$WORK/www/tenth.bin"
+want_tenth=$(sha256sum < "$WORK/www/tenth.bin" | cut -d' ' -f1)
+pids=""
+for i in 1 2 3 4 5 6 7 8; do
+  ip netns exec "$NS_A" timeout 60 curl -sS -o "$WORK/par$i" http://10.96.0.2:8080/tenth.bin 2>/dev/null &
+  pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+contains "8 concurrent downloads intact" "^8$" \
+  "$(for i in 1 2 3 4 5 6 7 8; do sha256sum < "$WORK/par$i"; done | grep -c "^$want_tenth ")"
 
 # Raw requests (IPv4): pipelining, framing and the refusals curl cannot send.
 raw() { printf "$1" | ip netns exec "$NS_A" timeout 10 socat -t 3 - TCP:10.96.0.2:8080 2>&1 | tr -d '\r'; }
