@@ -35,7 +35,7 @@ uint32_t Tcb::seg_size() const {
 
 uint32_t Tcb::rcv_space() const {
   size_t used = c.rq_bytes + ooo.bytes();
-  return used >= c.rq_limit ? 0 : uint32_t(c.rq_limit - used);
+  return used >= kRcvBuf ? 0 : uint32_t(kRcvBuf - used);
 }
 
 void Tcb::pick_mss() {
@@ -431,8 +431,14 @@ void Tcb::process_data(const TcpRepr& seg, BlockPtr b, Time now) {
     // Nothing new: a duplicate (answer it, RFC 9293), or a FIN alone.
     if (!seg.payload.empty()) ack_now = true;
   } else if (seq == rcv_nxt) {
+    // The window counts held out-of-order bytes; a segment that overlaps
+    // them is counted twice until take() below drops the overlap, which the
+    // read queue's slack (kRcvSlack) absorbs.
+    if (!c.enqueue(std::move(b))) {
+      send_ack(now);  // no room after all: dropped, and sent again by the peer
+      return;
+    }
     rcv_nxt += len;
-    if (!c.enqueue(std::move(b))) ack_now = true;  // cannot happen within the window
     if (!ooo.empty()) {
       std::vector<BlockPtr> more;
       rcv_nxt = ooo.take(rcv_nxt, more);

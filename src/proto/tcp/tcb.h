@@ -56,10 +56,11 @@ inline const char* state_name(State s) {
 }
 
 constexpr int kMaxConvs = 65536;
-constexpr size_t kSndBuf = 1 << 20;     // bytes a writer may queue
-constexpr size_t kRcvBuf = 4 << 20;     // the read queue, and the most we advertise
-constexpr uint8_t kRcvWscale = 7;       // 4 MiB >> 7 fits 16 bits
-constexpr size_t kOooMemory = 8 << 20;  // out-of-order buffers held (whole blocks)
+constexpr size_t kSndBuf = 1 << 20;      // bytes a writer may queue
+constexpr size_t kRcvBuf = 4 << 20;      // the most we advertise (read + out-of-order queues)
+constexpr size_t kRcvSlack = 128 << 10;  // the read queue's limit is kRcvBuf + this
+constexpr uint8_t kRcvWscale = 7;        // 4 MiB >> 7 fits 16 bits
+constexpr size_t kOooMemory = 8 << 20;   // out-of-order buffers held (whole blocks)
 constexpr size_t kOooSegments = 2048;
 constexpr Time kDelAck = ms(40);
 constexpr Time kMinPto = ms(10);        // Linux's floor for the probe timeout

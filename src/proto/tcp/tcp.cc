@@ -23,7 +23,7 @@ Status TcpProto::connect(Conv& c) {
     c.laddr = *src;
   }
   c.stream = true;
-  c.rq_limit = kRcvBuf;
+  c.rq_limit = kRcvBuf + kRcvSlack;
   c.hungup = false;
   c.err.clear();
   auto t = std::make_unique<Tcb>(*this, c);
@@ -178,7 +178,7 @@ void TcpProto::rcv(const IpRx& rx, BlockPtr b) {
     if (!call) return;
     Conv& n = **call;
     n.stream = true;
-    n.rq_limit = kRcvBuf;
+    n.rq_limit = kRcvBuf + kRcvSlack;
     auto tcb = std::make_unique<Tcb>(*this, n);
     Tcb* tp = tcb.get();
     n.ext = std::move(tcb);
@@ -257,7 +257,7 @@ bool TcpProto::take_cookie(Conv& listener, const IpRx& rx, const TcpRepr& seg, B
   if (!call) return false;
   Conv& n = **call;
   n.stream = true;
-  n.rq_limit = kRcvBuf;
+  n.rq_limit = kRcvBuf + kRcvSlack;
   auto tcb = std::make_unique<Tcb>(*this, n);
   Tcb* tp = tcb.get();
   n.ext = std::move(tcb);
