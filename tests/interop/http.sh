@@ -51,6 +51,7 @@ same_sha() {
 
 # --- curl (Linux) from ninet's httpd
 timeout 110 "$HTTPD" -d "$WORK/www" 'tcp!*!8080' > "$WORK/httpd.out" 2>&1 &
+SERVERS=$!  # ended before finish: the Python ones would outlive their namespace
 for _ in $(seq 50); do grep -q serving "$WORK/httpd.out" && break; sleep 0.1; done
 contains "httpd announced" "serving .* on .*/tcp/[0-9]+" "$(cat "$WORK/httpd.out")"
 
@@ -120,8 +121,10 @@ contains "40 KiB of fields is 431" "^HTTP/1.1 431 " \
 # --- ninet's hget from Linux's python3 http.server
 ip netns exec "$NS_A" timeout 110 /usr/bin/python3 -m http.server -d "$WORK/linux" \
   -b 10.96.0.1 8000 > "$WORK/py4.log" 2>&1 &
+SERVERS="$SERVERS $!"
 ip netns exec "$NS_A" timeout 110 /usr/bin/python3 -m http.server -d "$WORK/linux" \
   -b fd96::1 8001 > "$WORK/py6.log" 2>&1 &
+SERVERS="$SERVERS $!"
 for _ in $(seq 100); do
   [ "$(ip netns exec "$NS_A" ss -ltnH 2>/dev/null | grep -c ':800[01] ')" = 2 ] && break
   sleep 0.1
@@ -171,6 +174,7 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("10.96.0.1", 8002), H).serve_forever()
 PY
 ip netns exec "$NS_A" timeout 60 /usr/bin/python3 "$WORK/framing.py" "$WORK/linux/part.bin" > "$WORK/py.log" 2>&1 &
+SERVERS="$SERVERS $!"
 for _ in $(seq 50); do ip netns exec "$NS_A" ss -ltnH | grep -q ':8002 ' && break; sleep 0.1; done
 for path in chunked eof; do
   timeout 30 "$HGET" "http://10.96.0.1:8002/$path" > "$WORK/got" 2> "$WORK/hget.err"
@@ -181,4 +185,5 @@ contains "hget: a body short of its Content-Length is an error" "connection ende
   "$({ timeout 30 "$HGET" http://10.96.0.1:8002/short 2>&1 >/dev/null; echo "exit $?"; } | tr '\n' ' ')"
 contains "hget: a closed port is refused" "connection refused" \
   "$(timeout 20 "$HGET" http://10.96.0.1:9/ 2>&1 >/dev/null)"
+kill $SERVERS 2>/dev/null  # each a timeout(1), which passes the TERM on
 finish
