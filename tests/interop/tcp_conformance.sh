@@ -53,6 +53,13 @@ FAILS=$?
 [ "$FAILS" -eq 124 ] && { echo "FAIL: tcp_conformance.py timed out"; FAILS=1; }
 
 echo "  kernel RSTs dropped: $(ip netns exec "$NS_A" nft list chain inet conf$ID out | grep -o 'packets [0-9]*')"
+# tcp/stats' CurrEstab is a gauge: it must equal the connections open now.
+sleep 1
+stats=$(cat "$MNT/tcp/stats")
+cur=$(echo "$stats" | awk '$1 == "CurrEstab:" {print $2}')
+open_now=$(cat "$MNT"/tcp/*/status 2>/dev/null | grep -Ec '^(Established|Close_wait|Closewait|CloseWait)')
+if [ "$cur" = "$open_now" ]; then echo "PASS: tcp/stats CurrEstab ($cur) counts the connections open now"; else
+  echo "FAIL: tcp/stats CurrEstab is $cur with $open_now connection(s) established"; FAILS=$((FAILS + 1)); fi
 if kill -0 "$DAEMON_PID" 2>/dev/null; then echo "PASS: ninetd is still running"; else
   echo "FAIL: ninetd died"; FAILS=$((FAILS + 1)); fi
 if [ "$FAILS" -ne 0 ]; then
