@@ -435,6 +435,7 @@ void Tcb::process_data(const TcpRepr& seg, BlockPtr b, Time now) {
     // them is counted twice until take() below drops the overlap, which the
     // read queue's slack (kRcvSlack) absorbs.
     if (!c.enqueue(std::move(b))) {
+      p.rcvq_drops++;
       send_ack(now);  // no room after all: dropped, and sent again by the peer
       return;
     }
@@ -449,7 +450,7 @@ void Tcb::process_data(const TcpRepr& seg, BlockPtr b, Time now) {
     if (++ack_pending >= 2) ack_now = true;  // every second full segment (RFC 9293 3.8.6.3)
     c.wake();
   } else {
-    (void)ooo.add(seq, std::move(b));
+    if (!ooo.add(seq, std::move(b))) p.ooo_drops++;
     ack_now = true;  // out of order: an immediate duplicate ACK with SACK
   }
   if (fin) {

@@ -260,6 +260,7 @@ class TcpProto final : public Proto {
   bool porthog = false;
   unsigned syn_backlog = 0;
   uint64_t cookies_sent = 0, cookies_taken = 0;
+  uint64_t rcvq_drops = 0, ooo_drops = 0;  // segments dropped for want of room
   uint64_t active_opens = 0, passive_opens = 0, estab_resets = 0, curr_estab = 0, in_segs = 0,
            out_segs = 0, retrans_segs = 0, retrans_timeouts = 0, in_errs = 0, out_rsts = 0;
 };

@@ -335,7 +335,8 @@ std::string TcpProto::stats() const {
          line("CurrEstab", curr_estab) + line("InSegs", in_segs) + line("OutSegs", out_segs) +
          line("RetransSegs", retrans_segs) + line("RetransTimeouts", retrans_timeouts) +
          line("InErrs", in_errs) + line("OutRsts", out_rsts) +
-         line("SynCookiesSent", cookies_sent) + line("SynCookiesTaken", cookies_taken);
+         line("SynCookiesSent", cookies_sent) + line("SynCookiesTaken", cookies_taken) +
+         line("RcvQueueDrops", rcvq_drops) + line("OutOfOrderDrops", ooo_drops);
 }
 
 bool TcpProto::close(Conv& c) {
