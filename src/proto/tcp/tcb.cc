@@ -290,7 +290,6 @@ void Tcb::abort(Time now) {
 }
 
 void Tcb::closed(const std::string& why) {
-  if (st == State::kEstablished || st == State::kCloseWait) p.curr_estab--;
   if (in_backlog) {
     in_backlog = false;
     p.syn_backlog--;

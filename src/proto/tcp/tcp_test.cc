@@ -316,6 +316,8 @@ TEST(Tcp, HangupResetsThePeer) {
   EXPECT_EQ(p.server->err, "connection reset");
   EXPECT_TRUE(p.server->hungup);
   EXPECT_EQ(stat(s.b, "EstabResets"), 1u);
+  EXPECT_EQ(stat(s.a, "CurrEstab"), 0u) << "counted out once";
+  EXPECT_EQ(stat(s.b, "CurrEstab"), 0u);
 }
 
 // What one frame on the simulated wire holds (Ethernet, IPv4, TCP).
