@@ -6,7 +6,7 @@ PKGS="build-essential cmake ninja-build ccache pkg-config clang clang-format lib
   libfuse3-dev fuse3 libssl-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
   libpcap-dev dpdk-dev libdpdk-dev libxdp-dev libbpf-dev
   iproute2 iputils-ping traceroute ethtool tshark tcpdump iperf3 netcat-openbsd python3 kmod
-  qemu-system-x86 python3-scapy nftables hping3 socat"
+  qemu-system-x86 python3-scapy nftables hping3 socat curl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
