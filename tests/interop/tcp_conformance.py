@@ -205,6 +205,18 @@ def t_checksum():
     check("checksum: a SYN with a bad TCP checksum gets no answer", t is None, "got " + show(t))
     ok = c.open()
     check("checksum: the same SYN with a good checksum gets a SYN-ACK", ok, "got " + show(c.synack))
+    if ok:
+        # A data segment with a bad checksum on the connection: dropped, not ACKed,
+        # not delivered; the same bytes with a good checksum then echo.
+        raw = bytearray(bytes(IP(src=SRC, dst=DST) / c.seg("PA", payload=b"CORRUPTED"))[20:])
+        raw[16] ^= 0x5A
+        m = mark()
+        send_raw(Raw(bytes(raw)))
+        t = wait_for(m, from_conn(c.sport), QUIET)
+        check("checksum: a data segment with a bad checksum gets no answer and no echo", t is None,
+              "got " + show(t))
+        ok2, got = c.echo(b"CORRUPTED")
+        check("checksum: the same data with a good checksum echoes", ok2, "echo returned %r" % got)
     c.abort()
 
 
@@ -319,6 +331,27 @@ def t_rst():
         t = wait_for(m, from_conn(c.sport))
         check("RST (SYN-RECEIVED): an exact RST ends it (the completing ACK then gets RST)",
               t is not None and t.flags.R and t.seq == c.rcv, "got " + show(t))
+    # SYN-RECEIVED: an in-window but inexact RST gets a challenge ACK (RFC 5961
+    # 3.2 covers every state but SYN-SENT) and the handshake still completes.
+    c = Conn()
+    m = mark()
+    send_raw(TCP(sport=c.sport, dport=ECHO, flags="S", seq=c.snd, window=65535, options=[("MSS", 1460)]))
+    sa = wait_for(m, syn_ack_to(c.sport))
+    if sa is None:
+        check("RST (SYN-RECEIVED, inexact): handshake", False, "no SYN-ACK")
+    else:
+        c.snd += 1
+        c.rcv = sa.seq + 1
+        m = mark()
+        send_raw(c.seg("R", seq=c.snd + 100))
+        t = wait_for(m, from_conn(c.sport))
+        check("RST (SYN-RECEIVED): an in-window, inexact RST gets a challenge ACK (or the SYN-ACK again)",
+              t is not None and t.flags.A and not t.flags.R and t.ack == c.snd, "got " + show(t))
+        send_raw(c.seg("A"))
+        ok, got = c.echo(b"syn-rcvd-survived")
+        check("RST (SYN-RECEIVED): after it the handshake completes and data echoes", ok,
+              "echo returned %r" % got)
+        c.abort()
     # ESTABLISHED: in-window inexact RST -> challenge ACK, connection survives.
     c = Conn()
     if not c.open():
@@ -343,6 +376,31 @@ def t_rst():
     t = wait_for(m, from_conn(c.sport))
     check("RST (ESTABLISHED): an exact RST ends it (further data gets a RST)",
           t is not None and t.flags.R, "got " + show(t))
+
+
+def t_rst_last_ack():
+    # LAST-ACK: our FIN, ninet's FIN back; an exact RST instead of the final
+    # ACK ends the connection: no FIN retransmission, later data gets a RST.
+    c = Conn()
+    if not c.open():
+        check("RST (LAST-ACK): handshake", False, "got " + show(c.synack))
+        return
+    m = mark()
+    send_raw(c.seg("FA"))
+    c.snd += 1
+    t = wait_for(m, lambda t: t.dport == c.sport and t.flags.F, 4.0)
+    if t is None:
+        check("RST (LAST-ACK): ninet's FIN", False, "got nothing")
+        return
+    send_raw(c.seg("R", seq=c.snd))
+    m = mark()
+    t = wait_for(m, from_conn(c.sport), 2.5)
+    check("RST (LAST-ACK): an exact RST ends it (no FIN retransmission)", t is None, "got " + show(t))
+    m = mark()
+    c.rcv += 1
+    send_raw(c.seg("PA", payload=b"late"))
+    t = wait_for(m, from_conn(c.sport))
+    check("RST (LAST-ACK): data afterwards gets a RST", t is not None and t.flags.R, "got " + show(t))
 
 
 def t_urgent():
@@ -460,7 +518,7 @@ def main():
                       lfilter=lambda p: IP in p and TCP in p and p[IP].src == DST)
     sn.start()
     time.sleep(0.5)
-    for t in (t_checksum, t_options, t_mss, t_reserved, t_rst, t_urgent, t_sequence, t_syn_in_sync, t_fin):
+    for t in (t_checksum, t_options, t_mss, t_reserved, t_rst, t_rst_last_ack, t_urgent, t_sequence, t_syn_in_sync, t_fin):
         try:
             t()
         except Exception as e:  # a check that breaks is a failure, not the end of the run
