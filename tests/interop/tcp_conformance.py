@@ -15,12 +15,15 @@ import sys
 import threading
 import time
 
-from scapy.all import (IP, TCP, Ether, Raw, AsyncSniffer, conf, get_if_hwaddr,
-                       getmacbyip, sendp)
+from scapy.all import (IP, IPv6, TCP, Ether, Raw, AsyncSniffer, conf, get_if_hwaddr,
+                       getmacbyip, getmacbyip6, sendp)
 
 conf.verb = 0
 IFACE, DST, ECHO, CLOSED = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 conf.iface = IFACE
+V6 = ":" in DST
+L3 = IPv6 if V6 else IP
+L3LEN = 40 if V6 else 20
 SRC = None
 FAILS = 0
 WAIT = 2.0  # seconds to wait for an answer that must come
@@ -66,7 +69,7 @@ def all_since(start, pred=lambda t: True):
 def data_of(t):
     """The segment's data, without the Ethernet padding scapy leaves after it."""
     ip = t.underlayer
-    n = ip.len - ip.ihl * 4 - t.dataofs * 4
+    n = (ip.plen if V6 else ip.len - ip.ihl * 4) - t.dataofs * 4
     return bytes(t.payload)[:max(n, 0)]
 
 
@@ -84,6 +87,7 @@ def show(t):
 
 def check(name, ok, detail=""):
     global FAILS
+    name = ("[v6] " if V6 else "[v4] ") + name
     if ok:
         print("PASS: " + name)
     else:
@@ -98,7 +102,8 @@ ETH = None
 
 def send_raw(tcp_bytes_or_pkt):
     """Sends an IP packet carrying the given TCP segment (a scapy TCP layer or bytes)."""
-    sendp(ETH / IP(src=SRC, dst=DST, proto=6) / tcp_bytes_or_pkt, iface=IFACE)
+    l3 = IPv6(src=SRC, dst=DST, nh=6) if V6 else IP(src=SRC, dst=DST, proto=6)
+    sendp(ETH / l3 / tcp_bytes_or_pkt, iface=IFACE)
 
 
 def new_port():
@@ -197,7 +202,7 @@ class Conn:
 def t_checksum():
     c = Conn()
     good = TCP(sport=c.sport, dport=ECHO, flags="S", seq=c.snd, window=65535, options=[("MSS", 1460)])
-    raw = bytearray(bytes(IP(src=SRC, dst=DST) / good)[20:])
+    raw = bytearray(bytes(L3(src=SRC, dst=DST) / good)[L3LEN:])
     raw[16] ^= 0x5A  # spoil the checksum
     m = mark()
     send_raw(Raw(bytes(raw)))
@@ -208,7 +213,7 @@ def t_checksum():
     if ok:
         # A data segment with a bad checksum on the connection: dropped, not ACKed,
         # not delivered; the same bytes with a good checksum then echo.
-        raw = bytearray(bytes(IP(src=SRC, dst=DST) / c.seg("PA", payload=b"CORRUPTED"))[20:])
+        raw = bytearray(bytes(L3(src=SRC, dst=DST) / c.seg("PA", payload=b"CORRUPTED"))[L3LEN:])
         raw[16] ^= 0x5A
         m = mark()
         send_raw(Raw(bytes(raw)))
@@ -508,14 +513,14 @@ def t_fin():
 
 def main():
     global SRC, ETH
-    SRC = conf.route.route(DST)[1]
-    mac = getmacbyip(DST)
+    SRC = (conf.route6 if V6 else conf.route).route(DST)[1]
+    mac = getmacbyip6(DST) if V6 else getmacbyip(DST)
     if mac is None:
-        print("FAIL: no ARP answer from %s" % DST)
+        print("FAIL: no ARP/ND answer from %s" % DST)
         return 1
     ETH = Ether(src=get_if_hwaddr(IFACE), dst=mac)
     sn = AsyncSniffer(iface=IFACE, store=False, prn=_keep,
-                      lfilter=lambda p: IP in p and TCP in p and p[IP].src == DST)
+                      lfilter=lambda p: L3 in p and TCP in p and p[L3].src == DST)
     sn.start()
     time.sleep(0.5)
     for t in (t_checksum, t_options, t_mss, t_reserved, t_rst, t_rst_last_ack, t_urgent, t_sequence, t_syn_in_sync, t_fin):

@@ -25,10 +25,11 @@ ECHO=$BUILD/examples/echo
 [ -x "$ECHO" ] || { echo "FAIL: $ECHO not built"; exit 1; }
 
 peer_ns A
-veth_to A 10.98.0.1/24
+veth_to A 10.98.0.1/24 fd98::1/64
 ninetd_start "stack 0 $MNT
 ipifc/clone bind ether $HOST_A
-. add 10.98.0.2 255.255.255.0"
+. add 10.98.0.2 255.255.255.0
+. add6 fd98::2 64"
 export NINET_NET=$MNT
 
 # ninet's AF_PACKET medium sends plain frames (no PACKET_VNET_HDR GSO), so
@@ -39,6 +40,7 @@ table inet conf$ID {
   chain out {
     type filter hook output priority 0; policy accept;
     ip daddr 10.98.0.2 tcp flags & rst == rst counter drop
+    ip6 daddr fd98::2 tcp flags & rst == rst counter drop
   }
 }
 EOF
@@ -48,11 +50,15 @@ ECHO_PID=$!
 for _ in $(seq 50); do grep -q announced "$WORK/server.out" && break; sleep 0.1; done
 grep -q announced "$WORK/server.out" || { echo "FAIL: echo server did not announce"; cat "$WORK/server.out"; exit 1; }
 
-ip netns exec "$NS_A" timeout 240 "$PY" "$(dirname "$0")/tcp_conformance.py" eth0 10.98.0.2 7 9
-FAILS=$?
-[ "$FAILS" -eq 124 ] && { echo "FAIL: tcp_conformance.py timed out"; FAILS=1; }
+FAILS=0
+for dst in 10.98.0.2 fd98::2; do
+  ip netns exec "$NS_A" timeout 240 "$PY" "$(dirname "$0")/tcp_conformance.py" eth0 "$dst" 7 9
+  rc=$?
+  [ "$rc" -eq 124 ] && { echo "FAIL: tcp_conformance.py $dst timed out"; rc=1; }
+  FAILS=$((FAILS + rc))
+done
 
-echo "  kernel RSTs dropped: $(ip netns exec "$NS_A" nft list chain inet conf$ID out | grep -o 'packets [0-9]*')"
+echo "  kernel RSTs dropped: $(ip netns exec "$NS_A" nft list chain inet conf$ID out | grep -o 'packets [0-9]*' | tr '\n' ' ')"
 # tcp/stats' CurrEstab is a gauge: it must equal the connections open now.
 sleep 1
 stats=$(cat "$MNT/tcp/stats")
