@@ -58,7 +58,7 @@ for dst in 10.98.0.2 fd98::2; do
   FAILS=$((FAILS + rc))
 done
 
-echo "  kernel RSTs dropped: $(ip netns exec "$NS_A" nft list chain inet conf$ID out | grep -o 'packets [0-9]*' | tr '\n' ' ')"
+echo "  the namespace kernel's RSTs dropped (v4, v6):" $(ip netns exec "$NS_A" nft list chain inet conf$ID out | grep -o 'packets [0-9]*' | cut -d' ' -f2)
 # tcp/stats' CurrEstab is a gauge: it must equal the connections open now.
 sleep 1
 stats=$(cat "$MNT/tcp/stats")
