@@ -121,6 +121,8 @@ void Stack::engine() {
       spin_end = kNever;
     else if (window > 0 && got > 0)
       spin_end = now + window;
+    else if (spin_end == kNever)
+      spin_end = 0;  // was "always", now a window: wait for input to open one
     int r;
     if (window > 0 && now < spin_end) {
       // Busy-poll: ask the descriptors without sleeping, outside the stack
