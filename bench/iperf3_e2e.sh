@@ -1,0 +1,95 @@
+#!/bin/sh
+# iperf3_e2e.sh — TCP throughput as Linux's iperf3 measures it, ninet vs the
+# Linux kernel, over one veth pair (issue 6 point 8). The iperf3 client runs
+# in namespace L; the server end is, alternating run by run:
+#   linux  iperf3 -s in namespace S (the kernel's TCP);
+#   ninet  examples/iperf3d on ninetd, which owns S's end of the veth (`bind
+#          ether`; the kernel there has no address), through the FUSE tree.
+# Forward (L sends) and reverse (-R: the server sends), one stream, TIME s.
+# Prints iperf3's receiver-side rate per run and the medians, with ratios.
+#
+#   sh bench/iperf3_e2e.sh            (as root; BUILD=build RUNS=3 TIME=5)
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-$PWD/build}
+RUNS=${RUNS:-3}
+TIME=${TIME:-5}
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+command -v iperf3 >/dev/null || { echo "SKIP: iperf3"; exit 77; }
+for f in "$BUILD/cmd/ninetd" "$BUILD/examples/iperf3d"; do
+  [ -x "$f" ] || { echo "FAIL: $f not built"; exit 1; }
+done
+ID=$$
+L=ip3b-$ID-L
+S=ip3b-$ID-S
+WORK=$(mktemp -d /tmp/ip3b.XXXXXX)
+MNT=$WORK/net
+PIDS=
+cleanup() {
+  for p in $PIDS; do kill "$p" 2>/dev/null; done
+  sleep 0.3
+  fusermount3 -u "$MNT" 2>/dev/null
+  ip netns del "$L" 2>/dev/null
+  ip netns del "$S" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+ip netns add "$L"
+ip netns add "$S"
+ip link add i3l$ID type veth peer name i3s$ID
+ip link set i3l$ID netns "$L"
+ip link set i3s$ID netns "$S"
+ip -n "$L" link set lo up
+ip -n "$S" link set lo up
+ip -n "$L" addr add 10.89.0.1/24 dev i3l$ID
+ip -n "$L" link set i3l$ID up
+ip -n "$S" link set i3s$ID up
+
+# rate MODE [-R]: iperf3's receiver line, in Mbit/s.
+rate() {
+  ip netns exec "$L" timeout $((TIME + 20)) iperf3 -c 10.89.0.2 -t "$TIME" -f m $2 2>&1 |
+    awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) }'
+}
+server_up() {
+  if [ "$1" = linux ]; then
+    ip -n "$S" addr add 10.89.0.2/24 dev i3s$ID
+    ip netns exec "$S" iperf3 -s -1 >/dev/null 2>&1 &
+    PIDS="$PIDS $!"
+    sleep 0.5
+  else
+    mkdir -p "$MNT"
+    printf 'stack 0 %s\nipifc/clone bind ether i3s%s\n. add 10.89.0.2 255.255.255.0\n' "$MNT" "$ID" >"$WORK/conf"
+    nsenter --net="/run/netns/$S" "$BUILD/cmd/ninetd" -c "$WORK/conf" >"$WORK/ninetd.log" 2>&1 &
+    DAEMON=$!
+    PIDS="$PIDS $DAEMON"
+    for _ in $(seq 100); do [ -e "$MNT/tcp/clone" ] && break; sleep 0.1; done
+    NINET_NET=$MNT "$BUILD/examples/iperf3d" 'tcp!*!5201' >"$WORK/iperf3d.out" 2>&1 &
+    PIDS="$PIDS $!"
+    sleep 0.5
+  fi
+}
+server_down() {
+  for p in $PIDS; do kill "$p" 2>/dev/null; done
+  for p in $PIDS; do wait "$p" 2>/dev/null; done
+  PIDS=
+  fusermount3 -u "$MNT" 2>/dev/null
+  ip -n "$S" addr flush dev i3s$ID
+}
+
+: >"$WORK/results"
+for run in $(seq "$RUNS"); do
+  for mode in linux ninet; do
+    for dir in fwd rev; do
+      server_up $mode
+      r=$(rate $mode "$([ $dir = rev ] && echo -R)")
+      server_down
+      echo "  run $run $mode $dir: ${r:-FAIL} Mbit/s"
+      echo "$mode-$dir ${r:-0}" >>"$WORK/results"
+    done
+  done
+done
+echo "== medians over $RUNS runs, ${TIME} s each (Mbit/s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for k in linux-fwd ninet-fwd linux-rev ninet-rev; do
+  awk -v k=$k '$1 == k {print $2}' "$WORK/results" | sort -n | awk -v k=$k '{a[NR]=$1} END {print k, a[int((NR+1)/2)]}'
+done | awk '{v[$1]=$2; print} END {
+  printf "ratio ninet/linux, Linux sends to it: %.2f\n", v["ninet-fwd"] / v["linux-fwd"];
+  printf "ratio ninet/linux, it sends to Linux: %.2f\n", v["ninet-rev"] / v["linux-rev"] }'
