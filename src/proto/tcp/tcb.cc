@@ -281,12 +281,12 @@ void Tcb::close_request(Time now) {
   output(now);
 }
 
-void Tcb::abort(Time now) {
+void Tcb::abort(Time now, const std::string& why) {
   if (synchronized() || st == State::kSynReceived) {
     send_segment(snd_nxt, 0, wt::kRst | wt::kAck, now, false);
     p.out_rsts++;
   }
-  closed("hangup");
+  closed(why);
 }
 
 void Tcb::closed(const std::string& why) {
@@ -660,7 +660,7 @@ void Tcb::on_rexmt(Time now) {
   }
   p.retrans_timeouts++;
   if (++retries > kMaxRetries) {
-    abort(now);
+    abort(now, "connection timed out");
     return;
   }
   rto.backoff();
@@ -701,7 +701,7 @@ void Tcb::on_keep(Time now) {
     return;
   }
   if (ka_probes++ >= kKeepaliveProbes) {
-    abort(now);
+    abort(now, "connection timed out");
     return;
   }
   // A probe the peer must answer: SEQ = SND.UNA - 1 (RFC 1122 4.2.3.6).

@@ -184,7 +184,8 @@ struct Tcb final : ConvExt {
   void input(const IpRx& rx, const TcpRepr& seg, BlockPtr b, Time now);
   void output(Time now);
   void close_request(Time now);
-  void abort(Time now);  // hangup: RST if synchronized, then closed
+  // RST if synchronized, then closed with `why` in the err file.
+  void abort(Time now, const std::string& why = "hangup");
 
   // --- helpers
   bool synchronized() const { return st >= State::kEstablished; }

@@ -306,6 +306,67 @@ TEST(Tcp, SimultaneousClose) {
   EXPECT_EQ(state(s.b, p.server), "Time_wait");
 }
 
+// Simultaneous open (RFC 9293 3.5, figure 8): each end connects to the
+// other's port at once; both SYNs cross, each answers with a SYN-ACK, and
+// both reach ESTABLISHED with one connection between them.
+TEST(Tcp, SimultaneousOpen) {
+  TcpSim s;
+  Conv* a = clone(s.a);
+  Conv* b = clone(s.b);
+  start_connect(s.a, a, "10.0.0.2!6000 5000");
+  start_connect(s.b, b, "10.0.0.1!5000 6000");
+  s.run(s.clock.now() + sec(10),
+        [&] { return a->state == ConvState::kConnected && b->state == ConvState::kConnected; });
+  ASSERT_EQ(state(s.a, a), "Established");
+  ASSERT_EQ(state(s.b, b), "Established");
+  EXPECT_EQ(transfer(s, s.a, a, s.b, b, "crossed", sec(1)), "crossed");
+  EXPECT_EQ(transfer(s, s.b, b, s.a, a, "and back", sec(1)), "and back");
+}
+
+// Everything a sends is lost: its retransmission timer backs off, each
+// interval twice the one before (RFC 6298 5.5), up to 120 s; after 15 it
+// gives up with "connection timed out".
+TEST(Tcp, RetransmissionsBackOff) {
+  TcpSim s;
+  Pair p = connect(s);
+  ASSERT_NE(p.server, nullptr);
+  ASSERT_TRUE(tcp(s.a).write(*p.client, {reinterpret_cast<const uint8_t*>("lost"), 4}).ok());
+  // Only a runs, from one of its timers to the next; what it sends is lost.
+  std::vector<Time> sent_at;
+  Time end = s.clock.now() + sec(60);
+  for (;;) {
+    s.a.ip.flush();
+    if (!s.a.wire->sent.empty()) sent_at.push_back(s.clock.now());
+    s.a.wire->sent.clear();
+    Time next = s.a.ip.timers.next();
+    if (next > end) break;
+    s.clock.set(std::max(next, s.clock.now() + 1));
+    s.a.ip.tick();
+  }
+  ASSERT_GE(sent_at.size(), 6u);
+  // The first is the original; a probe (TLP) may come before the first
+  // timeout; after that each gap doubles.
+  std::vector<Time> gaps;
+  for (size_t i = 1; i < sent_at.size(); i++)
+    gaps.push_back(sent_at[i] - sent_at[i - 1]);
+  size_t from = gaps.size() - 4;
+  for (size_t i = from + 1; i < gaps.size(); i++) {
+    EXPECT_GE(gaps[i], 2 * gaps[i - 1] - ms(2)) << "gap " << i;
+    EXPECT_LE(gaps[i], 2 * gaps[i - 1] + ms(2)) << "gap " << i;
+  }
+  EXPECT_GE(stat(s.a, "RetransTimeouts"), 4u);
+  EXPECT_EQ(state(s.a, p.client), "Established") << "not given up yet";
+  // Fifteen timeouts (the last ones 120 s apart): it gives up.
+  for (end = s.clock.now() + sec(1000); s.a.ip.timers.next() <= end;) {
+    s.clock.set(std::max(s.a.ip.timers.next(), s.clock.now() + 1));
+    s.a.ip.tick();
+    s.a.wire->sent.clear();
+  }
+  EXPECT_EQ(state(s.a, p.client), "Closed");
+  EXPECT_EQ(p.client->err, "connection timed out");
+  EXPECT_EQ(stat(s.a, "RetransTimeouts"), 16u);
+}
+
 TEST(Tcp, HangupResetsThePeer) {
   TcpSim s;
   Pair p = connect(s);
