@@ -245,6 +245,13 @@ class TcpProto final : public Proto {
 
   // A RST for a segment that reached no connection (RFC 9293 3.10.7.1).
   void reset_for(const IpRx& rx, const TcpRepr& seg);
+  // Sends h back to where the segment of rx came from, with no connection
+  // behind it (a RST, a cookie's SYN-ACK).
+  void reply(const IpRx& rx, const TcpRepr& h);
+  // A connection on c: a stream conversation with TCP's read queue.
+  Tcb* attach(Conv& c);
+  // A call on listener for the segment of rx: its conversation and Tcb.
+  Tcb* new_passive(Conv& listener, const IpRx& rx, const TcpRepr& seg);
   // SYN cookies (RFC 4987 3.6), when the SYN backlog is full: a SYN-ACK
   // whose ISN encodes the MSS and a keyed hash, and no state; the ACK that
   // returns it makes the connection.

@@ -22,16 +22,32 @@ Status TcpProto::connect(Conv& c) {
     if (!src) return src.error();
     c.laddr = *src;
   }
-  c.stream = true;
-  c.rq_limit = kRcvBuf + kRcvSlack;
   c.hungup = false;
   c.err.clear();
-  auto t = std::make_unique<Tcb>(*this, c);
-  Tcb* tp = t.get();
-  c.ext = std::move(t);
+  Tcb* tp = attach(c);
   c.state = ConvState::kConnecting;
   tp->connect(now());
   return {};
+}
+
+Tcb* TcpProto::attach(Conv& c) {
+  c.stream = true;
+  c.rq_limit = kRcvBuf + kRcvSlack;
+  auto t = std::make_unique<Tcb>(*this, c);
+  Tcb* tp = t.get();
+  c.ext = std::move(t);
+  return tp;
+}
+
+Tcb* TcpProto::new_passive(Conv& listener, const IpRx& rx, const TcpRepr& seg) {
+  auto call =
+      new_call(listener, rx.dst, seg.dst_port, rx.src, seg.src_port, ConvState::kConnecting);
+  if (!call) return nullptr;
+  Tcb* tp = attach(**call);
+  tp->passive = true;
+  tp->listener = &listener;
+  tp->listener_port = listener.lport;
+  return tp;
 }
 
 Status TcpProto::announce(Conv& c) {
@@ -132,6 +148,11 @@ void TcpProto::reset_for(const IpRx& rx, const TcpRepr& seg) {
     h.ack = seg.seq + seg.seg_len();
     h.flags = wt::kRst | wt::kAck;
   }
+  out_rsts++;
+  reply(rx, h);
+}
+
+void TcpProto::reply(const IpRx& rx, const TcpRepr& h) {
   BlockPtr b = ip.pool.alloc();
   uint8_t* hdr = b->push(uint32_t(h.header_len()));
   h.emit(rx.dst, rx.src, {hdr, b->size()});
@@ -140,7 +161,6 @@ void TcpProto::reset_for(const IpRx& rx, const TcpRepr& seg) {
   sp.dst = rx.src;
   sp.proto = wire::ipproto::kTcp;
   sp.ttl = Ip::kDefaultTtl;
-  out_rsts++;
   out_segs++;
   (void)ip.send(sp, std::move(b));
 }
@@ -174,17 +194,8 @@ void TcpProto::rcv(const IpRx& rx, BlockPtr b) {
       send_cookie(rx, *seg, t);  // a SYN flood: answer without keeping state
       return;
     }
-    auto call = new_call(*c, rx.dst, seg->dst_port, rx.src, seg->src_port, ConvState::kConnecting);
-    if (!call) return;
-    Conv& n = **call;
-    n.stream = true;
-    n.rq_limit = kRcvBuf + kRcvSlack;
-    auto tcb = std::make_unique<Tcb>(*this, n);
-    Tcb* tp = tcb.get();
-    n.ext = std::move(tcb);
-    tp->passive = true;
-    tp->listener = c;
-    tp->listener_port = c->lport;
+    Tcb* tp = new_passive(*c, rx, *seg);
+    if (!tp) return;
     syn_backlog++;
     tp->in_backlog = true;
     tp->accept_syn(rx, *seg, t);
@@ -228,17 +239,8 @@ void TcpProto::send_cookie(const IpRx& rx, const TcpRepr& syn, Time now) {
   h.flags = wt::kSyn | wt::kAck;
   h.window = 65535;
   h.mss = kCookieMss[idx];
-  BlockPtr b = ip.pool.alloc();
-  uint8_t* hdr = b->push(uint32_t(h.header_len()));
-  h.emit(rx.dst, rx.src, {hdr, b->size()});
-  SendParams sp;
-  sp.src = rx.dst;
-  sp.dst = rx.src;
-  sp.proto = wire::ipproto::kTcp;
-  sp.ttl = Ip::kDefaultTtl;
   cookies_sent++;
-  out_segs++;
-  (void)ip.send(sp, std::move(b));
+  reply(rx, h);
 }
 
 bool TcpProto::take_cookie(Conv& listener, const IpRx& rx, const TcpRepr& seg, BlockPtr& b,
@@ -252,18 +254,8 @@ bool TcpProto::take_cookie(Conv& listener, const IpRx& rx, const TcpRepr& seg, B
   syn.dst_port = seg.dst_port;
   syn.seq = seg.seq - 1;
   if (cookie(rx, syn, t, idx) != c) return false;
-  auto call =
-      new_call(listener, rx.dst, seg.dst_port, rx.src, seg.src_port, ConvState::kConnecting);
-  if (!call) return false;
-  Conv& n = **call;
-  n.stream = true;
-  n.rq_limit = kRcvBuf + kRcvSlack;
-  auto tcb = std::make_unique<Tcb>(*this, n);
-  Tcb* tp = tcb.get();
-  n.ext = std::move(tcb);
-  tp->passive = true;
-  tp->listener = &listener;
-  tp->listener_port = listener.lport;
+  Tcb* tp = new_passive(listener, rx, seg);
+  if (!tp) return false;
   // As if the SYN had been answered from state (without window scale,
   // SACK or timestamps: a cookie cannot hold them); the ACK completes it.
   tp->pick_mss();
