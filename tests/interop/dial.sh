@@ -22,7 +22,7 @@ export NINET_NET=$MNT
 
 NINET_NET=$MNT timeout 60 "$ECHO" -s 'udp!*!7' > "$WORK/server.out" 2>&1 &
 SERVER=$!
-for _ in $(seq 50); do grep -q announced "$WORK/server.out" && break; sleep 0.1; done
+wait_for announced "$WORK/server.out"
 contains "the server announced udp port 7" "announced $MNT/udp/[0-9]+" "$(cat "$WORK/server.out")"
 
 expect "echo client over loopback (IPv4)" sh -c "timeout 10 $ECHO 'udp!127.0.0.1!7' hello-v4 | grep -qx hello-v4"
@@ -41,7 +41,7 @@ kill "$SERVER" 2>/dev/null
 # A second announce of the port fails with the tree's text.
 NINET_NET=$MNT timeout 10 "$ECHO" -s 'udp!*!9' > "$WORK/s9.out" 2>&1 &
 S9=$!
-for _ in $(seq 50); do grep -q announced "$WORK/s9.out" && break; sleep 0.1; done
+wait_for announced "$WORK/s9.out"
 contains "announcing a port twice is refused with the tree's text" "address in use" \
   "$(timeout 10 "$ECHO" -s 'udp!*!9' 2>&1)"
 kill "$S9" 2>/dev/null

@@ -52,7 +52,7 @@ same_sha() {
 # --- curl (Linux) from ninet's httpd
 timeout 110 "$HTTPD" -d "$WORK/www" 'tcp!*!8080' > "$WORK/httpd.out" 2>&1 &
 SERVERS=$!  # ended before finish: the Python ones would outlive their namespace
-for _ in $(seq 50); do grep -q serving "$WORK/httpd.out" && break; sleep 0.1; done
+wait_for serving "$WORK/httpd.out"
 contains "httpd announced" "serving .* on .*/tcp/[0-9]+" "$(cat "$WORK/httpd.out")"
 
 incurl() { ip netns exec "$NS_A" timeout 30 curl -g -sS "$@" 2>&1; }

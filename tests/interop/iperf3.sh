@@ -16,7 +16,7 @@ ipifc/clone bind ether $HOST_A
 . add 10.90.0.2 255.255.255.0
 . add6 fd90::2 64"
 NINET_NET=$MNT timeout 100 "$IPERF3D" 'tcp!*!5201' > "$WORK/srv.out" 2>&1 &
-for _ in $(seq 50); do grep -q listening "$WORK/srv.out" && break; sleep 0.1; done
+wait_for listening "$WORK/srv.out"
 
 no_error() {
   if printf '%s' "$1" | grep -q 'iperf3: error'; then

@@ -93,6 +93,17 @@ ninetd_start() {
   done
 }
 
+# wait_for PATTERN FILE [SECONDS]: waits (up to SECONDS, default 5) until
+# FILE holds a line matching PATTERN (grep -E), as a server started in the
+# background prints its banner.
+wait_for() {
+  for _ in $(seq $((${3:-5} * 10))); do
+    grep -Eq -- "$1" "$2" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # expect DESCRIPTION COMMAND...: runs COMMAND, reports PASS/FAIL.
 expect() {
   d=$1; shift

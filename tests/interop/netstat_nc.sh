@@ -27,16 +27,12 @@ ipifc/clone bind ether $HOST_A
 ninet() { "$NINET" -m "$MNT" "$@"; }
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 
-# wait_for PATTERN FILE: until FILE has a line matching PATTERN (10 s).
-wait_for() {
-  for _ in $(seq 100); do grep -Eq -- "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
-}
 # arrives DESCRIPTION PATTERN FILE [FILE...]: PASS when FILE gets a line
-# matching PATTERN (wait_for), else FAIL showing FILE and the others.
+# matching PATTERN within 10 s (lib.sh's wait_for), else FAIL showing FILE
+# and the others.
 arrives() {
   desc=$1 pat=$2 file=$3; shift 3
-  if wait_for "$pat" "$file"; then
+  if wait_for "$pat" "$file" 10; then
     echo "PASS: $desc"
   else
     echo "FAIL: $desc"; sed 's/^/  | /' "$file" "$@"; FAILS=$((FAILS + 1))
@@ -155,7 +151,7 @@ exec 5> "$d/lin"
 sleep 0.5
 printf 'quit-line\n' | timeout 30 "$NINET" -m "$MNT" nc -u -q 3 10.94.0.1 9005 > "$d/nout" 2>&1 5>&- &
 npid=$!
-wait_for "^quit-line\$" "$d/lout"
+wait_for "^quit-line\$" "$d/lout" 10
 echo "after-eof" >&5
 arrives "with -q, ninet nc prints an answer that comes after stdin's EOF" "^after-eof\$" "$d/nout" "$d/lout"
 ended "$npid"
@@ -173,7 +169,7 @@ d=$WORK/signal; mkdir -p "$d"; mkfifo "$d/nin"
 timeout 30 "$NINET" -m "$MNT" nc -u -v 10.94.0.1 9006 < "$d/nin" > "$d/nout" 2> "$d/nerr" 6>&- &
 npid=$!
 exec 6> "$d/nin"
-wait_for " on $MNT/udp/[0-9]+\$" "$d/nerr"
+wait_for " on $MNT/udp/[0-9]+\$" "$d/nerr" 10
 conv=$(sed -n "s|.* on $MNT/udp/\([0-9]*\)\$|\1|p" "$d/nerr")
 contains "netstat shows the conversation nc holds" "^udp +$conv +root +Open " \
   "$(netstat_line "^udp +$conv ")"

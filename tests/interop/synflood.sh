@@ -16,7 +16,7 @@ ipifc/clone bind ether $HOST_A
 . add 10.97.0.2 255.255.255.0"
 export NINET_NET=$MNT
 timeout 60 "$ECHO" -s 'tcp!*!7' > "$WORK/server.out" 2>&1 &
-for _ in $(seq 50); do grep -q announced "$WORK/server.out" && break; sleep 0.1; done
+wait_for announced "$WORK/server.out"
 
 ip netns exec "$NS_A" timeout 8 hping3 -q -S -p 7 --flood --rand-source 10.97.0.2 >/dev/null 2>&1 &
 FLOOD=$!

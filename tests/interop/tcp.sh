@@ -30,7 +30,7 @@ contains "a closed Linux port refuses ninet's connect" "connection refused" \
   "$(timeout 20 "$ECHO" 'tcp!10.95.0.1!9' x 2>&1)"
 
 timeout 120 "$ECHO" -s 'tcp!*!7' > "$WORK/server.out" 2>&1 &
-for _ in $(seq 50); do grep -q announced "$WORK/server.out" && break; sleep 0.1; done
+wait_for announced "$WORK/server.out"
 head -c 4194304 /dev/urandom > "$WORK/blob"
 want=$(sha256sum < "$WORK/blob" | cut -d' ' -f1)
 for dst in "10.95.0.2" "[fd95::2]"; do

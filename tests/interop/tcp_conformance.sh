@@ -47,7 +47,7 @@ EOF
 
 timeout 300 "$ECHO" -s 'tcp!*!7' > "$WORK/server.out" 2>&1 &
 ECHO_PID=$!
-for _ in $(seq 50); do grep -q announced "$WORK/server.out" && break; sleep 0.1; done
+wait_for announced "$WORK/server.out"
 grep -q announced "$WORK/server.out" || { echo "FAIL: echo server did not announce"; cat "$WORK/server.out"; exit 1; }
 
 FAILS=0

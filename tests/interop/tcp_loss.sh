@@ -34,7 +34,7 @@ ipifc/clone bind ether $HOST_A
 . add6 fd99::2 64"
 export NINET_NET=$MNT
 timeout 170 "$ECHO" -s 'tcp!*!7' > "$WORK/server.out" 2>&1 &
-for _ in $(seq 50); do grep -q announced "$WORK/server.out" && break; sleep 0.1; done
+wait_for announced "$WORK/server.out"
 
 head -c 4194304 /dev/urandom > "$WORK/blob"
 want=$(sha256sum < "$WORK/blob" | cut -d' ' -f1)

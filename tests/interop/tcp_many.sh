@@ -17,7 +17,7 @@ ipifc/clone bind ether $HOST_A
 . add 10.98.0.2 255.255.255.0"
 export NINET_NET=$MNT
 timeout 120 "$ECHO" -s 'tcp!*!7' > "$WORK/server.out" 2>&1 &
-for _ in $(seq 50); do grep -q announced "$WORK/server.out" && break; sleep 0.1; done
+wait_for announced "$WORK/server.out"
 
 cat > "$WORK/many.py" <<'PYEOF'
 import asyncio, sys
