@@ -92,8 +92,7 @@ void Tcb::send_probe(Time now) {
   // segment again; either way its SACK tells RACK what was lost.
   tlp_out = true;
   uint32_t unsent = fin_sent ? 0 : data_end() - snd_nxt;
-  uint32_t wnd_end = snd_una + snd_wnd;
-  uint32_t wnd_left = seq_gt(wnd_end, snd_nxt) ? wnd_end - snd_nxt : 0;
+  uint32_t wnd_left = snd_wnd_left();
   if (unsent && wnd_left) {
     uint32_t len = std::min({seg_size(), unsent, wnd_left});
     send_segment(snd_nxt, len, wt::kAck | wt::kPsh, now, false);
@@ -226,8 +225,7 @@ void Tcb::output(Time now) {
     for (;;) {
       uint32_t unsent = data_end() - snd_nxt;
       if (unsent == 0) break;
-      uint32_t wnd_end = snd_una + snd_wnd;
-      uint32_t wnd_left = seq_gt(wnd_end, snd_nxt) ? wnd_end - snd_nxt : 0;
+      uint32_t wnd_left = snd_wnd_left();
       uint32_t cw = cwnd(), pipe = board.pipe();
       uint32_t cwnd_left = cw > pipe ? cw - pipe : 0;
       uint32_t smss = seg_size();
@@ -289,11 +287,14 @@ void Tcb::abort(Time now, const std::string& why) {
   closed(why);
 }
 
+void Tcb::leave_backlog() {
+  if (!in_backlog) return;
+  in_backlog = false;
+  p.syn_backlog--;
+}
+
 void Tcb::closed(const std::string& why) {
-  if (in_backlog) {
-    in_backlog = false;
-    p.syn_backlog--;
-  }
+  leave_backlog();
   set_state(State::kClosed);
   rexmt.cancel();
   delack.cancel();
@@ -576,10 +577,7 @@ void Tcb::input(const IpRx&, const TcpRepr& seg, BlockPtr b, Time now) {
     max_snd_wnd = snd_wnd;
     snd_wl1 = seg.seq;
     snd_wl2 = seg.ack;
-    if (in_backlog) {
-      in_backlog = false;
-      p.syn_backlog--;
-    }
+    leave_backlog();
     established(now);
     c.state = ConvState::kConnected;
     if (passive) {

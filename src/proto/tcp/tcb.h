@@ -191,6 +191,13 @@ struct Tcb final : ConvExt {
   bool synchronized() const { return st >= State::kEstablished; }
   // Moves to s, keeping CurrEstab (ESTABLISHED and CLOSE-WAIT, RFC 1213).
   void set_state(State s);
+  // How much of the peer's window is still ahead of SND.NXT.
+  uint32_t snd_wnd_left() const {
+    uint32_t end = snd_una + snd_wnd;
+    return seq_gt(end, snd_nxt) ? end - snd_nxt : 0;
+  }
+  // A passive call counted in the SYN backlog leaves it (established, or gone).
+  void leave_backlog();
   // How much of the window we advertised is still ahead of RCV.NXT.
   uint32_t adv_left() const { return seq_gt(rcv_adv, rcv_nxt) ? rcv_adv - rcv_nxt : 0; }
   uint32_t rcv_space() const;

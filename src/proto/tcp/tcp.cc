@@ -346,10 +346,7 @@ bool TcpProto::close(Conv& c) {
         // A call nobody accepted: reset it (its listener went away).
         t->send_segment(t->snd_nxt, 0, wt::kRst | wt::kAck, n, false);
         out_rsts++;
-        if (t->in_backlog) {
-          t->in_backlog = false;
-          syn_backlog--;
-        }
+        t->leave_backlog();
         t->st = State::kClosed;
         return true;
       }
