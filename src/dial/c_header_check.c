@@ -7,5 +7,7 @@ int ninet_dial_c_header_check(void) {
   NinetConnInfo* i = ninet_getnetconninfo(dir, -1);
   ninet_freenetconninfo(i);
   int (*dial)(const char*, const char*, char*, int*) = ninet_dial;
-  return dial != 0;
+  long (*rd)(int, void*, unsigned long) = ninet_read;
+  int (*setnet)(const char*) = ninet_setnet;
+  return dial != 0 && rd != 0 && setnet != 0;
 }

@@ -7,10 +7,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
+
+#include "base/ipaddr.h"
 
 namespace ninet::dial {
 
@@ -40,6 +47,12 @@ class PosixFs final : public Fs {
     }
   }
   void close(int h) override { ::close(h); }
+  std::string path(int h) override {
+    char buf[4096];
+    std::string link = "/proc/self/fd/" + std::to_string(h);
+    ssize_t n = readlink(link.c_str(), buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, size_t(n)) : std::string();
+  }
 
  private:
   static Error sys_error(std::string_view what) {
@@ -80,12 +93,6 @@ class PosixFs final : public Fs {
   }
 };
 
-bool is_ip(const std::string& s) {
-  in6_addr a6;
-  in_addr a4;
-  return inet_pton(AF_INET, s.c_str(), &a4) == 1 || inet_pton(AF_INET6, s.c_str(), &a6) == 1;
-}
-
 // A host name through the host's resolver: the first address it gives.
 Result<std::string> resolve(const std::string& host) {
   addrinfo hints{};
@@ -104,17 +111,46 @@ Result<std::string> resolve(const std::string& host) {
   return std::string(buf);
 }
 
+// A service name through /etc/services.
 Result<std::string> service_port(const std::string& service, const std::string& proto) {
-  if (service.empty() || service == "*") return service;
-  bool digits = service.find_first_not_of("0123456789") == std::string::npos;
-  if (digits) {
-    if (service.size() > 5 || std::atoi(service.c_str()) > 65535)
-      return Error(Err::BadPort, service);
-    return service;
-  }
   servent* s = getservbyname(service.c_str(), proto == "udp" ? "udp" : "tcp");
   if (!s) return Error(Err::BadPort, "unknown service " + service);
   return std::to_string(ntohs(uint16_t(s->s_port)));
+}
+
+// A 9P service named by $NINET_NET with no 9P client in this program.
+class UnconnectedFs final : public Fs {
+ public:
+  Result<int> open(const std::string&, int) override {
+    return Error(Err::NotSupported,
+                 "NINET_NET names a 9P service, and this program has not connected to it "
+                 "(dialfs::use_net, ninet_setnet)");
+  }
+  Result<size_t> read(int, std::span<uint8_t>) override { return Err::BadArg; }
+  Result<size_t> write(int, std::span<const uint8_t>) override { return Err::BadArg; }
+  void close(int) override {}
+};
+
+struct Default {
+  std::mutex mu;
+  std::atomic<Fs*> fs{nullptr};
+  std::string netdir;  // with mu
+};
+Default& the_default() {
+  static Default d;
+  return d;
+}
+
+bool is_9p_net(const char* e) {
+  return e && std::string_view(e).starts_with("9p!");
+}
+
+bool all_of(std::string_view s, std::string_view extra) {
+  for (char c : s)
+    if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+        extra.find(c) == std::string_view::npos)
+      return false;
+  return true;
 }
 
 Result<std::string> read_text(Fs& fs, int h) {
@@ -182,9 +218,28 @@ Fs& posix_fs() {
   return fs;
 }
 
+Fs& default_fs() {
+  if (Fs* fs = the_default().fs.load()) return *fs;
+  if (is_9p_net(std::getenv("NINET_NET"))) {
+    static UnconnectedFs unconnected;
+    return unconnected;
+  }
+  return posix_fs();
+}
+
 std::string default_netdir() {
+  {
+    std::lock_guard<std::mutex> g(the_default().mu);
+    if (the_default().fs.load()) return the_default().netdir;
+  }
   const char* e = std::getenv("NINET_NET");
-  return e && *e ? e : "/net";
+  return e && *e && !is_9p_net(e) ? e : "/net";
+}
+
+void set_default(Fs& fs, std::string netdir) {
+  std::lock_guard<std::mutex> g(the_default().mu);
+  the_default().netdir = std::move(netdir);
+  the_default().fs = &fs;
 }
 
 std::string netmkaddr(std::string_view addr, std::string_view defnet, std::string_view defservice) {
@@ -200,40 +255,84 @@ std::string netmkaddr(std::string_view addr, std::string_view defnet, std::strin
   return a;
 }
 
-Result<Target> parse_target(std::string_view addr, std::string_view netdir) {
-  Target t;
-  std::string a(addr);
-  // "/net.alt/tcp!..." names its tree.
+std::string Addr::str() const {
+  std::string s = netdir.empty() ? "" : netdir + "/";
+  s += proto + "!" + host;
+  if (!service.empty()) s += "!" + service;
+  return s;
+}
+
+Result<Addr> parse_addr(std::string_view addr) {
+  Addr t;
+  std::string_view a = addr;
+  // "/net.alt/tcp!..." names its tree: the path up to the last '/' before
+  // the first '!'.
   size_t bang = a.find('!');
   size_t slash = a.rfind('/', bang);
-  if (a.starts_with("/") && slash != std::string::npos) {
-    t.netdir = a.substr(0, slash);
-    a = a.substr(slash + 1);
-  } else {
-    t.netdir = netdir.empty() ? default_netdir() : std::string(netdir);
+  if (a.starts_with("/") && slash != std::string_view::npos) {
+    t.netdir = std::string(a.substr(0, slash));
+    a.remove_prefix(slash + 1);
+    if (t.netdir.empty() || t.netdir.find('\0') != std::string::npos)
+      return Error(Err::BadArg, "bad tree in " + std::string(addr));
   }
-  std::vector<std::string> f;
-  for (size_t at = 0;;) {
-    size_t e = a.find('!', at);
-    f.push_back(a.substr(at, e == std::string::npos ? std::string::npos : e - at));
-    if (e == std::string::npos) break;
-    at = e + 1;
+  std::string_view f[4];
+  size_t n = 0;
+  for (;;) {
+    size_t e = a.find('!');
+    if (n == 3) return Error(Err::BadArg, "address is net!host[!service]: " + std::string(addr));
+    f[n++] = a.substr(0, e);
+    if (e == std::string_view::npos) break;
+    a.remove_prefix(e + 1);
   }
-  if (f.size() < 2 || f.size() > 3 || f[0].empty() || f[1].empty())
+  if (n < 2 || f[0].empty() || f[1].empty() || (n == 3 && f[2].empty()))
     return Error(Err::BadArg, "address is net!host[!service]: " + std::string(addr));
-  t.proto = f[0] == "net" ? "tcp" : f[0];
-  if (t.proto.find_first_of("/. ") != std::string::npos)
-    return Error(Err::BadArg, "bad network " + f[0]);
-  t.host = f[1];
-  if (t.host == "*" || is_ip(t.host)) {
-    t.ip = t.host;
+  if (!all_of(f[0], "-_")) return Error(Err::BadArg, "bad network " + std::string(f[0]));
+  t.proto = f[0] == "net" ? "tcp" : std::string(f[0]);
+  t.host = std::string(f[1]);
+  if (t.host == "*") {
+    t.kind = Addr::kAny;
+  } else if (Ipaddr::parse(t.host)) {
+    t.kind = Addr::kIp;
+  } else if (all_of(t.host, "-_.") &&
+             t.host.find_first_not_of("0123456789.") != std::string::npos) {
+    t.kind = Addr::kName;
   } else {
-    auto ip = resolve(t.host);
+    return Error(Err::BadIp, t.host);
+  }
+  if (n == 3) {
+    t.service = std::string(f[2]);
+    bool digits = t.service.find_first_not_of("0123456789") == std::string::npos;
+    if (digits) {
+      if (t.service.size() > 5 || std::atoi(t.service.c_str()) > 65535)
+        return Error(Err::BadPort, t.service);
+      t.numeric = true;
+    } else if (t.service != "*" && !all_of(t.service, "-_+.")) {
+      return Error(Err::BadPort, t.service);
+    }
+  }
+  return t;
+}
+
+Result<Target> parse_target(std::string_view addr, std::string_view netdir) {
+  auto a = parse_addr(addr);
+  if (!a) return a.error();
+  Target t;
+  t.netdir = !a->netdir.empty() ? a->netdir
+             : netdir.empty()   ? default_netdir()
+                                : std::string(netdir);
+  t.proto = a->proto;
+  t.host = a->host;
+  if (a->kind == Addr::kName) {
+    auto ip = resolve(a->host);
     if (!ip) return ip.error();
     t.ip = *ip;
+  } else {
+    t.ip = a->host;
   }
-  if (f.size() == 3) {
-    auto p = service_port(f[2], t.proto);
+  if (a->service.empty() || a->service == "*" || a->numeric) {
+    t.port = a->service;
+  } else {
+    auto p = service_port(a->service, t.proto);
     if (!p) return p.error();
     t.port = *p;
   }
@@ -245,6 +344,22 @@ void Conn::close() {
   if (data >= 0) fs->close(data);
   if (ctl >= 0) fs->close(ctl);
   data = ctl = -1;
+}
+
+Result<size_t> Conn::read(std::span<uint8_t> buf) {
+  if (!fs || data < 0) return Error(Err::BadArg, "no data file open");
+  return fs->read(data, buf);
+}
+
+Status Conn::write(std::span<const uint8_t> d) {
+  if (!fs || data < 0) return Error(Err::BadArg, "no data file open");
+  while (!d.empty()) {
+    auto n = fs->write(data, d);
+    if (!n) return n.error();
+    if (*n == 0) return Error(Err::Io, "write wrote nothing");
+    d = d.subspan(std::min(*n, d.size()));
+  }
+  return {};
 }
 
 Result<Conn> dial(std::string_view addr, std::string_view local, Fs& fs) {
@@ -323,11 +438,8 @@ Result<NetConnInfo> getnetconninfo(std::string_view dir, int fd, Fs& fs) {
   std::string d(dir);
   if (d.empty()) {
     if (fd < 0) return Error(Err::BadArg, "no directory and no descriptor");
-    char path[4096];
-    std::string link = "/proc/self/fd/" + std::to_string(fd);
-    ssize_t n = readlink(link.c_str(), path, sizeof path - 1);
-    if (n <= 0) return Error(Err::BadArg, "descriptor has no path");
-    d.assign(path, size_t(n));
+    d = fs.path(fd);
+    if (d.empty()) return Error(Err::BadArg, "descriptor has no path");
     d = d.substr(0, d.rfind('/'));  // the file's conversation directory
   }
   NetConnInfo info;
@@ -351,6 +463,63 @@ Result<NetConnInfo> getnetconninfo(std::string_view dir, int fd, Fs& fs) {
   if (auto st = split("local", info.lsys, info.lserv, info.laddr); !st) return st.error();
   if (auto st = split("remote", info.rsys, info.rserv, info.raddr); !st) return st.error();
   return info;
+}
+
+namespace {
+
+// The handlers serve() started and has not seen end.
+struct Running {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t n = 0;
+  void wait() {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return n == 0; });
+  }
+};
+
+}  // namespace
+
+Status serve(std::string_view addr, CallHandler handler, const ServeOptions& opt, Fs& fs) {
+  auto a = announce(addr, fs);
+  if (!a) return a.error();
+  if (opt.announced) opt.announced(*a);
+  auto running = std::make_shared<Running>();
+  auto handle = std::make_shared<CallHandler>(std::move(handler));
+  Status end;
+  for (uint64_t calls = 0; opt.max_calls == 0 || calls < opt.max_calls;) {
+    auto call = listen(a->dir, fs);
+    if (!call) {
+      end = call.error();
+      break;
+    }
+    auto d = accept(call->ctl, call->dir, fs);
+    if (!d) {
+      if (opt.refused) opt.refused(d.error());
+      call->close();
+      continue;
+    }
+    call->data = *d;
+    calls++;
+    if (!opt.threads) {
+      (*handle)(*call);
+      call->close();
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> g(running->mu);
+      running->n++;
+    }
+    std::thread([running, handle, c = *call]() mutable {
+      (*handle)(c);
+      c.close();
+      std::lock_guard<std::mutex> g(running->mu);
+      if (--running->n == 0) running->cv.notify_all();
+    }).detach();
+  }
+  running->wait();
+  a->close();
+  return end;
 }
 
 }  // namespace ninet::dial

@@ -1,4 +1,5 @@
-// The C entry points of ninet_dial.h over the C++ API, with posix_fs.
+// The C entry points of ninet_dial.h over the C++ API, through
+// default_fs() (ninet_setnet, which needs the 9P client, is in src/dialfs).
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -37,7 +38,7 @@ int ninet_dial(const char* addr, const char* local, char* dir, int* cfdp) {
   if (cfdp)
     *cfdp = c->ctl;
   else
-    ninet::dial::posix_fs().close(c->ctl);
+    c->fs->close(c->ctl);
   return c->data;
 }
 
@@ -108,6 +109,25 @@ void ninet_freenetconninfo(NinetConnInfo* c) {
 
 const char* ninet_errstr(void) {
   return last_error.c_str();
+}
+
+long ninet_read(int fd, void* buf, unsigned long n) {
+  auto r = ninet::dial::default_fs().read(fd, {static_cast<uint8_t*>(buf), size_t(n)});
+  if (!r) return fail(r.error());
+  return long(*r);
+}
+
+long ninet_write(int fd, const void* buf, unsigned long n) {
+  ninet::dial::Conn c;
+  c.fs = &ninet::dial::default_fs();
+  c.data = fd;
+  auto st = c.write({static_cast<const uint8_t*>(buf), size_t(n)});
+  if (!st) return fail(st.error());
+  return long(n);
+}
+
+void ninet_close(int fd) {
+  ninet::dial::default_fs().close(fd);
 }
 
 }  // extern "C"
