@@ -35,7 +35,27 @@ uint32_t Tcb::seg_size() const {
 
 uint32_t Tcb::rcv_space() const {
   size_t used = c.rq_bytes + ooo.bytes();
-  return used >= kRcvBuf ? 0 : uint32_t(kRcvBuf - used);
+  return used >= rbuf.size() ? 0 : uint32_t(rbuf.size() - used);
+}
+
+void Tcb::rcv_measure(const TcpRepr& seg, Time now) {
+  // A data segment that echoes a TSval of ours: the round trip since we
+  // sent it (RFC 7323 4.1; our TSval is milliseconds + ts_offset).
+  if (ts_ok && seg.ts && seg.ts->ecr) {
+    int32_t sent_ago = int32_t(uint32_t(now / ms(1)) + ts_offset - seg.ts->ecr);
+    if (sent_ago >= 0) rbuf.rtt_sample(ms(sent_ago));
+  }
+  // Without timestamps: the time until data beyond the edge offered now
+  // arrives (it needs an ACK not yet sent: a round trip at least).
+  rbuf.on_data(rcv_nxt, std::max(adv_left(), rcv_space()), now, ts_ok);
+}
+
+void Tcb::tune_rcvbuf(Time now) {
+  // Before our FIN's peer sent its own: RCV.NXT less what is queued is
+  // where the application has read to.
+  if (st != State::kEstablished && st != State::kFinWait1 && st != State::kFinWait2) return;
+  if (rbuf.on_read(rcv_nxt - uint32_t(c.rq_bytes), mss, rto.srtt(), now))
+    c.rq_limit = rbuf.size() + kRcvSlack;
 }
 
 void Tcb::pick_mss() {
@@ -205,6 +225,7 @@ void Tcb::established(Time now) {
   if (syn_retransmitted) rto.lost_syn();
   retries = 0;
   last_rcv = now;
+  rbuf.start(rcv_nxt, mss, now);
   rexmt.cancel();
   if (keepalive) keep.arm(now + keepalive);
 }
@@ -447,6 +468,7 @@ void Tcb::process_data(const TcpRepr& seg, BlockPtr b, Time now) {
         c.enqueue(std::move(m));
       ack_now = true;  // a hole filled: tell the sender at once (RFC 5681 4.2)
     }
+    rcv_measure(seg, now);
     if (++ack_pending >= 2) ack_now = true;  // every second full segment (RFC 9293 3.8.6.3)
     c.wake();
   } else {

@@ -8,7 +8,8 @@
 // ring (SendBuf) from SND.UNA on, so a retransmission copies from it;
 // received data goes straight to the conversation's read queue (in order)
 // or to the out-of-order queue. The receive window is the room left in the
-// read queue, so what the window admits is always queued.
+// receive buffer (rcvbuf.h: it grows with what the application reads), so
+// what the window admits is always queued.
 #pragma once
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "proto/tcp/isn.h"
 #include "proto/tcp/ooo.h"
 #include "proto/tcp/prr.h"
+#include "proto/tcp/rcvbuf.h"
 #include "proto/tcp/rto.h"
 #include "proto/tcp/scoreboard.h"
 #include "wire/tcp.h"
@@ -56,11 +58,13 @@ inline const char* state_name(State s) {
 }
 
 constexpr int kMaxConvs = 65536;
-constexpr size_t kSndBuf = 1 << 20;      // bytes a writer may queue
-constexpr size_t kRcvBuf = 4 << 20;      // the most we advertise (read + out-of-order queues)
-constexpr size_t kRcvSlack = 128 << 10;  // the read queue's limit is kRcvBuf + this
-constexpr uint8_t kRcvWscale = 7;        // 4 MiB >> 7 fits 16 bits
-constexpr size_t kOooMemory = 8 << 20;   // out-of-order buffers held (whole blocks)
+constexpr size_t kSndBuf = 1 << 20;  // bytes a writer may queue
+// The receive buffer (read + out-of-order queues) is a connection's RcvBuf,
+// from RcvBuf::kInitial up to RcvBuf::kMax; the read queue's limit is its
+// size + kRcvSlack, and the window scale we offer lets the largest be used.
+constexpr size_t kRcvSlack = 128 << 10;
+constexpr uint8_t kRcvWscale = wscale_for(RcvBuf::kMax);  // 16 MiB >> 9 fits 16 bits
+constexpr size_t kOooMemory = 8 << 20;  // out-of-order buffers held (whole blocks)
 constexpr size_t kOooSegments = 2048;
 constexpr Time kDelAck = ms(40);
 constexpr Time kMinPto = ms(10);        // Linux's floor for the probe timeout
@@ -146,6 +150,7 @@ struct Tcb final : ConvExt {
   bool ooo_fin = false;  // a FIN arrived beyond a hole
   uint32_t ooo_fin_seq = 0;
   unsigned ack_pending = 0;
+  RcvBuf rbuf;  // the receive buffer's size, tuned to the reader
   // Options
   uint16_t mss = 536;      // what we send
   uint16_t adv_mss = 536;  // what we advertised
@@ -201,6 +206,10 @@ struct Tcb final : ConvExt {
   // How much of the window we advertised is still ahead of RCV.NXT.
   uint32_t adv_left() const { return seq_gt(rcv_adv, rcv_nxt) ? rcv_adv - rcv_nxt : 0; }
   uint32_t rcv_space() const;
+  // Receive-buffer tuning (rcvbuf.h): a data segment arrived in order; the
+  // application read.
+  void rcv_measure(const TcpRepr& seg, Time now);
+  void tune_rcvbuf(Time now);
   uint32_t cwnd() const { return in_recovery ? prr_cwnd : cc->cwnd(); }
   // Data per segment: the MSS less the options this segment carries (RFC
   // 6691: the MSS does not count them), so a segment fits the path MTU.

@@ -32,9 +32,9 @@ Status TcpProto::connect(Conv& c) {
 
 Tcb* TcpProto::attach(Conv& c) {
   c.stream = true;
-  c.rq_limit = kRcvBuf + kRcvSlack;
   auto t = std::make_unique<Tcb>(*this, c);
   Tcb* tp = t.get();
+  c.rq_limit = tp->rbuf.size() + kRcvSlack;
   c.ext = std::move(t);
   return tp;
 }
@@ -128,11 +128,12 @@ size_t TcpProto::qout(const Conv& c) const {
 void TcpProto::consumed(Conv& c) {
   Tcb* t = tcb(c);
   if (!t || !t->synchronized() || t->st == State::kTimeWait) return;
+  t->tune_rcvbuf(now());
   // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): announce a window that
   // has grown by a segment or half the buffer since it was last told.
   uint32_t told = t->adv_left();
   uint32_t now_free = t->rcv_space();
-  if (now_free > told && now_free - told >= std::min<uint32_t>(t->mss, kRcvBuf / 2))
+  if (now_free > told && now_free - told >= std::min<uint32_t>(t->mss, t->rbuf.size() / 2))
     t->send_ack(now());
 }
 
@@ -313,9 +314,9 @@ std::string TcpProto::status(const Conv& c) const {
          ms_of(t->rto.srtt()) + " mdev " + ms_of(t->rto.rttvar()) + " sst " +
          std::to_string(t->cc->ssthresh()) + " cwin " + std::to_string(t->cc->cwnd()) + " swin " +
          std::to_string(t->snd_wnd) + ">>" + std::to_string(t->snd_wscale) + " rwin " +
-         std::to_string(t->rcv_space()) + ">>" + std::to_string(t->rcv_wscale) + " rto " +
-         ms_of(t->rto.timeout()) + " mss " + std::to_string(t->mss) + " cc " +
-         std::string(t->cc->name()) + "\n";
+         std::to_string(t->rcv_space()) + ">>" + std::to_string(t->rcv_wscale) + " rbuf " +
+         std::to_string(t->rbuf.size()) + " rto " + ms_of(t->rto.timeout()) + " mss " +
+         std::to_string(t->mss) + " cc " + std::string(t->cc->name()) + "\n";
 }
 
 std::string TcpProto::stats() const {

@@ -6,140 +6,37 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "ip/sim_testing.h"
+#include "proto/tcp/rcvbuf.h"
 #include "proto/tcp/rto.h"
-#include "wire/ether.h"
-#include "wire/ip4.h"
+#include "proto/tcp/tcp_testing.h"
 #include "wire/tcp.h"
 
 namespace ninet {
 namespace {
 
-using simtest::Host;
 using tcp::Rto;
-
-struct TcpSim : simtest::Sim {
-  explicit TcpSim(const std::string& fa = "", const std::string& fb = "")
-      : simtest::Sim(fa, fb, [](Ip& ip) { ip.add_proto(make_tcp(ip)); }) {}
-};
-
-// Calls into the contract never wait here (one thread runs both stacks):
-// a cancel flag that is already set makes a blocking call return at once.
-const std::atomic<bool> kNoWait{true};
-
-Proto& tcp(Host& h) {
-  return *h.ip.proto("tcp");
-}
-
-Conv* clone(Host& h) {
-  auto c = tcp(h).clone("test");
-  EXPECT_TRUE(c.ok());
-  return c.ok() ? *c : nullptr;
-}
-
-std::string status(Host& h, Conv* c) {
-  return tcp(h).status(*c);
-}
-
-std::string state(Host& h, Conv* c) {
-  std::string s = status(h, c);
-  return s.substr(0, s.find(' '));
-}
-
-// Starts a connect (the write returns at once; the handshake goes on).
-void start_connect(Host& h, Conv* c, const std::string& to) {
-  auto st = tcp(h).ctl_message(*c, "connect " + to, h.l, &kNoWait);
-  EXPECT_TRUE(st.ok() || st.error() == Err::Interrupted) << st.error().text();
-}
-
-Conv* announce(Host& h, const std::string& port) {
-  Conv* c = clone(h);
-  EXPECT_TRUE(tcp(h).ctl_message(*c, "announce " + port, h.l, nullptr).ok());
-  return c;
-}
-
-// The next call on an announced conversation, or nullptr.
-Conv* take_call(Host& h, Conv* listener) {
-  if (listener->incall.empty()) return nullptr;
-  auto c = tcp(h).listen(*listener, h.l, &kNoWait);
-  return c.ok() ? *c : nullptr;
-}
-
-// Reads what is queued.
-std::string drain(Host& h, Conv* c) {
-  std::string got;
-  std::vector<uint8_t> buf(65536);
-  while (c->rq_bytes) {
-    auto n = c->read(h.l, buf, &kNoWait);
-    if (!n.ok() || *n == 0) break;
-    got.append(buf.begin(), buf.begin() + long(*n));
-  }
-  return got;
-}
-
-// Writes as much of data[at..] as the send buffer takes.
-void feed(Host& h, Conv* c, const std::string& data, size_t& at) {
-  if (at >= data.size()) return;
-  size_t room = tcp(h).send_space(*c);
-  if (!room) return;
-  size_t n = std::min(room, data.size() - at);
-  auto w = tcp(h).write(*c, {reinterpret_cast<const uint8_t*>(data.data()) + at, n});
-  ASSERT_TRUE(w.ok()) << w.error().text();
-  at += *w;
-}
-
-std::string random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& ch : s)
-    ch = char(rng());
-  return s;
-}
-
-uint64_t stat(Host& h, const std::string& name) {
-  std::string s = tcp(h).stats();
-  size_t at = s.find(name + ": ");
-  return at == std::string::npos ? ~0ull : std::stoull(s.substr(at + name.size() + 2));
-}
-
-struct Pair {
-  Conv* client = nullptr;  // on a
-  Conv* server = nullptr;  // on b
-};
-
-// a connects to b's port 80 and b takes the call.
-Pair connect(TcpSim& s, const std::string& to = "10.0.0.2!80") {
-  Pair p;
-  Conv* l = announce(s.b, "80");
-  p.client = clone(s.a);
-  start_connect(s.a, p.client, to);
-  s.run(s.clock.now() + sec(30), [&] {
-    if (!p.server) p.server = take_call(s.b, l);
-    return p.server && p.client->state == ConvState::kConnected;
-  });
-  EXPECT_EQ(p.client->state, ConvState::kConnected) << status(s.a, p.client);
-  EXPECT_NE(p.server, nullptr);
-  return p;
-}
-
-// Sends `data` from one end to the other and returns what arrived (with
-// the time it took, simulated).
-std::string transfer(TcpSim& s, Host& from, Conv* src, Host& to, Conv* dst, const std::string& data,
-                     Time limit) {
-  size_t at = 0;
-  std::string got;
-  s.run(s.clock.now() + limit, [&] {
-    feed(from, src, data, at);
-    got += drain(to, dst);
-    return got.size() >= data.size();
-  });
-  return got;
-}
+using tcptest::announce;
+using tcptest::clone;
+using tcptest::connect;
+using tcptest::drain;
+using tcptest::feed;
+using tcptest::forged;
+using tcptest::frame_tcp;
+using tcptest::Host;
+using tcptest::kNoWait;
+using tcptest::Pair;
+using tcptest::random_bytes;
+using tcptest::start_connect;
+using tcptest::stat;
+using tcptest::state;
+using tcptest::status;
+using tcptest::take_call;
+using tcptest::tcp;
+using tcptest::TcpSim;
+using tcptest::transfer;
 
 TEST(Tcp, HandshakeDataBothWaysAndClose) {
   TcpSim s;
@@ -281,10 +178,10 @@ TEST(Tcp, ZeroWindowThenReading) {
     feed(s.a, p.client, data, at);
     return false;
   });
-  // The whole receive buffer, and no more (to the 128-byte unit of the
-  // window scale).
-  EXPECT_LE(p.server->rq_bytes, 4u << 20);
-  EXPECT_GT(p.server->rq_bytes, (4u << 20) - 128);
+  // The whole receive buffer, and no more (to the 512-byte unit of the
+  // window scale): a reader that reads nothing keeps the initial buffer.
+  EXPECT_LE(p.server->rq_bytes, tcp::RcvBuf::kInitial);
+  EXPECT_GT(p.server->rq_bytes, tcp::RcvBuf::kInitial - 512);
   EXPECT_NE(status(s.a, p.client).find("swin 0>>"), std::string::npos) << status(s.a, p.client);
   std::string got = drain(s.b, p.server);
   s.run(s.clock.now() + sec(60), [&] {
@@ -379,32 +276,6 @@ TEST(Tcp, HangupResetsThePeer) {
   EXPECT_EQ(stat(s.b, "EstabResets"), 1u);
   EXPECT_EQ(stat(s.a, "CurrEstab"), 0u) << "counted out once";
   EXPECT_EQ(stat(s.b, "CurrEstab"), 0u);
-}
-
-// What one frame on the simulated wire holds (Ethernet, IPv4, TCP).
-wire::TcpRepr frame_tcp(const BlockPtr& f) {
-  auto t = wire::TcpRepr::parse_unchecked(f->span().subspan(14 + 20));
-  EXPECT_TRUE(t.ok());
-  return t.ok() ? *t : wire::TcpRepr{};
-}
-
-// A TCP segment to b (from a, or from `from`), as an Ethernet frame on b's
-// side of the wire.
-BlockPtr forged(TcpSim& s, const wire::TcpRepr& h, const char* from = "10.0.0.1") {
-  Ipaddr src = *Ipaddr::parse(from), dst = *Ipaddr::parse("10.0.0.2");
-  BlockPtr b = s.pool.alloc();
-  size_t hl = h.header_len();
-  uint8_t* t = b->put(uint32_t(hl));
-  h.emit(src, dst, {t, hl});
-  wire::Ip4Repr ip;
-  ip.src = src;
-  ip.dst = dst;
-  ip.proto = 6;
-  ip.ttl = 64;
-  ip.total_len = uint16_t(20 + hl);
-  ip.emit(b->push(20));
-  wire::EtherRepr{s.b.wire->hwaddr(), s.a.wire->hwaddr(), wire::ethertype::kIp4}.emit(b->push(14));
-  return b;
 }
 
 // RFC 5961: a RST or SYN that is in the window but not exactly at RCV.NXT
