@@ -6,51 +6,44 @@
 //   echo udp!10.0.0.1!7 hello  call, send "hello", print the answer
 //
 // The server takes each call in a thread of its own, as a Plan 9 listener
-// forks: announce, then listen/accept in a loop.
-#include <unistd.h>
-
+// forks (dial::serve). $NINET_NET may name a 9P service instead of a
+// mounted tree: NINET_NET='9p!unix!/run/ninet0' echo -s udp!*!7.
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <thread>
 
 #include "dial/dial.h"
+#include "dialfs/dialfs.h"
 
 namespace {
 
+using ninet::dial::Conn;
+
 int serve(const char* addr) {
-  auto a = ninet::dial::announce(addr);
-  if (!a) {
-    std::fprintf(stderr, "echo: announce %s: %s\n", addr, a.error().text().c_str());
-    return 1;
-  }
-  std::printf("announced %s\n", a->dir.c_str());
-  std::fflush(stdout);
-  for (;;) {
-    auto call = ninet::dial::listen(a->dir);
-    if (!call) {
-      std::fprintf(stderr, "echo: listen: %s\n", call.error().text().c_str());
-      return 1;
-    }
-    auto fd = ninet::dial::accept(call->ctl, call->dir);
-    if (!fd) {
-      std::fprintf(stderr, "echo: accept: %s\n", fd.error().text().c_str());
-      call->close();
-      continue;
-    }
-    call->data = *fd;
-    if (auto info = ninet::dial::getnetconninfo(call->dir))
-      std::printf("call from %s on %s\n", info->raddr.c_str(), call->dir.c_str());
+  ninet::dial::ServeOptions o;
+  o.announced = [](const Conn& a) {
+    std::printf("announced %s\n", a.dir.c_str());
     std::fflush(stdout);
-    std::thread([c = *call]() mutable {
-      char buf[65536];
-      for (;;) {
-        ssize_t n = read(c.data, buf, sizeof buf);
-        if (n <= 0 || write(c.data, buf, size_t(n)) != n) break;
-      }
-      c.close();
-    }).detach();
-  }
+  };
+  o.refused = [](const ninet::Error& e) {
+    std::fprintf(stderr, "echo: accept: %s\n", e.text().c_str());
+  };
+  auto st = ninet::dial::serve(
+      addr,
+      [](Conn& c) {
+        if (auto info = ninet::dial::getnetconninfo(c.dir, -1, *c.fs)) {
+          std::printf("call from %s on %s\n", info->raddr.c_str(), c.dir.c_str());
+          std::fflush(stdout);
+        }
+        uint8_t buf[65536];
+        for (;;) {
+          auto n = c.read(buf);
+          if (!n || *n == 0 || !c.write({buf, *n})) break;
+        }
+      },
+      o);
+  std::fprintf(stderr, "echo: %s: %s\n", addr, st.error().text().c_str());
+  return 1;
 }
 
 int call(const char* addr, const char* msg) {
@@ -60,16 +53,16 @@ int call(const char* addr, const char* msg) {
     return 1;
   }
   size_t len = std::strlen(msg);
-  if (write(c->data, msg, len) != ssize_t(len)) {
-    std::perror("echo: write");
+  if (auto st = c->write(std::string_view(msg, len)); !st) {
+    std::fprintf(stderr, "echo: write: %s\n", st.error().text().c_str());
     return 1;
   }
   std::string got;
-  char buf[65536];
+  uint8_t buf[65536];
   while (got.size() < len) {
-    ssize_t n = read(c->data, buf, sizeof buf);
-    if (n <= 0) break;
-    got.append(buf, size_t(n));
+    auto n = c->read(buf);
+    if (!n || *n == 0) break;
+    got.append(reinterpret_cast<char*>(buf), *n);
   }
   std::printf("%s\n", got.c_str());
   c->close();
@@ -79,6 +72,10 @@ int call(const char* addr, const char* msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto st = ninet::dialfs::use_env(); !st) {
+    std::fprintf(stderr, "echo: %s\n", st.error().text().c_str());
+    return 1;
+  }
   if (argc == 3 && std::strcmp(argv[1], "-s") == 0) return serve(argv[2]);
   if (argc == 3) return call(argv[1], argv[2]);
   std::fprintf(stderr, "usage: echo -s net!*!port | echo net!host!port message\n");

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "dial/dial.h"
+#include "dialfs/dialfs.h"
 
 namespace {
 
@@ -39,7 +40,7 @@ constexpr size_t kMaxLine = 16 << 10;  // a status line, field or chunk-size lin
 // lines are cut from and the body is copied out of.
 class Response {
  public:
-  explicit Response(int fd) : fd_(fd), buf_(128 << 10) {}
+  explicit Response(ninet::dial::Conn& c) : c_(c), buf_(128 << 10) {}
 
   // The next line without CRLF (or a bare LF); dies at the end of the
   // connection or past kMaxLine.
@@ -85,16 +86,13 @@ class Response {
     std::memmove(buf_.data(), &buf_[lo_], hi_ - lo_);
     hi_ -= lo_;
     lo_ = 0;
-    for (;;) {
-      ssize_t n = read(fd_, &buf_[hi_], buf_.size() - hi_);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) die(std::string("read: ") + std::strerror(errno));
-      hi_ += size_t(n);
-      return n > 0;
-    }
+    auto n = c_.read({reinterpret_cast<uint8_t*>(&buf_[hi_]), buf_.size() - hi_});
+    if (!n) die("read: " + n.error().text());
+    hi_ += *n;
+    return *n > 0;
   }
 
-  int fd_;
+  ninet::dial::Conn& c_;
   std::vector<char> buf_;
   size_t lo_ = 0, hi_ = 0;
 };
@@ -208,14 +206,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: hget http://host[:port]/path > file\n");
     return 2;
   }
+  if (auto st = ninet::dialfs::use_env(); !st) die(st.error().text());
   Url u = parse_url(argv[1]);
   auto c = ninet::dial::dial("tcp!" + u.host + "!" + u.port);
   if (!c) die("dial " + u.host + "!" + u.port + ": " + c.error().text());
   std::string req = "GET " + u.path + " HTTP/1.1\r\nHost: " + u.authority +
                     "\r\nUser-Agent: ninet-hget\r\nAccept: */*\r\nConnection: close\r\n\r\n";
-  if (write(c->data, req.data(), req.size()) != ssize_t(req.size()))
-    die(std::string("write request: ") + std::strerror(errno));
-  Response in(c->data);
+  if (auto st = c->write(req); !st) die("write request: " + st.error().text());
+  Response in(*c);
   Framing f = read_head(in);
   if (f.chunked) {
     copy_chunked(in, STDOUT_FILENO);

@@ -7,8 +7,9 @@
 // directory meaning its index.html. Connections persist (RFC 9112 section
 // 9.3: the default in HTTP/1.1; "Connection: close" or HTTP/1.0 without
 // "keep-alive" ends one after its response). Each call is served by a
-// thread of its own, as a Plan 9 listener forks; a file is sent in 128 KiB
-// writes, never read whole into memory.
+// thread of its own, as a Plan 9 listener forks (dial::serve); a file is
+// sent in 128 KiB writes, never read whole into memory. $NINET_NET names
+// the tree: a mounted path, or a 9P service ("9p!unix!/run/ninet0").
 //
 // What it refuses, with a short text body: a malformed request (400), a
 // target with a ".." segment or a bad %XX escape (400), a target longer
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "dial/dial.h"
+#include "dialfs/dialfs.h"
 
 namespace {
 
@@ -40,15 +42,10 @@ constexpr size_t kMaxTarget = 8 << 10;    // longer: 414
 constexpr size_t kMaxHeaders = 32 << 10;  // request line and fields together: 431
 constexpr size_t kChunk = 128 << 10;      // one write of a file's body
 
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= size_t(w);
-  }
-  return true;
+using ninet::dial::Conn;
+
+bool write_all(Conn& c, const char* p, size_t n) {
+  return bool(c.write(std::string_view(p, n)));
 }
 
 // The request's head, read a line at a time (CRLF, or a bare LF as RFC
@@ -56,7 +53,7 @@ bool write_all(int fd, const char* p, size_t n) {
 // the buffer for the next request on the connection.
 class HeadReader {
  public:
-  explicit HeadReader(int fd) : fd_(fd) {}
+  explicit HeadReader(Conn& c) : c_(c) {}
   enum Got { kLine, kEof, kTooLong };
   // Reads one line without its terminator; at most `limit` bytes of it.
   Got line(std::string& out, size_t limit) {
@@ -89,17 +86,14 @@ class HeadReader {
   bool fill() {
     buf_.erase(0, start_);
     start_ = 0;
-    char tmp[16 << 10];
-    for (;;) {
-      ssize_t n = read(fd_, tmp, sizeof tmp);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      buf_.append(tmp, size_t(n));
-      return true;
-    }
+    uint8_t tmp[16 << 10];
+    auto n = c_.read(tmp);
+    if (!n || *n == 0) return false;
+    buf_.append(reinterpret_cast<char*>(tmp), *n);
+    return true;
   }
 
-  int fd_;
+  Conn& c_;
   std::string buf_;
   size_t start_ = 0;
 };
@@ -254,16 +248,16 @@ std::string head(int code, const char* reason, uint64_t length, const char* type
 }
 
 // A short text response; false if it could not be written.
-bool reply_error(int fd, int code, const char* reason, bool close, bool with_body,
+bool reply_error(Conn& c, int code, const char* reason, bool close, bool with_body,
                  const char* extra = "") {
   std::string body = std::to_string(code) + " " + reason + "\n";
   std::string msg = head(code, reason, body.size(), "text/plain; charset=utf-8", close, extra);
   if (with_body) msg += body;
-  return write_all(fd, msg.data(), msg.size());
+  return write_all(c, msg.data(), msg.size());
 }
 
 // The file's response: headers, then (for GET) its bytes in kChunk writes.
-bool reply_file(int fd, const std::string& root, const std::string& path, bool get, bool close) {
+bool reply_file(Conn& c, const std::string& root, const std::string& path, bool get, bool close) {
   std::string name = root + path;
   int f = open(name.c_str(), O_RDONLY | O_CLOEXEC);
   struct stat st;
@@ -274,17 +268,17 @@ bool reply_file(int fd, const std::string& root, const std::string& path, bool g
   }
   if (f < 0 || fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
     if (f >= 0) ::close(f);
-    return reply_error(fd, 404, "Not Found", close, get);
+    return reply_error(c, 404, "Not Found", close, get);
   }
   std::string h = head(200, "OK", uint64_t(st.st_size), content_type(name), close);
-  bool ok = write_all(fd, h.data(), h.size());
+  bool ok = write_all(c, h.data(), h.size());
   std::vector<char> buf(get ? kChunk : 0);
   for (uint64_t left = uint64_t(st.st_size); ok && get && left > 0;) {
     ssize_t n = read(f, buf.data(), size_t(std::min<uint64_t>(left, kChunk)));
     if (n < 0 && errno == EINTR) continue;
     // A file that shrank under us: the promised length cannot be kept, so
     // the connection ends (the client sees a short body).
-    ok = n > 0 && write_all(fd, buf.data(), size_t(n));
+    ok = n > 0 && write_all(c, buf.data(), size_t(n));
     left -= n > 0 ? uint64_t(n) : 0;
   }
   ::close(f);
@@ -292,7 +286,7 @@ bool reply_file(int fd, const std::string& root, const std::string& path, bool g
 }
 
 // One request and its response; false when the connection is to end.
-bool serve_one(int fd, HeadReader& in, const std::string& root) {
+bool serve_one(Conn& c, HeadReader& in, const std::string& root) {
   Request r;
   std::string line;
   // RFC 9112 section 2.2: empty lines before the request line are ignored.
@@ -301,7 +295,7 @@ bool serve_one(int fd, HeadReader& in, const std::string& root) {
       case HeadReader::kEof:
         return false;
       case HeadReader::kTooLong:
-        reply_error(fd, 414, "URI Too Long", true, true);
+        reply_error(c, 414, "URI Too Long", true, true);
         return false;
       case HeadReader::kLine:
         break;
@@ -309,18 +303,18 @@ bool serve_one(int fd, HeadReader& in, const std::string& root) {
   } while (line.empty());
   size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
   if (sp1 == std::string::npos || sp1 == sp2) {
-    reply_error(fd, 400, "Bad Request", true, true);
+    reply_error(c, 400, "Bad Request", true, true);
     return false;
   }
   r.method = line.substr(0, sp1);
   r.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   r.version = line.substr(sp2 + 1);
   if (r.target.size() > kMaxTarget) {
-    reply_error(fd, 414, "URI Too Long", true, true);
+    reply_error(c, 414, "URI Too Long", true, true);
     return false;
   }
   if (!r.version.starts_with("HTTP/1.") || r.version.size() != 8) {
-    reply_error(fd, r.version.starts_with("HTTP/") ? 505 : 400,
+    reply_error(c, r.version.starts_with("HTTP/") ? 505 : 400,
                 r.version.starts_with("HTTP/") ? "HTTP Version Not Supported" : "Bad Request", true,
                 true);
     return false;
@@ -332,12 +326,12 @@ bool serve_one(int fd, HeadReader& in, const std::string& root) {
     if (got == HeadReader::kEof) return false;
     seen += line.size();
     if (got == HeadReader::kTooLong || seen > kMaxHeaders) {
-      reply_error(fd, 431, "Request Header Fields Too Large", true, true);
+      reply_error(c, 431, "Request Header Fields Too Large", true, true);
       return false;
     }
     if (line.empty()) break;
     if (!add_field(r, line)) {
-      reply_error(fd, 400, "Bad Request", true, true);
+      reply_error(c, 400, "Bad Request", true, true);
       return false;
     }
   }
@@ -345,16 +339,16 @@ bool serve_one(int fd, HeadReader& in, const std::string& root) {
   // RFC 9112 section 3.2: a 1.1 request has exactly one Host; a body's
   // framing we cannot follow (chunked, a bad length) ends the connection.
   if ((r.version == "HTTP/1.1" && r.hosts != 1) || r.hosts > 1 || r.chunked || r.bad_length) {
-    reply_error(fd, 400, "Bad Request", true, !head_only);
+    reply_error(c, 400, "Bad Request", true, !head_only);
     return false;
   }
   if (!in.skip(r.length)) return false;
   if (r.method != "GET" && !head_only)
-    return reply_error(fd, 405, "Method Not Allowed", r.close, true, "Allow: GET, HEAD\r\n") &&
+    return reply_error(c, 405, "Method Not Allowed", r.close, true, "Allow: GET, HEAD\r\n") &&
            !r.close;
   std::string path = file_path(r.target);
-  if (path.empty()) return reply_error(fd, 400, "Bad Request", r.close, !head_only) && !r.close;
-  return reply_file(fd, root, path, !head_only, r.close) && !r.close;
+  if (path.empty()) return reply_error(c, 400, "Bad Request", r.close, !head_only) && !r.close;
+  return reply_file(c, root, path, !head_only, r.close) && !r.close;
 }
 
 }  // namespace
@@ -372,31 +366,26 @@ int main(int argc, char** argv) {
   }
   while (root.size() > 1 && root.back() == '/')
     root.pop_back();
-  auto a = ninet::dial::announce(argv[i]);
-  if (!a) {
-    std::fprintf(stderr, "httpd: announce %s: %s\n", argv[i], a.error().text().c_str());
+  if (auto st = ninet::dialfs::use_env(); !st) {
+    std::fprintf(stderr, "httpd: %s\n", st.error().text().c_str());
     return 1;
   }
-  std::printf("httpd: serving %s on %s\n", root.c_str(), a->dir.c_str());
-  std::fflush(stdout);
-  for (;;) {
-    auto call = ninet::dial::listen(a->dir);
-    if (!call) {
-      std::fprintf(stderr, "httpd: listen: %s\n", call.error().text().c_str());
-      return 1;
-    }
-    auto fd = ninet::dial::accept(call->ctl, call->dir);
-    if (!fd) {
-      std::fprintf(stderr, "httpd: accept: %s\n", fd.error().text().c_str());
-      call->close();
-      continue;
-    }
-    call->data = *fd;
-    std::thread([c = *call, root]() mutable {
-      HeadReader in(c.data);
-      while (serve_one(c.data, in, root)) {
-      }
-      c.close();
-    }).detach();
-  }
+  ninet::dial::ServeOptions o;
+  o.announced = [&](const Conn& a) {
+    std::printf("httpd: serving %s on %s\n", root.c_str(), a.dir.c_str());
+    std::fflush(stdout);
+  };
+  o.refused = [](const ninet::Error& e) {
+    std::fprintf(stderr, "httpd: accept: %s\n", e.text().c_str());
+  };
+  auto st = ninet::dial::serve(
+      argv[i],
+      [&root](Conn& c) {
+        HeadReader in(c);
+        while (serve_one(c, in, root)) {
+        }
+      },
+      o);
+  std::fprintf(stderr, "httpd: %s: %s\n", argv[i], st.error().text().c_str());
+  return 1;
 }

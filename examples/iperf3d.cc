@@ -9,7 +9,6 @@
 //
 // One test at a time, TCP only (UDP tests are refused with an error state).
 #include <time.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "dial/dial.h"
+#include "dialfs/dialfs.h"
 
 namespace {
 
@@ -42,33 +42,28 @@ double seconds() {
   return double(t.tv_sec) + double(t.tv_nsec) / 1e9;
 }
 
-bool read_full(int fd, void* p, size_t n) {
-  auto* b = static_cast<char*>(p);
+using ninet::dial::Conn;
+
+bool read_full(Conn& c, void* p, size_t n) {
+  auto* b = static_cast<uint8_t*>(p);
   while (n) {
-    ssize_t r = read(fd, b, n);
-    if (r <= 0) return false;
-    b += r;
-    n -= size_t(r);
+    auto r = c.read({b, n});
+    if (!r || *r == 0) return false;
+    b += *r;
+    n -= *r;
   }
   return true;
 }
 
-bool write_full(int fd, const void* p, size_t n) {
-  auto* b = static_cast<const char*>(p);
-  while (n) {
-    ssize_t w = write(fd, b, n);
-    if (w <= 0) return false;
-    b += w;
-    n -= size_t(w);
-  }
-  return true;
+bool write_full(Conn& c, const void* p, size_t n) {
+  return bool(c.write({static_cast<const uint8_t*>(p), n}));
 }
 
-bool send_state(int fd, signed char s) {
+bool send_state(Conn& fd, signed char s) {
   return write_full(fd, &s, 1);
 }
 
-bool read_json(int fd, std::string* out) {
+bool read_json(Conn& fd, std::string* out) {
   unsigned char len[4];
   if (!read_full(fd, len, 4)) return false;
   uint32_t n = uint32_t(len[0]) << 24 | uint32_t(len[1]) << 16 | uint32_t(len[2]) << 8 | len[3];
@@ -77,7 +72,7 @@ bool read_json(int fd, std::string* out) {
   return read_full(fd, out->data(), n);
 }
 
-bool write_json(int fd, const std::string& j) {
+bool write_json(Conn& fd, const std::string& j) {
   uint32_t n = uint32_t(j.size());
   unsigned char len[4] = {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)};
   return write_full(fd, len, 4) && write_full(fd, j.data(), j.size());
@@ -99,12 +94,12 @@ std::string json_value(const std::string& j, const std::string& key) {
 }
 
 struct Stream {
-  ninet::dial::Conn conn;
+  Conn conn;
   std::atomic<uint64_t> bytes{0};
 };
 
 // One iperf3 test on an accepted control connection.
-void run_test(const ninet::dial::Conn& announced, int ctl) {
+void run_test(const Conn& announced, Conn& ctl) {
   char cookie[kCookie];
   if (!read_full(ctl, cookie, kCookie)) return;
   std::string params;
@@ -119,29 +114,41 @@ void run_test(const ninet::dial::Conn& announced, int ctl) {
   if (!send_state(ctl, kCreateStreams)) return;
   std::vector<std::unique_ptr<Stream>> streams;
   for (int i = 0; i < n; i++) {
-    auto call = ninet::dial::listen(announced.dir);
+    auto call = ninet::dial::listen(announced.dir, *announced.fs);
     if (!call) return;
-    auto fd = ninet::dial::accept(call->ctl, call->dir);
-    if (!fd) return;
+    auto fd = ninet::dial::accept(call->ctl, call->dir, *announced.fs);
+    if (!fd) {
+      call->close();
+      return;
+    }
     call->data = *fd;
-    char c2[kCookie];
-    if (!read_full(*fd, c2, kCookie) || std::memcmp(c2, cookie, kCookie) != 0) return;
     auto s = std::make_unique<Stream>();
-    s->conn = *call;
+    s->conn = *call;  // closed with the others when this test ends
     streams.push_back(std::move(s));
+    char c2[kCookie];
+    if (!read_full(*call, c2, kCookie) || std::memcmp(c2, cookie, kCookie) != 0) break;
   }
-  if (!send_state(ctl, kTestStart) || !send_state(ctl, kTestRunning)) return;
+  if (streams.size() != size_t(n) || !send_state(ctl, kTestStart) ||
+      !send_state(ctl, kTestRunning)) {
+    for (auto& s : streams)
+      s->conn.close();
+    return;
+  }
   double t0 = seconds();
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
   for (auto& s : streams) {
     workers.emplace_back([&, sp = s.get()] {
-      std::vector<char> buf(std::min<size_t>(blk, 1 << 20), 'i');
+      std::vector<uint8_t> buf(std::min<size_t>(blk, 1 << 20), 'i');
       while (!stop) {
-        ssize_t r = reverse ? write(sp->conn.data, buf.data(), buf.size())
-                            : read(sp->conn.data, buf.data(), buf.size());
-        if (r <= 0) break;
-        sp->bytes += uint64_t(r);
+        if (reverse) {
+          if (!sp->conn.write(buf)) break;
+          sp->bytes += buf.size();
+        } else {
+          auto r = sp->conn.read(buf);
+          if (!r || *r == 0) break;
+          sp->bytes += *r;
+        }
       }
     });
   }
@@ -187,24 +194,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: iperf3d tcp!*!5201\n");
     return 2;
   }
-  auto a = ninet::dial::announce(argv[1]);
-  if (!a) {
-    std::fprintf(stderr, "iperf3d: announce %s: %s\n", argv[1], a.error().text().c_str());
+  if (auto st = ninet::dialfs::use_env(); !st) {
+    std::fprintf(stderr, "iperf3d: %s\n", st.error().text().c_str());
     return 1;
   }
-  std::printf("iperf3d: listening on %s\n", a->dir.c_str());
-  std::fflush(stdout);
-  for (;;) {
-    auto call = ninet::dial::listen(a->dir);
-    if (!call) {
-      std::fprintf(stderr, "iperf3d: listen: %s\n", call.error().text().c_str());
-      return 1;
-    }
-    auto fd = ninet::dial::accept(call->ctl, call->dir);
-    if (fd) {
-      call->data = *fd;
-      run_test(*a, *fd);
-    }
-    call->close();
-  }
+  // One test at a time: its data connections are the next calls.
+  Conn announced;
+  ninet::dial::ServeOptions o;
+  o.threads = false;
+  o.announced = [&](const Conn& a) {
+    announced = a;
+    std::printf("iperf3d: listening on %s\n", a.dir.c_str());
+    std::fflush(stdout);
+  };
+  auto st = ninet::dial::serve(
+      argv[1], [&](Conn& call) { run_test(announced, call); }, o);
+  std::fprintf(stderr, "iperf3d: %s: %s\n", argv[1], st.error().text().c_str());
+  return 1;
 }

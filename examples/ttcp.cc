@@ -6,8 +6,8 @@
 //   ttcp -t tcp!10.0.0.2!5001 100M  source: send 100 MiB, then close
 //
 // Sizes take K, M, G suffixes (powers of 1024). Reads and writes are 128 KiB.
+// $NINET_NET names the tree: a mounted path, or a 9P service ("9p!unix!/run/ninet0").
 #include <time.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dial/dial.h"
+#include "dialfs/dialfs.h"
 
 namespace {
 
@@ -46,36 +47,35 @@ uint64_t size_of(const char* s) {
 }
 
 int sink(const char* addr) {
-  auto a = ninet::dial::announce(addr);
-  if (!a) {
-    std::fprintf(stderr, "ttcp: announce %s: %s\n", addr, a.error().text().c_str());
+  ninet::dial::ServeOptions o;
+  o.threads = false;
+  o.max_calls = 1;
+  o.announced = [](const ninet::dial::Conn& a) {
+    std::printf("ttcp: listening on %s\n", a.dir.c_str());
+    std::fflush(stdout);
+  };
+  o.refused = [](const ninet::Error& e) {
+    std::fprintf(stderr, "ttcp: accept: %s\n", e.text().c_str());
+  };
+  auto st = ninet::dial::serve(
+      addr,
+      [](ninet::dial::Conn& c) {
+        std::vector<uint8_t> buf(128 << 10);
+        uint64_t total = 0;
+        double t0 = 0;
+        for (;;) {
+          auto n = c.read(buf);
+          if (!n || *n == 0) break;
+          if (!total) t0 = seconds();
+          total += *n;
+        }
+        report("received", total, seconds() - t0);
+      },
+      o);
+  if (!st) {
+    std::fprintf(stderr, "ttcp: %s: %s\n", addr, st.error().text().c_str());
     return 1;
   }
-  std::printf("ttcp: listening on %s\n", a->dir.c_str());
-  std::fflush(stdout);
-  auto call = ninet::dial::listen(a->dir);
-  if (!call) {
-    std::fprintf(stderr, "ttcp: listen: %s\n", call.error().text().c_str());
-    return 1;
-  }
-  auto fd = ninet::dial::accept(call->ctl, call->dir);
-  if (!fd) {
-    std::fprintf(stderr, "ttcp: accept: %s\n", fd.error().text().c_str());
-    return 1;
-  }
-  std::vector<char> buf(128 << 10);
-  uint64_t total = 0;
-  double t0 = 0;
-  for (;;) {
-    ssize_t n = read(*fd, buf.data(), buf.size());
-    if (n <= 0) break;
-    if (!total) t0 = seconds();
-    total += uint64_t(n);
-  }
-  report("received", total, seconds() - t0);
-  close(*fd);
-  call->close();
-  a->close();
   return 0;
 }
 
@@ -85,17 +85,16 @@ int source(const char* addr, uint64_t bytes) {
     std::fprintf(stderr, "ttcp: dial %s: %s\n", addr, c.error().text().c_str());
     return 1;
   }
-  std::vector<char> buf(128 << 10, 'n');
+  std::vector<uint8_t> buf(128 << 10, 'n');
   double t0 = seconds();
   uint64_t sent = 0;
   while (sent < bytes) {
     size_t n = size_t(std::min<uint64_t>(buf.size(), bytes - sent));
-    ssize_t w = write(c->data, buf.data(), n);
-    if (w <= 0) {
-      std::perror("ttcp: write");
+    if (auto st = c->write({buf.data(), n}); !st) {
+      std::fprintf(stderr, "ttcp: write: %s\n", st.error().text().c_str());
       return 1;
     }
-    sent += uint64_t(w);
+    sent += n;
   }
   report("sent", sent, seconds() - t0);
   c->close();
@@ -105,6 +104,10 @@ int source(const char* addr, uint64_t bytes) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto st = ninet::dialfs::use_env(); !st) {
+    std::fprintf(stderr, "ttcp: %s\n", st.error().text().c_str());
+    return 1;
+  }
   if (argc == 3 && std::strcmp(argv[1], "-r") == 0) return sink(argv[2]);
   if (argc == 4 && std::strcmp(argv[1], "-t") == 0) return source(argv[2], size_of(argv[3]));
   std::fprintf(stderr, "usage: ttcp -r net!*!port | ttcp -t net!host!port size\n");

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "dial/c_api.h"
 #include "dial/dial.h"
 #include "dial/ninet_dial.h"
 
@@ -28,6 +29,10 @@ char* dup(const std::string& s) {
 }
 
 }  // namespace
+
+int ninet::dial::c_fail(const ninet::Error& e) {
+  return fail(e);
+}
 
 extern "C" {
 

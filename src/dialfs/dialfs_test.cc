@@ -338,6 +338,7 @@ TEST_F(DialFs, UseNetMakesNinePTheDefault) {
   // What cannot be used leaves the default as it was.
   EXPECT_EQ(ninet_setnet(("9p!unix!" + tmp + "/nobody").c_str()), -1);
   EXPECT_EQ(errno, ECONNREFUSED);
+  EXPECT_NE(std::string(ninet_errstr()).find("/nobody"), std::string::npos) << ninet_errstr();
   EXPECT_FALSE(use_net("relative/path"));
   EXPECT_NE(&dial::default_fs(), &dial::posix_fs());
   ASSERT_TRUE(use_net("/net"));

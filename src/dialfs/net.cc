@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include "dial/c_api.h"
 #include "dial/ninet_dial.h"
 #include "dialfs/dialfs.h"
 
@@ -40,7 +41,5 @@ extern "C" int ninet_setnet(const char* net) {
   const char* e = std::getenv("NINET_NET");
   std::string n = net ? net : e && *e ? e : "/net";
   auto st = ninet::dialfs::use_net(n);
-  if (st) return 0;
-  errno = st.error().errnum();
-  return -1;
+  return st ? 0 : ninet::dial::c_fail(st.error());
 }
