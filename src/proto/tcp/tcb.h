@@ -269,8 +269,9 @@ class TcpProto final : public Proto {
   // A call on listener for the segment of rx: its conversation and Tcb.
   Tcb* new_passive(Conv& listener, const IpRx& rx, const TcpRepr& seg);
   // SYN cookies (RFC 4987 3.6), when the SYN backlog is full: a SYN-ACK
-  // whose ISN encodes the MSS and a keyed hash, and no state; the ACK that
-  // returns it makes the connection.
+  // whose ISN encodes the MSS and a keyed hash (and, if the SYN had
+  // timestamps, whose TSval's low bits its window scale and SACK), and no
+  // state; the ACK that returns it makes the connection.
   void send_cookie(const IpRx& rx, const TcpRepr& syn, Time now);
   // The ACK of a cookie: a connection on `listener`, or nothing if it is
   // not one of ours (then the caller sends a RST).

@@ -214,6 +214,29 @@ namespace {
 // The MSS values a cookie can carry (3 bits), as Linux's table.
 constexpr uint16_t kCookieMss[8] = {216, 536, 1220, 1300, 1440, 1460, 4312, 8960};
 constexpr Time kCookiePeriod = sec(64);  // a cookie is good for one or two periods
+
+// When the SYN has timestamps, the options it offered ride in the low 6
+// bits of our SYN-ACK's TSval, which the peer echoes in its ACK's TSecr (as
+// Linux's cookie_init_timestamp): bits 0-3 its window scale (15: none), bit
+// 4 SACK permitted. The TSval is moved back, never ahead of our clock, so
+// the connection's later TSvals do not go back from it (RFC 7323 5.3).
+constexpr uint32_t kTsOptMask = 63, kTsNoWscale = 15, kTsSack = 16;
+
+uint32_t cookie_tsval(uint32_t clock, const TcpRepr& syn) {
+  uint32_t opts = syn.wscale ? std::min(*syn.wscale, wt::kMaxWscale) : kTsNoWscale;
+  if (syn.sack_permitted) opts |= kTsSack;
+  uint32_t v = (clock & ~kTsOptMask) | opts;
+  return seq_gt(v, clock) ? v - (kTsOptMask + 1) : v;
+}
+
+// The options of the SYN a cookie's ACK (with timestamps) answers.
+void cookie_options(const TcpRepr& ack, TcpRepr& syn) {
+  uint32_t opts = ack.ts->ecr & kTsOptMask;
+  if ((opts & 15) != kTsNoWscale)
+    syn.wscale = uint8_t(std::min<uint32_t>(opts & 15, wt::kMaxWscale));
+  syn.sack_permitted = opts & kTsSack;
+  syn.ts = TcpRepr::Timestamps{ack.ts->val, 0};
+}
 }  // namespace
 
 uint32_t TcpProto::cookie(const IpRx& rx, const TcpRepr& seg, uint32_t t,
@@ -240,6 +263,13 @@ void TcpProto::send_cookie(const IpRx& rx, const TcpRepr& syn, Time now) {
   h.flags = wt::kSyn | wt::kAck;
   h.window = 65535;
   h.mss = kCookieMss[idx];
+  if (syn.ts) {
+    // Window scale and SACK only with timestamps, where the choice is kept.
+    uint32_t ts_offset = isn.hash(rx.dst, syn.dst_port, rx.src, syn.src_port, 1);
+    h.ts = TcpRepr::Timestamps{cookie_tsval(uint32_t(now / ms(1)) + ts_offset, syn), syn.ts->val};
+    if (syn.wscale) h.wscale = kRcvWscale;
+    h.sack_permitted = syn.sack_permitted;
+  }
   cookies_sent++;
   reply(rx, h);
 }
@@ -257,11 +287,13 @@ bool TcpProto::take_cookie(Conv& listener, const IpRx& rx, const TcpRepr& seg, B
   if (cookie(rx, syn, t, idx) != c) return false;
   Tcb* tp = new_passive(listener, rx, seg);
   if (!tp) return false;
-  // As if the SYN had been answered from state (without window scale,
-  // SACK or timestamps: a cookie cannot hold them); the ACK completes it.
+  // As if the SYN had been answered from state, with the options it
+  // offered if timestamps kept them (else none); the ACK completes it.
+  syn.mss = kCookieMss[idx];
+  if (seg.ts) cookie_options(seg, syn);
   tp->pick_mss();
-  tp->mss = std::min(tp->mss, kCookieMss[idx]);
-  tp->cc = make_congestion(cc_algo, tp->mss);
+  tp->set_options(syn);
+  tp->ts_offset = isn.hash(rx.dst, seg.dst_port, rx.src, seg.src_port, 1);
   tp->iss = c;
   tp->irs = syn.seq;
   tp->rcv_nxt = tp->rcv_adv = seg.seq;
