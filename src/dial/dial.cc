@@ -256,7 +256,7 @@ std::string netmkaddr(std::string_view addr, std::string_view defnet, std::strin
 }
 
 std::string Addr::str() const {
-  std::string s = netdir.empty() ? "" : netdir + "/";
+  std::string s = netdir.empty() ? "" : netdir == "/" ? netdir : netdir + "/";
   s += proto + "!" + host;
   if (!service.empty()) s += "!" + service;
   return s;
@@ -270,9 +270,12 @@ Result<Addr> parse_addr(std::string_view addr) {
   size_t bang = a.find('!');
   size_t slash = a.rfind('/', bang);
   if (a.starts_with("/") && slash != std::string_view::npos) {
-    t.netdir = std::string(a.substr(0, slash));
+    std::string_view dir = a.substr(0, slash);
+    while (dir.ends_with('/'))  // "/n//tcp!..." is /n's; "/tcp!..." the root's
+      dir.remove_suffix(1);
+    t.netdir = dir.empty() ? "/" : std::string(dir);
     a.remove_prefix(slash + 1);
-    if (t.netdir.empty() || t.netdir.find('\0') != std::string::npos)
+    if (t.netdir.find('\0') != std::string::npos)
       return Error(Err::BadArg, "bad tree in " + std::string(addr));
   }
   std::string_view f[4];

@@ -77,7 +77,7 @@ std::string netmkaddr(std::string_view addr, std::string_view defnet = "net",
 // resolver, no /etc/services): what parse_target starts from, and what a
 // program may check before it calls.
 struct Addr {
-  std::string netdir;   // "/net.alt" if the address names a tree, else ""
+  std::string netdir;   // "/net.alt" if the address names a tree, else "" ("/": the root)
   std::string proto;    // "tcp" ("net" is tcp)
   std::string host;     // "10.0.0.2", "2001:db8::1", "*" or a name
   std::string service;  // "80", "*", a name ("http") or "" (none: icmp)

@@ -208,6 +208,14 @@ TEST(Dial, ParseAddrTakesTheTextApartWithoutLookingUp) {
   ASSERT_TRUE(a);
   EXPECT_EQ(a->service, "");
   EXPECT_EQ(a->str(), "icmp!10.0.0.1");
+  a = parse_addr("/n//tcp!10.0.0.1!7");  // a tree's trailing slashes go
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->netdir, "/n");
+  EXPECT_EQ(a->str(), "/n/tcp!10.0.0.1!7");
+  a = parse_addr("/tcp!10.0.0.1!7");  // a tree at the root
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->netdir, "/");
+  EXPECT_EQ(a->str(), "/tcp!10.0.0.1!7");
   a = parse_addr("tcp!10.0.0.1!65535");
   ASSERT_TRUE(a);
   EXPECT_TRUE(a->numeric);
@@ -229,7 +237,6 @@ TEST(Dial, ParseAddrRefusesWhatCouldReachACtlMessageAsAnotherWord) {
            {"tcp!1:2:3!80", Err::BadIp},            // colons, not an address
            {"tcp!10.0.0.1!65536", Err::BadPort},    // past 65535
            {"tcp!10.0.0.1!000080", Err::BadPort},   // six digits
-           {"/tcp!10.0.0.1!80", Err::BadArg},       // a tree with no name
            {"tcp!a!b!c", Err::BadArg},              // four parts
            {"", Err::BadArg}}) {
     auto a = parse_addr(bad);
