@@ -4,15 +4,21 @@
 # in namespace L; the server end is, alternating run by run:
 #   linux  iperf3 -s in namespace S (the kernel's TCP);
 #   ninet  examples/iperf3d on ninetd, which owns S's end of the veth (`bind
-#          ether`; the kernel there has no address), through the FUSE tree.
+#          ether`: AF_XDP on a veth; the kernel there has no address),
+#          through the FUSE tree;
+#   ninet-afpacket  the same with `bind ether afpacket:` (AF_PACKET with
+#          virtio-net headers: checksum offload and 64 KiB TCP segments both
+#          ways, as the kernel's own TCP has on a veth).
 # Forward (L sends) and reverse (-R: the server sends), one stream, TIME s.
 # Prints iperf3's receiver-side rate per run and the medians, with ratios.
 #
-#   sh bench/iperf3_e2e.sh            (as root; BUILD=build RUNS=3 TIME=5)
+#   sh bench/iperf3_e2e.sh   (as root; BUILD=build RUNS=3 TIME=5
+#                             MODES="linux ninet ninet-afpacket")
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-$PWD/build}
 RUNS=${RUNS:-3}
 TIME=${TIME:-5}
+MODES=${MODES:-linux ninet ninet-afpacket}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v iperf3 >/dev/null || { echo "SKIP: iperf3"; exit 77; }
 for f in "$BUILD/cmd/ninetd" "$BUILD/examples/iperf3d"; do
@@ -57,7 +63,9 @@ server_up() {
     sleep 0.5
   else
     mkdir -p "$MNT"
-    printf 'stack 0 %s\nipifc/clone bind ether i3s%s\n. add 10.89.0.2 255.255.255.0\n' "$MNT" "$ID" >"$WORK/conf"
+    medium=
+    [ "$1" = ninet-afpacket ] && medium=afpacket:
+    printf 'stack 0 %s\nipifc/clone bind ether %si3s%s\n. add 10.89.0.2 255.255.255.0\n' "$MNT" "$medium" "$ID" >"$WORK/conf"
     nsenter --net="/run/netns/$S" "$BUILD/cmd/ninetd" -c "$WORK/conf" >"$WORK/ninetd.log" 2>&1 &
     DAEMON=$!
     PIDS="$PIDS $DAEMON"
@@ -77,7 +85,7 @@ server_down() {
 
 : >"$WORK/results"
 for run in $(seq "$RUNS"); do
-  for mode in linux ninet; do
+  for mode in $MODES; do
     for dir in fwd rev; do
       server_up $mode
       r=$(rate $mode "$([ $dir = rev ] && echo -R)")
@@ -88,8 +96,15 @@ for run in $(seq "$RUNS"); do
   done
 done
 echo "== medians over $RUNS runs, ${TIME} s each (Mbit/s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-for k in linux-fwd ninet-fwd linux-rev ninet-rev; do
-  awk -v k=$k '$1 == k {print $2}' "$WORK/results" | sort -n | awk -v k=$k '{a[NR]=$1} END {print k, a[int((NR+1)/2)]}'
+for mode in $MODES; do
+  for dir in fwd rev; do
+    k=$mode-$dir
+    awk -v k=$k '$1 == k {print $2}' "$WORK/results" | sort -n |
+      awk -v k=$k '{a[NR]=$1} END {print k, a[int((NR+1)/2)]}'
+  done
 done | awk '{v[$1]=$2; print} END {
-  printf "ratio ninet/linux, Linux sends to it: %.2f\n", v["ninet-fwd"] / v["linux-fwd"];
-  printf "ratio ninet/linux, it sends to Linux: %.2f\n", v["ninet-rev"] / v["linux-rev"] }'
+  for (k in v) if (k ~ /^ninet/ && v["linux-fwd"] > 0) {
+    split(k, p, "-"); d = p[length(p)]; m = substr(k, 1, length(k) - length(d) - 1)
+    if (v["linux-" d] > 0)
+      printf "ratio %s/linux, %s: %.2f\n", m, d == "fwd" ? "Linux sends to it" : "it sends to Linux", v[k] / v["linux-" d]
+  } }'

@@ -40,6 +40,7 @@ void Block::reset(uint32_t h) {
   stamp = 0;
   flags = 0;
   net_off = 0;
+  gso_size = 0;
 }
 
 void BlockDeleter::operator()(Block* b) const {

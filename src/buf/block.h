@@ -65,10 +65,23 @@ class Block {
   // On input, once IP hands the block to a protocol: the length of the IP
   // header(s) in front of data() (push(net_off) gets the IP packet back).
   uint16_t net_off = 0;
+  // A TCP large segment (Linux's GSO/TSO, a GRO'd frame on input): the
+  // payload goes on the wire in segments of gso_size bytes each (the last may
+  // be shorter), cut by the medium (MediumCaps::gso_max) or by IP in software
+  // (media/offload.h). 0: an ordinary packet.
+  uint16_t gso_size = 0;
   static constexpr uint32_t kLinkBcast = 1;  // arrived as link broadcast
   static constexpr uint32_t kLinkMcast = 2;  // arrived as link multicast
   static constexpr uint32_t kLinkOther = 4;  // link dest was not us (promiscuous)
   static constexpr uint32_t kForwarded = 8;  // being forwarded, not sent by this stack
+  // Checksum offload, as Linux's CHECKSUM_PARTIAL and CHECKSUM_UNNECESSARY:
+  // the TCP/UDP checksum field holds only the pseudo-header sum, to be
+  // finished by whoever puts the packet on a wire (a medium with
+  // MediumCaps::csum_offload, else IP before it hands the packet over). On
+  // input it means the packet never left this host's kernel: not checked.
+  static constexpr uint32_t kCsumPartial = 16;
+  // On input: a medium (the kernel) checked the TCP/UDP checksum already.
+  static constexpr uint32_t kCsumValid = 32;
 
  private:
   friend class Pool;
@@ -80,6 +93,12 @@ class Block {
   uint32_t len_ = 0;
   Pool* pool_ = nullptr;  // null: heap block
 };
+
+// True if the TCP/UDP checksum of a received block needs no check (a medium
+// checked it, or it never left this host).
+inline bool checksum_known(const Block& b) {
+  return b.flags & (Block::kCsumValid | Block::kCsumPartial);
+}
 
 struct BlockDeleter {
   void operator()(Block* b) const;

@@ -3,6 +3,7 @@
 // Runs to completion on the engine thread with the stack lock held.
 #include "base/checksum.h"
 #include "ip/ip.h"
+#include "media/offload.h"
 #include "wire/ether.h"
 #include "wire/icmp6.h"
 #include "wire/ip4.h"
@@ -215,6 +216,18 @@ void Ip::ip6_input(Ifc& f, BlockPtr b) {
 }
 
 void Ip::deliver(Ifc& f, const IpRx& rx, BlockPtr b) {
+  if (b->gso_size && rx.proto == wire::ipproto::kUdp) {
+    // Datagrams a local sender's UDP_SEGMENT (or the kernel's UDP GRO) put
+    // in one frame: each goes to UDP on its own.
+    Batch segs;
+    if (!gso_segment(*b, pool, segs)) {
+      stats.InHdrErrors++;
+      return;
+    }
+    for (BlockPtr& s : segs)
+      deliver(f, rx, std::move(s));
+    return;
+  }
   b->pull(rx.net_len);
   b->net_off = rx.net_len;
   if (hooks.has_ipproto(rx.proto) && hooks.ipproto(f, rx, b)) {

@@ -263,6 +263,9 @@ class Ip {
   void deliver(Ifc& f, const IpRx& rx, BlockPtr b);
   void forward(Ifc& in, BlockPtr b, bool v6);
   Status fragment_and_send(Ifc& f, const Ipaddr& nh, BlockPtr b, bool v6);
+  // A large segment (b->gso_size): whole to a medium that segments it
+  // (MediumCaps::gso_max), else cut into segments here (media/offload.h).
+  Status send_large(Ifc& f, const Ipaddr& nh, BlockPtr b, bool v6);
   Status ifc_bind(Ifc& f, const std::vector<std::string_view>& a);
   Status ifc_unbind(Ifc& f);
   Status ifc_add(Ifc& f, const std::vector<std::string_view>& a, bool tentative, bool v6form);

@@ -4,9 +4,11 @@
 // batch to its medium. Packets to our own addresses loop back through
 // selfq_ without touching a medium.
 #include "ip/ip.h"
+#include "media/offload.h"
 #include "wire/ether.h"
 #include "wire/ip4.h"
 #include "wire/ip6.h"
+#include "wire/tcp.h"
 
 namespace ninet {
 
@@ -153,11 +155,55 @@ Status Ip::output(BlockPtr b, int force_ifc) {
   return fragment_and_send(*out, nh, std::move(b), v6);
 }
 
+Status Ip::send_large(Ifc& f, const Ipaddr& nh, BlockPtr b, bool v6) {
+  const int mtu = f.ip_mtu();
+  auto l = locate_l4(b->span());
+  if (!l) {
+    stats.OutDiscards++;
+    return Error(Err::BadIp, "large segment that is not TCP or UDP");
+  }
+  const size_t th = l->proto == wire::ipproto::kTcp
+                        ? size_t(b->data()[l->l4_off + wire::tcp::kDataOff] >> 4) * 4
+                        : 8;
+  const size_t hlen = l->l4_off + th;
+  if (int(hlen + b->gso_size) > mtu) {
+    if (!(b->flags & Block::kForwarded) || int(hlen) + 8 > mtu) {
+      // Ours, and the MTU shrank since TCP chose the size: cut smaller.
+      b->gso_size = uint16_t(std::max<int>(mtu - int(hlen), 8));
+    } else if (v6 || (b->data()[wire::ip4::kFrag] & 0x40)) {
+      // Forwarded (GRO'd on input) with segments too big for this link: as
+      // for one such packet, tell the source (RFC 1191, RFC 8201).
+      stats.FragFails++;
+      icmp_error(*b, IcmpErr::kFragNeeded, uint32_t(mtu));
+      return Err::TooBig;
+    }  // else an IPv4 packet that may be fragmented: each segment is, below
+  }
+  if (b->size() <= f.medium->caps.gso_max && int(hlen + b->gso_size) <= mtu) {
+    link_send(f, nh, std::move(b));
+    return {};
+  }
+  Batch segs;
+  if (!gso_segment(*b, pool, segs)) {
+    stats.OutDiscards++;
+    return Error(Err::BadIp, "malformed large segment");
+  }
+  Status st;
+  for (BlockPtr& s : segs)
+    if (auto r = fragment_and_send(f, nh, std::move(s), v6); !r) st = r;
+  return st;
+}
+
 Status Ip::fragment_and_send(Ifc& f, const Ipaddr& nh, BlockPtr b, bool v6) {
+  if (b->gso_size) return send_large(f, nh, std::move(b), v6);
   int mtu = f.ip_mtu();
   if (int(b->size()) <= mtu) {
     link_send(f, nh, std::move(b));
     return {};
+  }
+  if (b->flags & Block::kCsumPartial) {
+    // Fragments cannot be finished one by one: the checksum covers them all.
+    (void)finish_l4_checksum(b->span());
+    b->flags &= ~Block::kCsumPartial;
   }
   Batch frags;
   Status st;
@@ -195,6 +241,10 @@ void Ip::ether_push(Ifc& f, Block& b, const Mac& dst, uint16_t type) {
 }
 
 void Ip::link_send(Ifc& f, const Ipaddr& nh, BlockPtr b) {
+  if ((b->flags & Block::kCsumPartial) && !f.medium->caps.csum_offload) {
+    (void)finish_l4_checksum(b->span());
+    b->flags &= ~Block::kCsumPartial;
+  }
   if (!f.ether()) {
     queue_frame(f, std::move(b));
     return;

@@ -49,6 +49,14 @@ struct MediumCaps {
   // A user program reads and writes the packets on the interface's `data`
   // file (bind pkt): the medium is a PktMedium.
   bool user_data = false;
+  // send() takes blocks marked Block::kCsumPartial and has their TCP/UDP
+  // checksum finished after it (a virtio-net header, a device's offload);
+  // for other media IP finishes it before send().
+  bool csum_offload = false;
+  // send() takes TCP large segments (Block::gso_size > 0) of up to this many
+  // bytes of IP packet and has them segmented after it (GSO/TSO); 0: IP cuts
+  // them into wire-sized segments first (media/offload.h).
+  uint32_t gso_max = 0;
 };
 
 class Medium {

@@ -190,7 +190,7 @@ void Udp::deliver(Conv& c, const IpRx& rx, uint16_t sport, uint16_t dport, Block
 }
 
 void Udp::rcv(const IpRx& rx, BlockPtr b) {
-  auto u = wire::UdpRepr::parse(rx.src, rx.dst, b->span());
+  auto u = wire::UdpRepr::parse(rx.src, rx.dst, b->span(), !checksum_known(*b));
   if (!u) {
     drop(rx, u.error().text());
     return;

@@ -107,6 +107,15 @@ size_t TcpRepr::header_len() const {
 }
 
 void TcpRepr::emit(const Ipaddr& src, const Ipaddr& dst, std::span<uint8_t> seg) const {
+  emit_partial(src, dst, seg);
+  // The pseudo-header sum is in the field: summing it in with the rest would
+  // count it twice; start from zero instead.
+  store16(seg.data() + tcp::kCksum, 0);
+  uint32_t sum = csum_pseudo(src, dst, 6, uint32_t(seg.size()));
+  store16(seg.data() + tcp::kCksum, csum_fold(csum_partial(seg.data(), seg.size(), sum)));
+}
+
+void TcpRepr::emit_partial(const Ipaddr& src, const Ipaddr& dst, std::span<uint8_t> seg) const {
   size_t hl = header_len();
   uint8_t* h = seg.data();
   store16(h + tcp::kSrcPort, src_port);
@@ -162,8 +171,7 @@ void TcpRepr::emit(const Ipaddr& src, const Ipaddr& dst, std::span<uint8_t> seg)
   }
   while (o < h + hl)
     *o++ = tcp::kOptEnd;  // pads to the data offset (End of Option List, then zeros)
-  uint32_t sum = csum_pseudo(src, dst, 6, uint32_t(seg.size()));
-  store16(h + tcp::kCksum, csum_fold(csum_partial(seg.data(), seg.size(), sum)));
+  store16(h + tcp::kCksum, uint16_t(~csum_fold(csum_pseudo(src, dst, 6, uint32_t(seg.size())))));
 }
 
 }  // namespace ninet::wire

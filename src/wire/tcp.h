@@ -103,6 +103,10 @@ struct TcpRepr {
   // of seg (the header and the payload after it): seg.size() >=
   // header_len(), and seg.size() <= 65535 (the pseudo header's length).
   void emit(const Ipaddr& src, const Ipaddr& dst, std::span<uint8_t> seg) const;
+  // The same, but the checksum field gets only the pseudo-header sum (folded,
+  // not complemented), for a medium or IP to finish: checksum offload,
+  // Block::kCsumPartial.
+  void emit_partial(const Ipaddr& src, const Ipaddr& dst, std::span<uint8_t> seg) const;
 };
 
 // Sequence-number arithmetic modulo 2^32 (RFC 9293 3.4).

@@ -33,7 +33,10 @@ struct UdpRepr {
   // more than the bytes given (bytes after it are ignored: link padding),
   // and the checksum. src and dst are the IP addresses (v4-mapped for IPv4),
   // which choose the pseudo header.
-  static Result<UdpRepr> parse(const Ipaddr& src, const Ipaddr& dst, std::span<const uint8_t> p);
+  // verify false: the checksum is not checked (a medium did, or the datagram
+  // never left this host: Block::kCsumValid, kCsumPartial).
+  static Result<UdpRepr> parse(const Ipaddr& src, const Ipaddr& dst, std::span<const uint8_t> p,
+                               bool verify = true);
   // Writes the header followed by body into out (out.size() >= 8 +
   // body.size(); body may already sit at out + 8) and fills length and
   // checksum. The caller keeps 8 + body.size() <= 65535.

@@ -12,9 +12,9 @@
 #include <cstring>
 
 #include "base/endian.h"
-#include "media/linux/l4csum.h"
 #include "media/linux/netif.h"
 #include "media/linux/report.h"
+#include "media/linux/vnet.h"
 #include "wire/ether.h"
 
 namespace ninet {
@@ -42,12 +42,14 @@ uint32_t* status_word(uint8_t* slot) {
 
 }  // namespace
 
-uint32_t AfPacketMedium::slot_size_for(int mtu) {
+uint32_t AfPacketMedium::slot_size_for(int mtu, bool vnet) {
   // tpacket_rcv() in net/packet/af_packet.c puts the network header at
   // TPACKET_ALIGN(TPACKET2_HDRLEN + 16) (16: room for a MAC header), the
-  // MAC header just before it. Leave room for a whole Ethernet header after
-  // that, a VLAN tag the device left in the frame, and the MTU.
-  uint32_t need = TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + ETH_HLEN + kVlanLen + uint32_t(mtu);
+  // MAC header just before it, and a virtio-net header before that if the
+  // socket has PACKET_VNET_HDR. Leave room for a whole Ethernet header
+  // after that, a VLAN tag the device left in the frame, and the MTU.
+  uint32_t need = TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + (vnet ? sizeof(VnetHdr) : 0) + ETH_HLEN +
+                  kVlanLen + uint32_t(mtu);
   return std::max<uint32_t>(kMinSlotSize, TPACKET_ALIGN(need));
 }
 
@@ -83,6 +85,15 @@ Status AfPacketMedium::setup(std::string_view name) {
   members_.attach(fd_, ifindex_, ifname_);
   int v = TPACKET_V2;
   if (setsockopt(fd_, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return fail("TPACKET_V2");
+  // A virtio-net header in front of every frame, both ways: checksums left
+  // for "hardware" and GSO/GRO'd TCP frames, as the kernel's own stack has
+  // them (vnet.h). Before the ring: the kernel refuses it after.
+  int on = 1;
+  if (setsockopt(fd_, SOL_PACKET, PACKET_VNET_HDR, &on, sizeof on) == 0) {
+    vnet_ = true;
+    caps.csum_offload = true;
+    caps.gso_max = kGsoMax;
+  }
   // Since Linux 4.20; older kernels hand our frames back as PACKET_OUTGOING,
   // which take_frame() skips.
   int one = 1;
@@ -112,7 +123,7 @@ Status AfPacketMedium::map_ring() {
   // Geometry (packet_mmap.rst): blocks of whole pages, each holding
   // slots_per_block_ slots; the slot count a whole number of blocks.
   const uint32_t page = uint32_t(sysconf(_SC_PAGESIZE));
-  slot_size_ = slot_size_for(kernel_mtu_);
+  slot_size_ = slot_size_for(kernel_mtu_, vnet_);
   slots_per_block_ = std::max<uint32_t>(1, kBlockBytes / slot_size_);
   block_size_ = (slots_per_block_ * slot_size_ + page - 1) / page * page;
   const uint32_t want =
@@ -178,14 +189,21 @@ void AfPacketMedium::count_ring_drops() {
   }
 }
 
-bool AfPacketMedium::read_copy(uint8_t* to, uint32_t len) {
-  // One recv() takes one queued frame, whatever its length (MSG_TRUNC: the
-  // real one), so a wrong length cannot put the queue out of step.
+bool AfPacketMedium::read_copy(uint8_t* to, uint32_t len, VnetHdr* vh) {
+  // One recvmsg() takes one queued frame, whatever its length (MSG_TRUNC:
+  // the real one), so a wrong length cannot put the queue out of step. With
+  // PACKET_VNET_HDR the kernel puts the virtio-net header in front.
+  VnetHdr scratch;
+  iovec iov[2] = {{vh ? vh : &scratch, sizeof scratch}, {to, len}};
+  msghdr m{};
+  m.msg_iov = vnet_ ? iov : iov + 1;
+  m.msg_iovlen = vnet_ ? 2 : 1;
+  const size_t want = len + (vnet_ ? sizeof scratch : 0);
   ssize_t r;
   do {
-    r = ::recv(fd_, to, len, MSG_DONTWAIT | MSG_TRUNC);
+    r = ::recvmsg(fd_, &m, MSG_DONTWAIT | MSG_TRUNC);
   } while (r < 0 && errno == EINTR);
-  return r == ssize_t(len);
+  return r == ssize_t(want);
 }
 
 BlockPtr AfPacketMedium::take_frame(const uint8_t* s, uint32_t status, Pool& pool) {
@@ -193,14 +211,14 @@ BlockPtr AfPacketMedium::take_frame(const uint8_t* s, uint32_t status, Pool& poo
   const bool copied = status & TP_STATUS_COPY;
   auto* sll = reinterpret_cast<const sockaddr_ll*>(s + TPACKET_ALIGN(sizeof(tpacket2_hdr)));
   if (sll->sll_pkttype == PACKET_OUTGOING) {  // our own, on kernels < 4.20
-    if (copied) (void)read_copy(nullptr, 0);
+    if (copied) (void)read_copy(nullptr, 0, nullptr);
     return nullptr;
   }
   const uint32_t len = h->tp_len;
   if ((!copied && h->tp_snaplen < len) || len < wire::EtherRepr::kLen) {
     stats_.in_errors++;  // bigger than a slot and no whole copy, or a runt
     stats_.in_truncated++;
-    if (copied) (void)read_copy(nullptr, 0);
+    if (copied) (void)read_copy(nullptr, 0, nullptr);
     return nullptr;
   }
   // The device took the 802.1Q tag off into metadata: put it back where it
@@ -210,9 +228,11 @@ BlockPtr AfPacketMedium::take_frame(const uint8_t* s, uint32_t status, Pool& poo
   BlockPtr b = pool.alloc(total);  // a heap block if it is a jumbo or GSO frame
   uint8_t* d = b->put(total);
   uint8_t* frame = d + (vlan ? kVlanLen : 0);
+  VnetHdr vh;
   if (!copied) {
     std::memcpy(frame, s + h->tp_mac, len);
-  } else if (!read_copy(frame, len)) {
+    if (vnet_) std::memcpy(&vh, s + h->tp_mac - sizeof vh, sizeof vh);
+  } else if (!read_copy(frame, len, &vh)) {
     stats_.in_errors++;
     return nullptr;
   }
@@ -221,7 +241,15 @@ BlockPtr AfPacketMedium::take_frame(const uint8_t* s, uint32_t status, Pool& poo
     store16(d + 12, (status & TP_STATUS_VLAN_TPID_VALID) ? h->tp_vlan_tpid : 0x8100);
     store16(d + 14, uint16_t(h->tp_vlan_tci));
   }
-  if (status & TP_STATUS_CSUMNOTREADY) (void)complete_l4_checksum(b->span());
+  if (vnet_) {
+    if (!vnet_receive(vh, *b)) {
+      stats_.in_errors++;  // a GSO type the stack does not take (UDP GSO, ...)
+      return nullptr;
+    }
+  } else if (status & TP_STATUS_CSUMNOTREADY) {
+    b->flags |= Block::kCsumPartial;  // see Block: not checked, finished if forwarded
+  }
+  if (status & TP_STATUS_CSUM_VALID) b->flags |= Block::kCsumValid;
   stats_.in_packets++;
   stats_.in_bytes += total;
   return b;
@@ -256,7 +284,8 @@ size_t AfPacketMedium::recv(Batch& out, Pool& pool, size_t max) {
 
 void AfPacketMedium::send(Batch& batch) {
   mmsghdr msgs[kSendBatch];
-  iovec iovs[kSendBatch][2];
+  iovec iovs[kSendBatch][3];
+  VnetHdr vhs[kSendBatch];
   uint32_t lens[kSendBatch];
   size_t i = 0;
   while (i < batch.size()) {
@@ -265,11 +294,13 @@ void AfPacketMedium::send(Batch& batch) {
       Block* b = batch[i].get();
       if (!b) continue;
       uint32_t pad = b->size() < kMinFrame ? kMinFrame - b->size() : 0;
-      iovs[k][0] = {b->data(), b->size()};
-      iovs[k][1] = {const_cast<uint8_t*>(kZeros), pad};
+      vhs[k] = vnet_send(*b, wire::EtherRepr::kLen);
+      iovs[k][0] = {&vhs[k], sizeof vhs[k]};
+      iovs[k][1] = {b->data(), b->size()};
+      iovs[k][2] = {const_cast<uint8_t*>(kZeros), pad};
       msgs[k] = {};
-      msgs[k].msg_hdr.msg_iov = iovs[k];
-      msgs[k].msg_hdr.msg_iovlen = pad ? 2 : 1;
+      msgs[k].msg_hdr.msg_iov = vnet_ ? iovs[k] : iovs[k] + 1;
+      msgs[k].msg_hdr.msg_iovlen = (vnet_ ? 2 : 1) + (pad ? 1 : 0);
       lens[k] = b->size() + pad;
       k++;
     }

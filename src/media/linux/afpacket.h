@@ -29,11 +29,21 @@
 //
 // Each frame is copied into a pooled Block. Frames whose VLAN tag the kernel
 // moved into metadata get it back (so the stack sees 0x8100 and leaves them
-// alone); TCP/UDP checksums the kernel left for "hardware" to fill
-// (CHECKSUM_PARTIAL, e.g. from the kernel's side of a veth pair) are
-// completed here. When recv() finds that the kernel went all the way round
-// the ring (it was full), the drops PACKET_STATISTICS reports go into
-// ring_drops() and in_errors.
+// alone). When recv() finds that the kernel went all the way round the ring
+// (it was full), the drops PACKET_STATISTICS reports go into ring_drops()
+// and in_errors.
+//
+// Offloads (PACKET_VNET_HDR, vnet.h): a virtio-net header goes with every
+// frame both ways, so the stack takes and gives what the kernel's own stack
+// does. On receive, a checksum the kernel left for "hardware" (its own
+// traffic, from the kernel's side of a veth pair) marks the block
+// kCsumPartial and one it checked kCsumValid: nothing is computed for them;
+// a GRO'd TCP frame (up to 64 KiB) keeps its segment size in gso_size, so
+// IP can cut it again if it forwards it. On send, kCsumPartial blocks and TCP
+// large segments (caps.gso_max) go to the kernel as they are, which
+// segments them (or passes them whole across a veth, as its own stack does).
+// Without PACKET_VNET_HDR (older kernels) partial checksums are still marked
+// (TP_STATUS_CSUMNOTREADY) and IP segments and checksums what it sends.
 //
 // Send: sendmmsg(2), up to 64 frames per call, frames shorter than 60 bytes
 // zero-padded by a second iovec. Why not a TX ring: both ways copy each frame
@@ -57,6 +67,7 @@
 #include <string>
 
 #include "media/linux/netif.h"
+#include "media/linux/vnet.h"
 #include "media/medium.h"
 
 namespace ninet {
@@ -86,7 +97,11 @@ class AfPacketMedium final : public Medium {
   AfPacketMedium& operator=(const AfPacketMedium&) = delete;
 
   // The ring slot for an interface of this MTU.
-  static uint32_t slot_size_for(int mtu);
+  static uint32_t slot_size_for(int mtu, bool vnet = false);
+  // The largest TCP large segment send() takes (an IP packet: 64 KiB).
+  static constexpr uint32_t kGsoMax = 65535;
+  // True if the socket has PACKET_VNET_HDR (checksum offload and GSO/GRO).
+  bool vnet() const { return vnet_; }
 
   std::string_view name() const override { return "ether"; }
   bool link_header() const override { return true; }
@@ -122,7 +137,9 @@ class AfPacketMedium final : public Medium {
   BlockPtr take_frame(const uint8_t* slot, uint32_t status, Pool& pool);
   // Reads the next whole frame the kernel queued for a TP_STATUS_COPY slot;
   // false (the frame is gone) unless it is len bytes.
-  bool read_copy(uint8_t* to, uint32_t len);
+  // With PACKET_VNET_HDR, the frame's virtio-net header goes to *vh (or is
+  // dropped if vh is null).
+  bool read_copy(uint8_t* to, uint32_t len, VnetHdr* vh);
   // Adds the drops PACKET_STATISTICS reports (and resets) to the counters.
   void count_ring_drops();
   // Reads the socket's pending error (clearing it).
@@ -142,6 +159,7 @@ class AfPacketMedium final : public Medium {
   uint32_t block_size_ = 0;
   uint32_t cur_ = 0;  // the next slot to look at, in ring order
   uint64_t ring_drops_ = 0;
+  bool vnet_ = false;
 };
 
 }  // namespace ninet

@@ -37,9 +37,12 @@
 //
 // Checksums: a veth's peer in the local kernel leaves TCP/UDP checksums for
 // the "hardware" to finish (CHECKSUM_PARTIAL). AF_PACKET marks such frames
-// (afpacket.h); XDP does not, so on veth recv() finishes a checksum whose
-// field holds exactly Linux's pseudo-header sum and does not verify
-// (complete_if_partial in l4csum.h). Frames from a NIC come whole.
+// (afpacket.h); XDP does not, so on veth recv() marks a frame whose field
+// holds exactly Linux's pseudo-header sum Block::kCsumPartial
+// (holds_partial_checksum in l4csum.h), as Linux does for CHECKSUM_PARTIAL:
+// the stack does not check it, IP finishes it if it forwards the packet, and
+// no checksum is computed for the local kernel's traffic. Frames from a NIC
+// come whole.
 //
 // Promiscuous mode and multicast memberships go through a second AF_PACKET
 // socket that is never bound (it receives nothing).
@@ -120,7 +123,7 @@ class AfXdpMedium final : public Medium {
   PacketMemberships members_;
   bool native_ = false;
   bool zero_copy_ = false;
-  bool local_peer_ = false;  // veth: complete checksums left partial
+  bool local_peer_ = false;  // veth: mark checksums left partial
   uint8_t* umem_area_ = nullptr;
   size_t umem_size_ = 0;
   std::vector<uint64_t> tx_free_;  // UMEM addresses of free transmit frames

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "media/linux/afpacket.h"
+#include "media/linux/l4csum.h"
 #include "media/linux/netif.h"
 #include "media/linux/open.h"
 #include "media/linux/testnet.h"
@@ -139,9 +140,11 @@ TEST_F(AfXdpTest, ArpDatagramAndEchoWithKernel) {
   EXPECT_EQ(m_->stats().out_errors, 0u);
 }
 
-TEST_F(AfXdpTest, ChecksumsTheKernelLeftPartialAreCompleted) {
+TEST_F(AfXdpTest, ChecksumsTheKernelLeftPartialAreMarkedPartial) {
   // With the peer's checksum offload on (veth's default), the kernel's UDP
-  // datagrams carry only the pseudo-header sum; XDP does not say so.
+  // datagrams carry only the pseudo-header sum; XDP does not say so. The
+  // medium marks them (the stack does not check them, and IP finishes them
+  // if it forwards them), and finishing gives the right checksum.
   ASSERT_EQ(sh("ethtool -K nveth0 tx on >/dev/null"), 0);
   static_neighbor();
   for (size_t size : {4, 64, 1400}) {
@@ -151,6 +154,9 @@ TEST_F(AfXdpTest, ChecksumsTheKernelLeftPartialAreCompleted) {
       return p && udp_payload(*p, us_, 5100);
     });
     ASSERT_NE(d, nullptr) << size;
+    EXPECT_TRUE(d->flags & Block::kCsumPartial) << size;
+    EXPECT_FALSE(udp_checksum_ok(*parse_ip4(d->span(), true))) << size;
+    ASSERT_TRUE(complete_l4_checksum(d->span())) << size;
     EXPECT_TRUE(udp_checksum_ok(*parse_ip4(d->span(), true))) << size;
   }
 }

@@ -7,6 +7,7 @@
 // space stack that verifies checksums must finish them first.
 //
 //   if (h->tp_status & TP_STATUS_CSUMNOTREADY) complete_l4_checksum(b->span());
+//   if (holds_partial_checksum(b->span())) b->flags |= Block::kCsumPartial;
 #pragma once
 
 #include <cstdint>
@@ -19,12 +20,13 @@ namespace ninet {
 // anything else or anything malformed.
 bool complete_l4_checksum(std::span<uint8_t> frame);
 
-// For media that get no CHECKSUM_PARTIAL mark (AF_XDP on veth): completes
-// the checksum only if the field holds exactly the pseudo-header sum Linux
-// leaves for the hardware and the checksum does not already verify. A frame
-// corrupted into that one value in 65536 is "repaired" too: used only where
-// frames come from the local kernel (veth), not from a wire. Returns true if
-// it completed the checksum.
-bool complete_if_partial(std::span<uint8_t> frame);
+// For media that get no CHECKSUM_PARTIAL mark (AF_XDP on veth): true if
+// the frame's TCP/UDP checksum field holds exactly the pseudo-header sum
+// Linux leaves for the hardware. The medium then marks the block
+// Block::kCsumPartial instead of computing anything: the stack does not check
+// it, and IP finishes it if the packet is forwarded. A frame corrupted into
+// that one value in 65536 gets through unchecked: used only where frames come
+// from the local kernel (veth), not from a wire.
+bool holds_partial_checksum(std::span<const uint8_t> frame);
 
 }  // namespace ninet

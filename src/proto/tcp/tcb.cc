@@ -33,6 +33,14 @@ uint32_t Tcb::seg_size() const {
   return std::max<uint32_t>(mss - opts, 64);
 }
 
+uint32_t Tcb::large_size() const {
+  // As many whole segments as a large segment of gso_max bytes carries
+  // (room left for the IP header and TCP's options), at least one.
+  uint32_t smss = seg_size();
+  uint32_t room = gso_max > 120 ? gso_max - 120 : 0;
+  return std::max(smss, room / smss * smss);
+}
+
 uint32_t Tcb::rcv_space() const {
   size_t used = c.rq_bytes + ooo.bytes();
   return used >= rbuf.size() ? 0 : uint32_t(rbuf.size() - used);
@@ -61,8 +69,22 @@ void Tcb::tune_rcvbuf(Time now) {
 void Tcb::pick_mss() {
   // The route's interface MTU less the IP and TCP headers (RFC 9293 3.7.1).
   int mtu = 0;
-  if (const Route* r = p.ip.routes.lookup(c.raddr))
-    if (Ifc* f = p.ip.hop(*r, c.raddr).ifc) mtu = f->ip_mtu();
+  gso_max = 0;
+  csum_offload = false;
+  if (const Route* r = p.ip.routes.lookup(c.raddr)) {
+    if (r->flags & route::kUnicast) {
+      // To ourselves: IP loops it back whole, no medium, no wire.
+      gso_max = 65535;
+      csum_offload = true;
+    }
+    if (Ifc* f = p.ip.hop(*r, c.raddr).ifc) {
+      mtu = f->ip_mtu();
+      if (f->medium && !(r->flags & route::kUnicast)) {
+        gso_max = f->medium->caps.gso_max;
+        csum_offload = f->medium->caps.csum_offload;
+      }
+    }
+  }
   bool v6 = !c.raddr.is_v4();
   int m = mtu > 0 ? mtu - (v6 ? 60 : 40) : (v6 ? 1220 : 536);
   adv_mss = mss = uint16_t(std::clamp(m, 88, 65495));
@@ -167,7 +189,7 @@ void Tcb::accept_syn(const IpRx&, const TcpRepr& syn, Time now) {
 }
 
 void Tcb::send_segment(uint32_t seq, uint32_t len, uint8_t flags, Time now, bool retransmit) {
-  BlockPtr b = p.ip.pool.alloc();
+  BlockPtr b = p.ip.pool.alloc(len + wt::kMaxHeader);  // a heap block for a large segment
   if (len) {
     uint8_t* d = b->put(len);
     size_t off = seq - data_start();
@@ -200,8 +222,16 @@ void Tcb::send_segment(uint32_t seq, uint32_t len, uint8_t flags, Time now, bool
   }
   size_t hl = h.header_len();
   uint8_t* hdr = b->push(uint32_t(hl));
-  h.emit(c.laddr, c.raddr, {hdr, b->size()});
-  if (zero_checksum) store16(hdr + wt::kCksum, 0);
+  if (zero_checksum) {
+    h.emit_partial(c.laddr, c.raddr, {hdr, b->size()});
+    store16(hdr + wt::kCksum, 0);
+  } else if (csum_offload) {
+    h.emit_partial(c.laddr, c.raddr, {hdr, b->size()});
+    b->flags |= Block::kCsumPartial;
+  } else {
+    h.emit(c.laddr, c.raddr, {hdr, b->size()});
+  }
+  if (len > seg_size()) b->gso_size = uint16_t(seg_size());
   if (flags & wt::kAck) {
     ack_pending = 0;
     delack.cancel();
@@ -250,7 +280,13 @@ void Tcb::output(Time now) {
       uint32_t cw = cwnd(), pipe = board.pipe();
       uint32_t cwnd_left = cw > pipe ? cw - pipe : 0;
       uint32_t smss = seg_size();
-      uint32_t len = std::min({smss, unsent, wnd_left, cwnd_left});
+      uint32_t len = std::min({large_size(), unsent, wnd_left, cwnd_left});
+      if (len > smss) {
+        // Whole segments only, unless the short tail is all there is and
+        // Nagle would let it go (RFC 896; as Linux's tcp_mss_split_point).
+        uint32_t tail = len % smss;
+        if (tail && !(len == unsent && (nodelay || fin_queued))) len -= tail;
+      }
       if (len == 0) {
         // A zero window with nothing in flight: probe it (the persist timer).
         if (snd_wnd == 0 && board.empty() && !rexmt.armed()) arm_rexmt(now);
@@ -263,7 +299,10 @@ void Tcb::output(Time now) {
       if (len < smss && !nodelay && board.pipe() > 0 && len == unsent && !fin_queued) break;
       bool last = len == unsent;
       send_segment(snd_nxt, len, wt::kAck | (last ? wt::kPsh : 0), now, false);
-      board.sent(snd_nxt, snd_nxt + len, now);
+      // The scoreboard counts wire segments (RACK's and RFC 6675's
+      // DupThresh count SACKed segments), so a large one goes in as such.
+      for (uint32_t off = 0; off < len; off += smss)
+        board.sent(snd_nxt + off, snd_nxt + std::min(off + smss, len), now);
       snd_nxt += len;
       sent_new = true;
       if (in_recovery) prr.sent(len);

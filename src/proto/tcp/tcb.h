@@ -154,6 +154,12 @@ struct Tcb final : ConvExt {
   // Options
   uint16_t mss = 536;      // what we send
   uint16_t adv_mss = 536;  // what we advertised
+  // Offloads of the route's interface, when the connection started
+  // (pick_mss): the largest IP packet of a large segment (0: none; IP cuts
+  // any it gets, so a route that changes later costs speed, not bytes), and
+  // whether checksums may be left partial (Block::kCsumPartial).
+  uint32_t gso_max = 0;
+  bool csum_offload = false;
   uint8_t snd_wscale = 0, rcv_wscale = 0;
   bool sack_ok = false, ts_ok = false;
   uint32_t ts_recent = 0, ts_offset = 0;
@@ -218,6 +224,9 @@ struct Tcb final : ConvExt {
   uint32_t data_start() const { return syn_unacked ? snd_una + 1 : snd_una; }
   uint32_t data_end() const { return data_start() + uint32_t(sb.size()); }
   void set_options(const TcpRepr& syn);
+  // Most new data one segment carries: seg_size(), or a whole number of
+  // them in a large segment when the interface takes those (gso_max).
+  uint32_t large_size() const;
   void pick_mss();
   void send_syn(Time now);
   void send_segment(uint32_t seq, uint32_t len, uint8_t flags, Time now, bool retransmit);

@@ -168,7 +168,8 @@ void TcpProto::reply(const IpRx& rx, const TcpRepr& h) {
 
 void TcpProto::rcv(const IpRx& rx, BlockPtr b) {
   in_segs++;
-  auto seg = TcpRepr::parse(rx.src, rx.dst, b->span());
+  auto seg = checksum_known(*b) ? TcpRepr::parse_unchecked(b->span())
+                                : TcpRepr::parse(rx.src, rx.dst, b->span());
   if (!seg) {
     in_errs++;
     if (ip.log.enabled(LogItem::kTcp))
