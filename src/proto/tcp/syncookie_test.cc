@@ -16,7 +16,6 @@ namespace {
 using tcptest::announce;
 using tcptest::clone;
 using tcptest::forged;
-using tcptest::frame_tcp;
 using tcptest::random_bytes;
 using tcptest::start_connect;
 using tcptest::stat;
@@ -41,12 +40,9 @@ void flood(TcpSim& s) {
     s.b.ip.poll();
 }
 
-// What b sent to a that is TCP (ARP resolved), parsed; the wire emptied.
+// What b sent that is TCP, parsed; the wire emptied.
 std::vector<wire::TcpRepr> sent_by_b(TcpSim& s) {
-  std::vector<wire::TcpRepr> out;
-  for (auto& f : s.b.wire->sent)
-    if (f->size() >= 14 + 20 + 20 && f->data()[14 + 9] == 6 && f->data()[14 + 19] == 1)
-      out.push_back(frame_tcp(f));
+  auto out = tcptest::tcp_sent(s.b);
   s.b.wire->sent.clear();
   return out;
 }

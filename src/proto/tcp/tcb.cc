@@ -651,6 +651,11 @@ void Tcb::input(const IpRx&, const TcpRepr& seg, BlockPtr b, Time now) {
     }
     c.wake();
   }
+  if (stateless_hog(seg)) {
+    p.hogs_killed++;
+    abort(now, "stateless hog");
+    return;
+  }
   // RFC 5961 5.2: an ACK for data never sent, or far too old.
   if (seq_gt(seg.ack, snd_nxt)) {
     send_ack(now);
@@ -753,6 +758,24 @@ void Tcb::on_reo(Time now) {
   output(now);
 }
 
+uint32_t Tcb::keepalive_seq() {
+  // A probe the peer must answer: SEQ = SND.UNA - 1 (RFC 1122 4.2.3.6).
+  if (!p.porthog) return snd_una - 1;
+  // The port-hog defense (ip(3) tcpporthogdefense): a sequence number at
+  // random, a quarter of the sequence space behind. A peer that keeps state
+  // answers with its RCV.NXT; a stateless one (a hog staking out the port)
+  // acknowledges what it was sent.
+  random_ka = true;
+  return snd_una - (1u << 30) - uint32_t(p.ip.rng() & ((1u << 20) - 1));
+}
+
+bool Tcb::stateless_hog(const TcpRepr& seg) const {
+  // An acknowledgment of a random keepalive: from a quarter to half of the
+  // sequence space behind SND.UNA, where no ACK of a live peer can be.
+  return random_ka && p.porthog && seq_ge(seg.ack, snd_una - (1u << 31)) &&
+         seq_le(seg.ack, snd_una - (1u << 29));
+}
+
 void Tcb::on_keep(Time now) {
   if (!keepalive || !synchronized() || st == State::kTimeWait) return;
   if (now - last_rcv < keepalive) {
@@ -763,8 +786,7 @@ void Tcb::on_keep(Time now) {
     abort(now, "connection timed out");
     return;
   }
-  // A probe the peer must answer: SEQ = SND.UNA - 1 (RFC 1122 4.2.3.6).
-  send_segment(snd_una - 1, 0, wt::kAck, now, false);
+  send_segment(keepalive_seq(), 0, wt::kAck, now, false);
   keep.arm(now + keepalive);
 }
 

@@ -185,6 +185,7 @@ struct Tcb final : ConvExt {
   // Keepalive
   Time keepalive = 0;  // 0: off
   unsigned ka_probes = 0;
+  bool random_ka = false;  // a keepalive with a random sequence number went out
   Time last_rcv = 0;
 
   Timer rexmt, delack, reo, keep, finwait;
@@ -248,6 +249,10 @@ struct Tcb final : ConvExt {
   bool tlp_eligible() const;
   void send_probe(Time now);
   void on_keep(Time now);
+  // The sequence number of a keepalive, random with tcpporthogdefense on;
+  // and whether seg acknowledges such a one (the peer keeps no state).
+  uint32_t keepalive_seq();
+  bool stateless_hog(const TcpRepr& seg) const;
 };
 
 class TcpProto final : public Proto {
@@ -295,6 +300,7 @@ class TcpProto final : public Proto {
   unsigned syn_backlog = 0;
   uint64_t cookies_sent = 0, cookies_taken = 0;
   uint64_t rcvq_drops = 0, ooo_drops = 0;  // segments dropped for want of room
+  uint64_t hogs_killed = 0;                // connections shut down by tcpporthogdefense
   uint64_t active_opens = 0, passive_opens = 0, estab_resets = 0, curr_estab = 0, in_segs = 0,
            out_segs = 0, retrans_segs = 0, retrans_timeouts = 0, in_errs = 0, out_rsts = 0;
 };

@@ -362,7 +362,8 @@ std::string TcpProto::stats() const {
          line("RetransSegs", retrans_segs) + line("RetransTimeouts", retrans_timeouts) +
          line("InErrs", in_errs) + line("OutRsts", out_rsts) +
          line("SynCookiesSent", cookies_sent) + line("SynCookiesTaken", cookies_taken) +
-         line("RcvQueueDrops", rcvq_drops) + line("OutOfOrderDrops", ooo_drops);
+         line("RcvQueueDrops", rcvq_drops) + line("OutOfOrderDrops", ooo_drops) +
+         line("StatelessHogs", hogs_killed);
 }
 
 bool TcpProto::close(Conv& c) {

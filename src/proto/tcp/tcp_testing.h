@@ -14,8 +14,10 @@
 #include <atomic>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "base/endian.h"
 #include "ip/sim_testing.h"
 #include "proto/tcp/tcp.h"
 #include "wire/ether.h"
@@ -151,10 +153,23 @@ inline wire::TcpRepr frame_tcp(const BlockPtr& f) {
   return t.ok() ? *t : wire::TcpRepr{};
 }
 
+// The TCP segments over IPv4 among what h has sent (not ARP and the rest).
+inline std::vector<wire::TcpRepr> tcp_sent(Host& h) {
+  std::vector<wire::TcpRepr> out;
+  for (auto& f : h.wire->sent)
+    if (f->size() >= 14 + 20 + 20 && load16(f->data() + 12) == wire::ethertype::kIp4 &&
+        f->data()[14 + 9] == 6)
+      out.push_back(frame_tcp(f));
+  return out;
+}
+
 // A TCP segment to b (from a, or from `from`), as an Ethernet frame on b's
-// side of the wire.
-inline BlockPtr forged(TcpSim& s, const wire::TcpRepr& h, const char* from = "10.0.0.1") {
+// side of the wire; or, with to_a, from b to a (the addresses swapped) on
+// a's side.
+inline BlockPtr forged(TcpSim& s, const wire::TcpRepr& h, const char* from = "10.0.0.1",
+                       bool to_a = false) {
   Ipaddr src = *Ipaddr::parse(from), dst = *Ipaddr::parse("10.0.0.2");
+  if (to_a) std::swap(src, dst);
   BlockPtr b = s.pool.alloc();
   size_t hl = h.header_len();
   uint8_t* t = b->put(uint32_t(hl));
@@ -166,7 +181,9 @@ inline BlockPtr forged(TcpSim& s, const wire::TcpRepr& h, const char* from = "10
   ip.ttl = 64;
   ip.total_len = uint16_t(20 + hl);
   ip.emit(b->push(20));
-  wire::EtherRepr{s.b.wire->hwaddr(), s.a.wire->hwaddr(), wire::ethertype::kIp4}.emit(b->push(14));
+  Mac from_mac = s.a.wire->hwaddr(), to_mac = s.b.wire->hwaddr();
+  if (to_a) std::swap(from_mac, to_mac);
+  wire::EtherRepr{to_mac, from_mac, wire::ethertype::kIp4}.emit(b->push(14));
   return b;
 }
 
