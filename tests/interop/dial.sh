@@ -4,6 +4,9 @@
 # called by its own client (dial) on the stack's loopback and by Linux's
 # `nc -u` from a namespace over a veth, IPv4 and IPv6; getnetconninfo names
 # each caller; a call to a closed port fails with the tree's error text.
+# Then the same over 9P (src/dialfs): with NINET_NET=9p!unix!PATH naming
+# ninetd's 9P service, echo serves TCP, is called over 9P and over the
+# mount on loopback and by Linux's nc over the veth, and names its callers.
 . "$(dirname "$0")/lib.sh"
 need nc timeout
 ECHO=$BUILD/examples/echo
@@ -11,7 +14,9 @@ ECHO=$BUILD/examples/echo
 
 peer_ns A
 veth_to A 10.93.0.1/24 fd93::1/64
+NINEP=$WORK/ninet0
 ninetd_start "stack 0 $MNT
+9p unix!$NINEP
 ipifc/clone bind loopback
 . add 127.0.0.1 255.0.0.0
 . add ::1 /128
@@ -47,4 +52,25 @@ contains "announcing a port twice is refused with the tree's text" "address in u
 kill "$S9" 2>/dev/null
 contains "a bad address is refused before the tree" "address is net!host" \
   "$(timeout 10 "$ECHO" 'udp' x 2>&1)"
+
+# Over 9P: the tree is /net of the 9P service, not the mount.
+NET9P="9p!unix!$NINEP"
+NINET_NET=$NET9P timeout 60 "$ECHO" -s 'tcp!*!17' > "$WORK/s9p.out" 2>&1 &
+S9P=$!
+wait_for announced "$WORK/s9p.out"
+contains "the server announced over 9P" "^announced /net/tcp/[0-9]+$" "$(cat "$WORK/s9p.out")"
+expect "echo client over 9P (IPv4)" sh -c "NINET_NET='$NET9P' timeout 10 $ECHO 'tcp!127.0.0.1!17' hello-9p | grep -qx hello-9p"
+expect "echo client over 9P (IPv6)" sh -c "NINET_NET='$NET9P' timeout 10 $ECHO 'tcp!::1!17' hello-9p6 | grep -qx hello-9p6"
+expect "echo client over the mount calls the server over 9P" \
+  sh -c "NINET_NET='$MNT' timeout 10 $ECHO 'tcp!127.0.0.1!17' mounted | grep -qx mounted"
+got=$(printf 'from-linux-tcp\n' | ip netns exec "$NS_A" timeout 3 nc -w 1 10.93.0.2 17 2>/dev/null | head -n 1)
+contains "Linux nc gets its line back from the server over 9P" "^from-linux-tcp$" "$got"
+out=$(cat "$WORK/s9p.out")
+contains "getnetconninfo over 9P names the loopback caller" "call from tcp!127\.0\.0\.1![0-9]+ on /net/tcp/" "$out"
+contains "getnetconninfo over 9P names the Linux caller" "call from tcp!10\.93\.0\.1![0-9]+" "$out"
+kill "$S9P" 2>/dev/null
+contains "a refused call over 9P says so with the tree's text" "connection refused" \
+  "$(NINET_NET=$NET9P timeout 10 "$ECHO" 'tcp!127.0.0.1!19' x 2>&1)"
+contains "a 9P service that is not there is named in the error" "$WORK/nobody" \
+  "$(NINET_NET="9p!unix!$WORK/nobody" timeout 10 "$ECHO" 'tcp!127.0.0.1!17' x 2>&1)"
 finish
