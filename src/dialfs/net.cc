@@ -20,12 +20,13 @@ Status use_net(std::string_view net) {
   }
   auto fs = NinepFs::connect(net.substr(3));
   if (!fs) return fs.error();
-  // Kept for the life of the process: calls may be using an earlier one.
+  // Kept for the life of the process, never destroyed: calls may be using
+  // an earlier one, and threads a program leaves running at exit too.
   static std::mutex mu;
-  static std::vector<std::unique_ptr<NinepFs>> kept;
+  static auto* kept = new std::vector<std::unique_ptr<NinepFs>>;
   std::lock_guard<std::mutex> g(mu);
-  kept.push_back(std::move(*fs));
-  dial::set_default(*kept.back(), "/net");
+  kept->push_back(std::move(*fs));
+  dial::set_default(*kept->back(), "/net");
   return {};
 }
 
