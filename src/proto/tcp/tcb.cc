@@ -728,6 +728,7 @@ void Tcb::on_rexmt(Time now) {
     return;
   }
   rto.backoff();
+  check_black_hole();
   uint32_t flight = snd_nxt - snd_una;
   cc->on_timeout(now, flight);
   in_recovery = false;
@@ -737,6 +738,17 @@ void Tcb::on_rexmt(Time now) {
   }
   output(now);
   arm_rexmt(now);
+}
+
+void Tcb::check_black_hole() {
+  if (board.empty()) return;
+  const Scoreboard::Seg& head = board.segs().front();
+  uint32_t opts = mss - seg_size();
+  uint16_t m = black_hole.on_timeout(snd_una, head.end - head.seq + opts, mss, !c.raddr.is_v4());
+  if (m == mss) return;
+  mss = m;
+  cc->set_mss(mss);
+  p.black_holes++;
 }
 
 void Tcb::start_recovery(Time now) {

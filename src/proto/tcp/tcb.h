@@ -22,6 +22,7 @@
 #include "proto/tcp/congestion.h"
 #include "proto/tcp/isn.h"
 #include "proto/tcp/ooo.h"
+#include "proto/tcp/plpmtud.h"
 #include "proto/tcp/prr.h"
 #include "proto/tcp/rcvbuf.h"
 #include "proto/tcp/rto.h"
@@ -173,6 +174,7 @@ struct Tcb final : ConvExt {
   uint32_t prr_cwnd = 0;
   unsigned dupacks = 0;
   unsigned retries = 0;  // RTO expiries in a row (SYN or data)
+  BlackHole black_hole;  // PLPMTUD's fallback (plpmtud.h)
   // Tail loss probes (RFC 8985 7): rexmt fires as the probe timeout (PTO)
   // while pto_armed; one probe at a time, until SND.UNA passes tlp_end.
   bool pto_armed = false;
@@ -244,6 +246,8 @@ struct Tcb final : ConvExt {
   // The Tcb may be gone when it returns.
   void closed(const std::string& why);
   void on_rexmt(Time now);
+  // On a timeout: a smaller MSS if the path drops large packets silently.
+  void check_black_hole();
   void on_reo(Time now);
   void start_recovery(Time now);
   bool tlp_eligible() const;
@@ -301,6 +305,7 @@ class TcpProto final : public Proto {
   uint64_t cookies_sent = 0, cookies_taken = 0;
   uint64_t rcvq_drops = 0, ooo_drops = 0;  // segments dropped for want of room
   uint64_t hogs_killed = 0;                // connections shut down by tcpporthogdefense
+  uint64_t black_holes = 0;                // MSS lowered for a path that drops large packets
   uint64_t active_opens = 0, passive_opens = 0, estab_resets = 0, curr_estab = 0, in_segs = 0,
            out_segs = 0, retrans_segs = 0, retrans_timeouts = 0, in_errs = 0, out_rsts = 0;
 };

@@ -317,6 +317,7 @@ void TcpProto::advise(const Advice& a) {
   if (a.kind == Advice::kPacketTooBig) {
     // RFC 1191 / 8201: a smaller MSS, and resend what was too big.
     int hdr = a.v6 ? 60 : 40;
+    t->black_hole.on_ptb();
     if (a.mtu > uint32_t(hdr) + 88 && a.mtu - uint32_t(hdr) < t->mss) {
       t->mss = uint16_t(a.mtu - uint32_t(hdr));
       t->cc->set_mss(t->mss);
@@ -363,7 +364,7 @@ std::string TcpProto::stats() const {
          line("InErrs", in_errs) + line("OutRsts", out_rsts) +
          line("SynCookiesSent", cookies_sent) + line("SynCookiesTaken", cookies_taken) +
          line("RcvQueueDrops", rcvq_drops) + line("OutOfOrderDrops", ooo_drops) +
-         line("StatelessHogs", hogs_killed);
+         line("StatelessHogs", hogs_killed) + line("MtuBlackHoles", black_holes);
 }
 
 bool TcpProto::close(Conv& c) {
