@@ -235,6 +235,10 @@ FaultMedium::FaultMedium(std::unique_ptr<Medium> inner, const FaultSpec& spec, C
     : inner_(std::move(inner)), spec_(spec), clock_(clock), pool_(pool) {
   caps = inner_->caps;
   caps.user_data = false;
+  // Faults act on wire frames with whole checksums: IP segments and
+  // checksums what it sends here (a corrupted bit must be caught).
+  caps.csum_offload = false;
+  caps.gso_max = 0;
   dirs_[kIn].f = spec.in;
   dirs_[kOut].f = spec.out;
   // Each direction draws from its own stream, so that the faults of one do
@@ -275,6 +279,9 @@ void FaultMedium::admit(Dir& d, BlockPtr b, Time now, Batch& out) {
   if (b->size() > 0 && chance(d, d.f.corrupt)) {
     uint64_t bit = next(d) % (uint64_t(b->size()) * 8);
     b->data()[bit / 8] ^= uint8_t(1u << (bit % 8));
+    // Whatever vouched for the checksum vouched for other bytes: the stack
+    // checks this one (and drops it, as a wire's receiver would).
+    b->flags &= ~(Block::kCsumPartial | Block::kCsumValid);
     d.n.corrupted++;
   }
   BlockPtr copy;

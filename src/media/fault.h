@@ -135,7 +135,9 @@ class FaultMedium final : public Medium {
   // pool: where duplicates are copied (the stack's; it must outlive every
   // block). wheel: optional, see above; it must outlive the medium. A
   // FaultMedium is never a PktMedium: caps are the inner medium's, without
-  // user_data (make_fault_medium refuses such a medium).
+  // user_data (make_fault_medium refuses such a medium) and without offloads
+  // (faults act on wire-sized frames with whole checksums; a corrupted
+  // received frame loses its kCsumPartial/kCsumValid mark).
   FaultMedium(std::unique_ptr<Medium> inner, const FaultSpec& spec, Clock& clock, Pool& pool,
               TimerWheel* wheel = nullptr);
   ~FaultMedium() override;

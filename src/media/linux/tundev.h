@@ -9,6 +9,12 @@
 // A device ninet created is brought up (its addresses are the kernel side's
 // business) and disappears when the medium is closed; an existing (persistent,
 // e.g. `ip tuntap add`) device is left as it was found.
+//
+// Offloads: the device is opened with IFF_VNET_HDR and TUNSETOFFLOAD
+// (checksum, TSO4, TSO6), so a virtio-net header (vnet.h) goes with every
+// packet both ways: the kernel hands over its TCP in 64 KiB segments with
+// checksums left partial, and takes ours the same way (MediumCaps gso_max,
+// csum_offload), as a virtio NIC's driver does.
 #pragma once
 
 #include <memory>
@@ -31,6 +37,8 @@ class TunDevice : public Medium {
   size_t recv(Batch& out, Pool& pool, size_t max) override;
   // One write per block; frames shorter than the minimum are zero-padded.
   void send(Batch& batch) override;
+  // The largest large segment send() takes (an IP packet: 64 KiB).
+  static constexpr uint32_t kGsoMax = 65535;
   void close() override;
 
   // The kernel's name of the device ("tun0").
@@ -46,6 +54,7 @@ class TunDevice : public Medium {
     std::string ifname;
     bool created = false;
     int mtu = 1500;
+    bool offload = false;  // TUNSETOFFLOAD took: the kernel may send us offloaded packets
   };
   static Result<Opened> open_device(std::string_view name, bool tap);
   TunDevice(Opened o, uint32_t min_frame);
@@ -61,6 +70,7 @@ class TunDevice : public Medium {
   bool created_;
   int kernel_mtu_;
   uint32_t min_frame_;  // 60 for TAP (Ethernet without FCS), 0 for TUN
+  size_t link_len_;     // 14 for TAP, 0 for TUN: where the IP packet starts
   // Where the tail of a packet longer than a pooled block's room goes.
   std::unique_ptr<uint8_t[]> spare_;
 };
