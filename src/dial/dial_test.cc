@@ -65,8 +65,14 @@ class FakeFs final : public Fs {
     if (refuse && !m.starts_with("hangup")) return Error(Err::BadCtl);
     return data.size();
   }
-  std::string path(int h) override { return files[size_t(h)].path; }
-  void close(int h) override { closed.push_back(files[size_t(h)].path); }
+  std::string path(int h) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    return files[size_t(h)].path;
+  }
+  void close(int h) override {
+    std::lock_guard<std::recursive_mutex> g(mu);
+    closed.push_back(files[size_t(h)].path);
+  }
 
   std::recursive_mutex mu;  // serve() calls from its threads
   int next = 4;

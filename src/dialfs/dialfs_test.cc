@@ -48,11 +48,6 @@ struct DialFs : ::testing::Test {
     ASSERT_TRUE(ifc->write("bind loopback"));
     ASSERT_TRUE(ifc->write("add 127.0.0.1 255.0.0.0"));
     ASSERT_TRUE(ifc->write("add ::1 /128"));
-    // Ethernet's MTU, not loopback's 16384: at HEAD (7f06b0a) TCP's
-    // send_segment puts a segment over 4 KiB into a pool block of 4352
-    // bytes (a heap overflow ASan shows in BulkDataBothWays*); the fix is
-    // TCP's. These tests are about dial, not large segments.
-    ASSERT_TRUE(ifc->write("mtu 1500"));
     char dir[] = "/tmp/ninet-dialfs.XXXXXX";
     ASSERT_TRUE(mkdtemp(dir));
     tmp = dir;
