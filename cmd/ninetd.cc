@@ -19,6 +19,7 @@
 #include <string>
 
 #include "config.h"
+#include "embed.h"
 #include "ns/stack_tree.h"
 #include "serve/9p/server.h"
 #include "serve/fuse/fuse_server.h"
@@ -43,39 +44,6 @@ struct Running {
   std::unique_ptr<FuseServer> fuse;
   std::unique_ptr<NinepServer> ninep;
 };
-
-// Applies a stack's configuration writes through its tree, exactly as the
-// stack's owner writing the files would.
-bool apply(const ConfigStack& cs, ns::Tree& tree) {
-  const ns::User owner{cs.owner, true};
-  std::unique_ptr<ns::Handle> last;
-  std::vector<std::unique_ptr<ns::Handle>> keep;
-  for (const ConfigWrite& w : cs.writes) {
-    if (!w.file.empty()) {
-      auto q = tree.walk_path(w.file);
-      if (!q) {
-        std::fprintf(stderr, "ninetd: config line %d: %s: %s\n", w.line, w.file.c_str(),
-                     q.error().text().c_str());
-        return false;
-      }
-      auto h = tree.open(*q, O_RDWR, owner);
-      if (!h) {
-        std::fprintf(stderr, "ninetd: config line %d: open %s: %s\n", w.line, w.file.c_str(),
-                     h.error().text().c_str());
-        return false;
-      }
-      if (last) keep.push_back(std::move(last));
-      last = std::move(*h);
-    }
-    auto r = last->write(w.message);
-    if (!r) {
-      std::fprintf(stderr, "ninetd: config line %d: %s: %s\n", w.line, w.message.c_str(),
-                   r.error().text().c_str());
-      return false;
-    }
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -135,7 +103,8 @@ int main(int argc, char** argv) {
     r.stack->set_busy_poll(cs.busy_poll);
     r.stack->start();
     r.tree = std::make_unique<ns::StackTree>(*r.stack, cs.owner);
-    if (!apply(cs, *r.tree)) {
+    if (auto st = apply_config(cs, *r.tree); !st) {
+      std::fprintf(stderr, "ninetd: %s\n", st.error().text().c_str());
       status = 1;
       run.push_back(std::move(r));
       break;

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "dial/dial.h"
-#include "dialfs/dialfs.h"
+#include "embed.h"
 
 namespace {
 
@@ -72,8 +72,9 @@ int call(const char* addr, const char* msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (auto st = ninet::dialfs::use_env(); !st) {
-    std::fprintf(stderr, "echo: %s\n", st.error().text().c_str());
+  auto net = ninet::use_env_embedded();  // keeps an embedded stack running
+  if (!net) {
+    std::fprintf(stderr, "echo: %s\n", net.error().text().c_str());
     return 1;
   }
   if (argc == 3 && std::strcmp(argv[1], "-s") == 0) return serve(argv[2]);

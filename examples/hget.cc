@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "dial/dial.h"
-#include "dialfs/dialfs.h"
+#include "embed.h"
 
 namespace {
 
@@ -206,7 +206,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: hget http://host[:port]/path > file\n");
     return 2;
   }
-  if (auto st = ninet::dialfs::use_env(); !st) die(st.error().text());
+  auto net = ninet::use_env_embedded();  // keeps an embedded stack running
+  if (!net) die(net.error().text());
   Url u = parse_url(argv[1]);
   auto c = ninet::dial::dial("tcp!" + u.host + "!" + u.port);
   if (!c) die("dial " + u.host + "!" + u.port + ": " + c.error().text());

@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "dial/dial.h"
-#include "dialfs/dialfs.h"
+#include "embed.h"
 
 namespace {
 
@@ -366,8 +366,9 @@ int main(int argc, char** argv) {
   }
   while (root.size() > 1 && root.back() == '/')
     root.pop_back();
-  if (auto st = ninet::dialfs::use_env(); !st) {
-    std::fprintf(stderr, "httpd: %s\n", st.error().text().c_str());
+  auto net = ninet::use_env_embedded();  // keeps an embedded stack running
+  if (!net) {
+    std::fprintf(stderr, "httpd: %s\n", net.error().text().c_str());
     return 1;
   }
   ninet::dial::ServeOptions o;

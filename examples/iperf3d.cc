@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "dial/dial.h"
-#include "dialfs/dialfs.h"
+#include "embed.h"
 
 namespace {
 
@@ -194,8 +194,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: iperf3d tcp!*!5201\n");
     return 2;
   }
-  if (auto st = ninet::dialfs::use_env(); !st) {
-    std::fprintf(stderr, "iperf3d: %s\n", st.error().text().c_str());
+  auto net = ninet::use_env_embedded();  // keeps an embedded stack running
+  if (!net) {
+    std::fprintf(stderr, "iperf3d: %s\n", net.error().text().c_str());
     return 1;
   }
   // One test at a time: its data connections are the next calls.

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "dial/dial.h"
-#include "dialfs/dialfs.h"
+#include "embed.h"
 
 namespace {
 
@@ -104,8 +104,9 @@ int source(const char* addr, uint64_t bytes) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (auto st = ninet::dialfs::use_env(); !st) {
-    std::fprintf(stderr, "ttcp: %s\n", st.error().text().c_str());
+  auto net = ninet::use_env_embedded();  // keeps an embedded stack running
+  if (!net) {
+    std::fprintf(stderr, "ttcp: %s\n", net.error().text().c_str());
     return 1;
   }
   if (argc == 3 && std::strcmp(argv[1], "-r") == 0) return sink(argv[2]);

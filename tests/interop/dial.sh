@@ -7,6 +7,11 @@
 # Then the same over 9P (src/dialfs): with NINET_NET=9p!unix!PATH naming
 # ninetd's 9P service, echo serves TCP, is called over 9P and over the
 # mount on loopback and by Linux's nc over the veth, and names its callers.
+# Then in-process (cmd/embed.h): with NINET_NET=embed!CONFIG, ttcp runs a
+# stack of its own on a second veth and sends 8 MiB to Linux's nc and takes
+# 8 MiB from it; the sender returns from main right after its close, and
+# every byte still arrives (the embedded stack lingers until its FIN is
+# acknowledged).
 . "$(dirname "$0")/lib.sh"
 need nc timeout
 ECHO=$BUILD/examples/echo
@@ -73,4 +78,27 @@ contains "a refused call over 9P says so with the tree's text" "connection refus
   "$(NINET_NET=$NET9P timeout 10 "$ECHO" 'tcp!127.0.0.1!19' x 2>&1)"
 contains "a 9P service that is not there is named in the error" "$WORK/nobody" \
   "$(NINET_NET="9p!unix!$WORK/nobody" timeout 10 "$ECHO" 'tcp!127.0.0.1!17' x 2>&1)"
+# In-process: ttcp with a stack of its own on veth B.
+TTCP=$BUILD/examples/ttcp
+peer_ns B
+veth_to B 10.94.0.1/24
+printf '%s\n' "stack 0" "ipifc/clone bind ether $HOST_B" ". add 10.94.0.2 255.255.255.0" > "$WORK/embed.conf"
+head -c 8388608 /dev/urandom > "$WORK/blob"
+ip netns exec "$NS_B" timeout 30 nc -l -p 5001 > "$WORK/got" 2>/dev/null &
+NCL=$!
+sleep 0.5
+# ttcp sends 'n's: the byte count and content are what we check.
+expect "embedded ttcp sends 8 MiB to Linux nc and exits" \
+  sh -c "NINET_NET=embed!$WORK/embed.conf timeout 30 $TTCP -t 'tcp!10.94.0.1!5001' 8M"
+wait "$NCL"
+contains "Linux nc got all 8 MiB of it after ttcp returned" "^8388608 0$" \
+  "$(printf '%s %s' "$(wc -c < "$WORK/got")" "$(tr -d n < "$WORK/got" | wc -c)")"
+NINET_NET=embed!$WORK/embed.conf timeout 30 "$TTCP" -r 'tcp!*!5002' > "$WORK/sink.out" 2>&1 &
+SINK=$!
+wait_for listening "$WORK/sink.out" 10
+expect "Linux nc sends 8 MiB to the embedded ttcp" \
+  sh -c "ip netns exec $NS_B timeout 30 nc -N 10.94.0.2 5002 < $WORK/blob"
+wait "$SINK"
+contains "the embedded ttcp received all of it" "received 8388608 bytes" "$(cat "$WORK/sink.out")"
+contains "the embedded stack names its tree /net" "listening on /net/tcp/[0-9]+" "$(cat "$WORK/sink.out")"
 finish
