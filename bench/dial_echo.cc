@@ -1,6 +1,7 @@
 // dial_echo — ninet's side of bench/tcp_rr_e2e.sh and bench/tcp_mem_e2e.sh:
-// a TCP echo server on a mounted ninet tree through the dial library
-// (src/dial/dial.h), as a program on ninet is written. FUSE reads block, so
+// a TCP echo server on ninet through the dial library (src/dial/dial.h), as
+// a program on ninet is written: over a mounted tree, or with
+// NINET_NET=embed!CONFIG on a stack in its own process. Reads block, so
 // each connection is served by a thread blocked in read(2) on its data file;
 // threads are kept and reused (a pool) so that a new connection does not pay
 // for creating one. L listener threads (-l, default 2) each loop listen +
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "dial/dial.h"
+#include "embed.h"
 
 namespace {
 
@@ -37,10 +39,10 @@ std::deque<dial::Conn> queue;
 int idle = 0;
 
 void echo(dial::Conn c) {
-  char buf[65536];
+  std::vector<uint8_t> buf(65536);
   for (;;) {
-    ssize_t n = read(c.data, buf, sizeof buf);
-    if (n <= 0 || write(c.data, buf, size_t(n)) != n) break;
+    auto n = c.read(buf);
+    if (!n || *n == 0 || !c.write({buf.data(), *n})) break;
   }
   c.close();
 }
@@ -92,8 +94,9 @@ void listener(std::string dir, bool hold) {
       hand_over(std::move(*call));
       continue;
     }
-    char b;
-    if (read(call->data, &b, 1) != 1 || write(call->data, &b, 1) != 1) {
+    uint8_t b;
+    auto got = call->read({&b, 1});
+    if (!got || *got != 1 || !call->write({&b, 1})) {
       std::fprintf(stderr, "dial_echo: hold: no first byte on %s\n", call->dir.c_str());
       call->close();
       continue;
@@ -129,6 +132,11 @@ int main(int argc, char** argv) {
   if (rl.rlim_max < 1 << 20) rl.rlim_max = 1 << 20;
   rl.rlim_cur = rl.rlim_max;
   setrlimit(RLIMIT_NOFILE, &rl);
+  auto net = ninet::use_env_embedded();  // NINET_NET: a mount, 9p!ADDR or embed!CONFIG
+  if (!net) {
+    std::fprintf(stderr, "dial_echo: %s\n", net.error().text().c_str());
+    return 1;
+  }
   auto a = dial::announce(argv[optind]);
   if (!a) {
     std::fprintf(stderr, "dial_echo: announce %s: %s\n", argv[optind], a.error().text().c_str());

@@ -8,17 +8,24 @@
 #          through the FUSE tree;
 #   ninet-afpacket  the same with `bind ether afpacket:` (AF_PACKET with
 #          virtio-net headers: checksum offload and 64 KiB TCP segments both
-#          ways, as the kernel's own TCP has on a veth).
+#          ways, as the kernel's own TCP has on a veth);
+#   embed-afpacket  iperf3d with a stack of its own, in-process
+#          (NINET_NET=embed!CONFIG, cmd/embed.h): no ninetd, no FUSE; its
+#          data reads and writes are function calls into the stack.
 # Forward (L sends) and reverse (-R: the server sends), one stream, TIME s.
-# Prints iperf3's receiver-side rate per run and the medians, with ratios.
+# Prints iperf3's receiver-side rate per run and the medians, with ratios,
+# and the CPU each run cost the machine per byte moved: the busy time of
+# all CPUs (/proc/stat, both ends of the transfer and anything else that
+# ran) x the clock rate / the bytes iperf3 counted, and of that the ninet
+# processes' own (ninetd + iperf3d, from /proc/PID/stat).
 #
 #   sh bench/iperf3_e2e.sh   (as root; BUILD=build RUNS=3 TIME=5
-#                             MODES="linux ninet ninet-afpacket")
+#                             MODES="linux ninet ninet-afpacket embed-afpacket")
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-$PWD/build}
 RUNS=${RUNS:-3}
 TIME=${TIME:-5}
-MODES=${MODES:-linux ninet ninet-afpacket}
+MODES=${MODES:-linux ninet ninet-afpacket embed-afpacket}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v iperf3 >/dev/null || { echo "SKIP: iperf3"; exit 77; }
 for f in "$BUILD/cmd/ninetd" "$BUILD/examples/iperf3d"; do
@@ -50,15 +57,40 @@ ip -n "$L" addr add 10.89.0.1/24 dev i3l$ID
 ip -n "$L" link set i3l$ID up
 ip -n "$S" link set i3s$ID up
 
-# rate MODE [-R]: iperf3's receiver line, in Mbit/s.
+MHZ=$(awk -F: '/^cpu MHz/ { print $2 + 0; exit }' /proc/cpuinfo)
+HZ=$(getconf CLK_TCK)
+# Busy jiffies of all CPUs (user nice system irq softirq; not idle, iowait, steal).
+busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# CPU jiffies (utime + stime) of the processes in $PIDS.
+pcpu() {
+  t=0
+  for p in $PIDS; do
+    [ -r /proc/$p/stat ] && t=$((t + $(sed 's/.*) //' /proc/$p/stat | awk '{ print $12 + $13 }')))
+  done
+  echo $t
+}
+# rate MODE [-R]: iperf3's receiver line, in Mbit/s, then machine and ninet
+# CPU cycles per byte.
 rate() {
-  ip netns exec "$L" timeout $((TIME + 20)) iperf3 -c 10.89.0.2 -t "$TIME" -f m $2 2>&1 |
-    awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) }'
+  b0=$(busy)
+  p0=$(pcpu)
+  ip netns exec "$L" timeout $((TIME + 20)) iperf3 -c 10.89.0.2 -t "$TIME" -f m $2 >"$WORK/iperf3.out" 2>&1
+  b1=$(busy)
+  p1=$(pcpu)
+  awk -v b=$((b1 - b0)) -v p=$((p1 - p0)) -v hz="$HZ" -v mhz="$MHZ" -v t="$TIME" '
+    /receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") r = $(i - 1) }
+    END { if (r > 0) { bytes = r * 1e6 / 8 * t; c = mhz * 1e6 / hz / bytes
+                       printf "%s %.2f %.2f\n", r, b * c, p * c } }' "$WORK/iperf3.out"
 }
 server_up() {
   if [ "$1" = linux ]; then
     ip -n "$S" addr add 10.89.0.2/24 dev i3s$ID
     ip netns exec "$S" iperf3 -s -1 >/dev/null 2>&1 &
+    PIDS="$PIDS $!"
+    sleep 0.5
+  elif [ "$1" = embed-afpacket ]; then
+    printf 'stack 0\nipifc/clone bind ether afpacket:i3s%s\n. add 10.89.0.2 255.255.255.0\n' "$ID" >"$WORK/conf"
+    NINET_NET=embed!$WORK/conf nsenter --net="/run/netns/$S" "$BUILD/examples/iperf3d" 'tcp!*!5201' >"$WORK/iperf3d.out" 2>&1 &
     PIDS="$PIDS $!"
     sleep 0.5
   else
@@ -84,14 +116,19 @@ server_down() {
 }
 
 : >"$WORK/results"
+: >"$WORK/cpb"
+: >"$WORK/ncpb"
+echo "== clock ${MHZ} MHz, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq "$RUNS"); do
   for mode in $MODES; do
     for dir in fwd rev; do
       server_up $mode
-      r=$(rate $mode "$([ $dir = rev ] && echo -R)")
+      set -- $(rate $mode "$([ $dir = rev ] && echo -R)")
       server_down
-      echo "  run $run $mode $dir: ${r:-FAIL} Mbit/s"
-      echo "$mode-$dir ${r:-0}" >>"$WORK/results"
+      echo "  run $run $mode $dir: ${1:-FAIL} Mbit/s, cycles/byte: machine ${2:--} ninet ${3:--}"
+      echo "$mode-$dir ${1:-0}" >>"$WORK/results"
+      echo "$mode-$dir ${2:-0}" >>"$WORK/cpb"
+      echo "$mode-$dir ${3:-0}" >>"$WORK/ncpb"
     done
   done
 done
@@ -108,3 +145,14 @@ done | awk '{v[$1]=$2; print} END {
     if (v["linux-" d] > 0)
       printf "ratio %s/linux, %s: %.2f\n", m, d == "fwd" ? "Linux sends to it" : "it sends to Linux", v[k] / v["linux-" d]
   } }'
+echo "== medians, CPU cycles per byte moved: the machine's (both ends), ninet's processes' own"
+for mode in $MODES; do
+  for dir in fwd rev; do
+    k=$mode-$dir
+    m=$(awk -v k=$k '$1 == k {print $2}' "$WORK/cpb" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    n=$(awk -v k=$k '$1 == k {print $2}' "$WORK/ncpb" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    echo "$k machine $m ninet $n"
+  done
+done | awk '{print; m[$1]=$3} END {
+  for (k in m) if (k !~ /^linux/) { d = substr(k, length(k) - 2); if (m["linux-" d] > 0)
+    printf "ratio of machine cycles/byte %s / linux-%s: %.2f\n", k, d, m[k] / m["linux-" d] } }'

@@ -14,7 +14,7 @@
 //   tcp_rr hold ADDR PORT [-n N] [-c P]
 //       Opens N connections (P connects in flight), each proven by a
 //       1-byte echo unless -s 0, prints "established N", then keeps them
-//       idle until its standard input ends (or SIGTERM), and closes them.
+//       idle until SIGTERM or SIGINT, and closes them.
 //
 // One line of key=value results on stdout, for the scripts' awk.
 #include <arpa/inet.h>
@@ -389,10 +389,8 @@ int main(int argc, char** argv) {
     }
     std::printf("established=%ld secs=%.2f\n", o.count, double(ns_since(t0)) / 1e9);
     std::fflush(stdout);
-    // Idle until told: standard input ends, or a signal.
-    char buf[64];
-    while (!g_stop && read(0, buf, sizeof buf) > 0) {
-    }
+    // Idle until told (SIGTERM or SIGINT), then close them all.
+    while (!g_stop) pause();
     return 0;
   }
 

@@ -5,7 +5,9 @@
 # in namespace L; the server end is, alternating run by run:
 #   linux  bench/epoll_server in namespace S (the kernel's TCP, one thread);
 #   ninet  bench/dial_echo through the FUSE tree of ninetd, which owns S's
-#          end of the veth (`bind ether`; the kernel there has no address).
+#          end of the veth (`bind ether`; the kernel there has no address);
+#   embed  bench/dial_echo with a stack of its own (NINET_NET=embed!CONFIG,
+#          cmd/embed.h): the same job through the in-process API, no FUSE.
 # Two jobs against each:
 #   conn   CONC connections in flight: connect, 1 byte there and back,
 #          close (the client closes first), for TIME s: connections/s;
@@ -13,7 +15,8 @@
 #          TIME s: transactions/s and round-trip percentiles.
 # Medians over RUNS runs, with the ratios ninet/linux.
 #
-#   sh bench/tcp_rr_e2e.sh      (as root; BUILD=build-bench RUNS=3 TIME=5 CONC=16 RRCONC=16)
+#   sh bench/tcp_rr_e2e.sh      (as root; BUILD=build-bench RUNS=3 TIME=5 CONC=16 RRCONC=16
+#                                MODES="linux ninet embed")
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-$PWD/build-bench}
@@ -22,6 +25,7 @@ TIME=${TIME:-5}
 CONC=${CONC:-16}
 RRCONC=${RRCONC:-16}
 SIZE=${SIZE:-64}
+MODES=${MODES:-linux ninet embed}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 for f in "$BUILD/cmd/ninetd" "$BUILD/bench/tcp_rr" "$BUILD/bench/epoll_server" "$BUILD/bench/dial_echo"; do
   [ -x "$f" ] || { echo "FAIL: $f not built (ninja -C $BUILD ninetd tcp_rr epoll_server dial_echo)"; exit 1; }
@@ -63,6 +67,11 @@ server_up() {
     ip netns exec "$S" "$BUILD/bench/epoll_server" 7 >"$WORK/server.out" 2>&1 &
     PIDS="$PIDS $!"
     for _ in $(seq 50); do grep -q listening "$WORK/server.out" && break; sleep 0.1; done
+  elif [ "$1" = embed ]; then
+    printf 'stack 0\nipifc/clone bind ether rrs%s\n. add 10.87.0.2 255.255.255.0\n' "$ID" >"$WORK/conf"
+    NINET_NET=embed!$WORK/conf nsenter --net="/run/netns/$S" "$BUILD/bench/dial_echo" 'tcp!*!7' >"$WORK/server.out" 2>&1 &
+    PIDS="$PIDS $!"
+    for _ in $(seq 50); do grep -q announced "$WORK/server.out" && break; sleep 0.1; done
   else
     mkdir -p "$MNT"
     printf 'stack 0 %s\nipifc/clone bind ether rrs%s\n. add 10.87.0.2 255.255.255.0\n' "$MNT" "$ID" >"$WORK/conf"
@@ -98,7 +107,7 @@ field() { echo "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 : >"$WORK/results"
 echo "== load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq "$RUNS"); do
-  for mode in linux ninet; do
+  for mode in $MODES; do
     server_up $mode
     for j in conn rr; do
       line=$(job $j) || { echo "FAIL: $mode $j: client failed"; exit 1; }
@@ -111,8 +120,11 @@ done
 echo "== medians over $RUNS runs, ${TIME} s each; conn: $CONC in flight, 1 byte; rr: $RRCONC connections, $SIZE bytes"
 echo "== load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 med() { awk -v k="$1" -v c="$2" '$1 == k {print $c}' "$WORK/results" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-for k in linux-conn ninet-conn linux-rr ninet-rr; do
-  echo "$k $(med $k 2) p50_us $(med $k 3) p99_us $(med $k 4) errors $(med $k 5)"
+for j in conn rr; do
+  for mode in $MODES; do
+    k=$mode-$j
+    echo "$k $(med $k 2) p50_us $(med $k 3) p99_us $(med $k 4) errors $(med $k 5)"
+  done
 done | awk '{v[$1]=$2; print} END {
-  printf "ratio ninet/linux, connections/s: %.3f\n", v["ninet-conn"] / v["linux-conn"];
-  printf "ratio ninet/linux, transactions/s: %.3f\n", v["ninet-rr"] / v["linux-rr"] }'
+  for (k in v) if (k !~ /^linux/) { split(k, p, "-"); if (v["linux-" p[2]] > 0)
+    printf "ratio %s/linux, %s: %.3f\n", p[1], p[2] == "conn" ? "connections/s" : "transactions/s", v[k] / v["linux-" p[2]] } }'
