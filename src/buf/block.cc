@@ -113,6 +113,8 @@ Pool::~Pool() {
   }
   for (Block* b : free_)
     free_block(b);
+  for (Block* b : big_)
+    free_block(b);
 }
 
 inline PoolCache* Pool::cache() {
@@ -185,6 +187,24 @@ void Pool::spill(PoolCache& c, size_t n) {
 }
 
 BlockPtr Pool::alloc(uint32_t size) {
+  if (size + Block::kHeadroom > kBufSize && size + Block::kHeadroom <= kBigSize) {
+    Block* b = nullptr;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (!big_.empty()) {
+        b = big_.back();
+        big_.pop_back();
+      }
+    }
+    if (!b) {
+      b = new Block;
+      b->cap_ = kBigSize;
+      b->buf_ = static_cast<uint8_t*>(std::malloc(kBigSize));
+      b->pool_ = this;
+    }
+    b->reset();
+    return BlockPtr(b);
+  }
   if (size + Block::kHeadroom > kBufSize) {
     Block* b = new Block;
     b->cap_ = size + Block::kHeadroom;
@@ -207,6 +227,17 @@ BlockPtr Pool::copy(const uint8_t* p, uint32_t n, uint32_t headroom) {
 }
 
 void Pool::release(Block* b) {
+  if (b->cap_ == kBigSize) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (big_.size() < kMaxBigCached) {
+        big_.push_back(b);
+        return;
+      }
+    }
+    free_block(b);
+    return;
+  }
   PoolCache* c = cache();
   if (c->n == 2 * kMagazine) spill(*c, kMagazine);
   c->blocks[c->n++] = b;

@@ -125,6 +125,13 @@ class Pool {
   static constexpr uint32_t kBufSize = 4096 + 256;
   // Blocks moved between a thread's cache and the shared free list at once.
   static constexpr size_t kMagazine = 64;
+  // A large segment (64 KiB of IP packet: GSO/GRO, jumbo frames) with its
+  // link and virtio-net headers. Blocks this big are recycled too, on a
+  // list of their own (a lock per block: there are 40x fewer of them per
+  // byte), since a fresh 64 KiB from malloc is a page fault per 4 KiB when
+  // the kernel copies a frame into it. Anything larger is a heap block.
+  static constexpr uint32_t kBigSize = 65536 + 512;
+  static constexpr size_t kMaxBigCached = 128;
 
   // max_cached: most free blocks kept on the shared list (beyond that,
   // freed blocks go back to the heap); threads' caches hold up to
@@ -158,8 +165,9 @@ class Pool {
   size_t outstanding_locked() const;
   static void free_block(Block* b);  // back to the heap
 
-  mutable std::mutex mu_;  // guards free_ and pooled_
+  mutable std::mutex mu_;  // guards free_, big_ and pooled_
   std::vector<Block*> free_;
+  std::vector<Block*> big_;  // free blocks of kBigSize
   size_t max_cached_;
   size_t pooled_ = 0;  // pool blocks that exist (outstanding or free)
   // Guarded by the process-wide cache registry lock (block.cc).

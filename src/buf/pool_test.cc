@@ -44,11 +44,37 @@ TEST(Pool, ResetsBlocksItHandsOut) {
   EXPECT_EQ(b->flags, 0u);
 }
 
-TEST(Pool, BigBlocksComeFromTheHeap) {
+TEST(Pool, LargeSegmentBlocksAreRecycledApart) {
+  Pool pool;
+  Block* first;
+  {
+    BlockPtr b = pool.alloc(Pool::kBufSize);  // more than a small block holds
+    EXPECT_GE(b->tailroom(), Pool::kBufSize);
+    EXPECT_GE(b->tailroom(), 65535u + 14 + 10)
+        << "a 64 KiB IP packet with its link and vnet headers";
+    EXPECT_EQ(pool.outstanding(), 0u) << "small blocks only are counted";
+    first = b.get();
+    std::thread([b = std::move(b)]() mutable { b.reset(); }).join();  // freed on another thread
+  }
+  EXPECT_EQ(pool.cached(), 0u) << "no small block was made";
+  BlockPtr again = pool.alloc(60000);
+  EXPECT_EQ(again.get(), first) << "the large block comes back";
+  EXPECT_EQ(again->headroom(), Block::kHeadroom);
+  EXPECT_EQ(again->size(), 0u);
+  BlockPtr small = pool.alloc(100);
+  EXPECT_NE(small.get(), first);
+  again.reset();
+  for (int i = 0; i < 1000; i++) {  // a stream of them reuses the one block
+    BlockPtr x = pool.alloc(30000);
+    ASSERT_EQ(x.get(), first) << i;
+  }
+}
+
+TEST(Pool, HugeBlocksComeFromTheHeap) {
   Pool pool;
   {
-    BlockPtr b = pool.alloc(Pool::kBufSize);
-    EXPECT_GE(b->tailroom(), Pool::kBufSize);
+    BlockPtr b = pool.alloc(Pool::kBigSize);
+    EXPECT_GE(b->tailroom(), Pool::kBigSize);
     EXPECT_EQ(pool.outstanding(), 0u) << "heap blocks are not the pool's";
   }
   EXPECT_EQ(pool.cached(), 0u);
