@@ -390,7 +390,8 @@ int main(int argc, char** argv) {
     std::printf("established=%ld secs=%.2f\n", o.count, double(ns_since(t0)) / 1e9);
     std::fflush(stdout);
     // Idle until told (SIGTERM or SIGINT), then close them all.
-    while (!g_stop) pause();
+    while (!g_stop)
+      pause();
     return 0;
   }
 
