@@ -1,0 +1,271 @@
+#include "pipex/sessions.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/endian.h"
+#include "ip/ip.h"
+
+namespace ninet::pipex {
+
+namespace {
+
+constexpr Time kSecond = 1000000000;
+
+Ipaddr v4(const in_addr& a) {
+  return Ipaddr::from_v4_bytes(reinterpret_cast<const uint8_t*>(&a));
+}
+
+// A tunnel endpoint of the request: AF_INET or AF_INET6 (Linux's sockaddrs
+// have no length field to check as OpenBSD's ss_len).
+bool endpoint(const sockaddr_storage& ss, Ipaddr& addr, uint16_t& port) {
+  if (ss.ss_family == AF_INET) {
+    const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
+    addr = v4(sin.sin_addr);
+    port = load16(reinterpret_cast<const uint8_t*>(&sin.sin_port));
+    return true;
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(ss);
+    addr = Ipaddr(reinterpret_cast<const uint8_t*>(&sin6.sin6_addr));
+    port = load16(reinterpret_cast<const uint8_t*>(&sin6.sin6_port));
+    return true;
+  }
+  return false;
+}
+
+bool key_bits_ok(int bits) {
+  return bits == 40 || bits == 56 || bits == 128;
+}
+
+}  // namespace
+
+Session::Session(TimerWheel& w, Pipex& px)
+    : timer(w, [this, &px](Time now) { px.on_timer(*this, now); }) {}
+
+Pipex::Pipex(Ip& ip) : ip_(ip) {}
+
+Pipex::~Pipex() = default;
+
+bool Pipex::mode(int ifc) const {
+  auto it = mode_.find(ifc);
+  return it != mode_.end() && it->second;
+}
+
+Session* Pipex::find(int protocol, uint16_t id) const {
+  auto it = by_id_.find(key(protocol, id));
+  return it == by_id_.end() ? nullptr : it->second.get();
+}
+
+Session* Pipex::find_v4(const Ipaddr& a) const {
+  if (!a.is_v4() || by_addr4_.empty()) return nullptr;
+  const uint32_t x = a.v4();
+  // Longest mask first over the lengths in use (almost always just /32).
+  for (auto it = mask_lens_.rbegin(); it != mask_lens_.rend(); ++it) {
+    const int len = it->first;
+    const uint32_t m = len == 0 ? 0 : ~uint32_t(0) << (32 - len);
+    auto s = by_addr4_.find(x & m);
+    if (s != by_addr4_.end() && s->second->mask4.v4() == m) return s->second;
+  }
+  return nullptr;
+}
+
+int Pipex::ioctl(Ifc& f, unsigned long cmd, void* arg) {
+  if (!arg) return EFAULT;
+  switch (cmd) {
+    case PIPEXSMODE: {
+      const bool on = *static_cast<int*>(arg) != 0;
+      if (!on) remove_ifc(f.index);
+      mode_[f.index] = on;
+      return 0;
+    }
+    case PIPEXGMODE:
+      *static_cast<int*>(arg) = mode(f.index) ? 1 : 0;
+      return 0;
+    case PIPEXASESSION:
+      if (!mode(f.index)) return ENXIO;
+      return add(f, *static_cast<pipex_session_req*>(arg));
+    case PIPEXDSESSION: {
+      auto* r = static_cast<pipex_session_stat_req*>(arg);
+      Session* s = find(r->psr_protocol, r->psr_session_id);
+      if (!s || s->ifc != f.index) return EINVAL;
+      fill_stats(*s, r->psr_stat);
+      free_session(s);
+      return 0;
+    }
+    case PIPEXCSESSION: {
+      auto* r = static_cast<pipex_session_config_req*>(arg);
+      Session* s = find(r->pcr_protocol, r->pcr_session_id);
+      if (!s || s->ifc != f.index) return EINVAL;
+      s->ip_forward = r->pcr_ip_forward != 0;
+      return 0;
+    }
+    case PIPEXGSTAT: {
+      auto* r = static_cast<pipex_session_stat_req*>(arg);
+      Session* s = find(r->psr_protocol, r->psr_session_id);
+      if (!s || s->ifc != f.index) return EINVAL;
+      fill_stats(*s, r->psr_stat);
+      return 0;
+    }
+    case PIPEXGCLOSED: {
+      auto* r = static_cast<pipex_session_list_req*>(arg);
+      std::memset(r, 0, sizeof *r);
+      for (auto it = closed_.begin(); it != closed_.end();) {
+        Session* s = *it;
+        if (s->ifc != f.index) {
+          ++it;
+          continue;
+        }
+        if (r->plr_ppp_id_count == PIPEX_MAX_LISTREQ) {
+          r->plr_flags |= PIPEX_LISTREQ_MORE;
+          break;
+        }
+        r->plr_ppp_id[r->plr_ppp_id_count++] = s->ppp_id;
+        s->state = State::kCloseWait2;
+        it = closed_.erase(it);
+      }
+      return 0;
+    }
+    case PIPEXSIFDESCR: {
+      auto* r = static_cast<pipex_session_descr_req*>(arg);
+      Session* s = find(r->pdr_protocol, r->pdr_session_id);
+      if (!s || s->ifc != f.index) return EINVAL;
+      s->descr.assign(r->pdr_descr, strnlen(r->pdr_descr, sizeof r->pdr_descr));
+      return 0;
+    }
+    default:
+      return ENOTTY;
+  }
+}
+
+int Pipex::add(Ifc& f, const pipex_session_req& r) {
+  auto s = std::make_unique<Session>(ip_.timers, *this);
+  Session* raw = s.get();
+  switch (r.pr_protocol) {
+    case PIPEX_PROTO_PPPOE: {
+      if (r.pr_peer_address.ss_family != AF_UNSPEC) return EINVAL;
+      const std::string over(r.pr_proto.pppoe.over_ifname,
+                             strnlen(r.pr_proto.pppoe.over_ifname, IF_NAMESIZE));
+      for (auto& g : ip_.ifcs())
+        if (g && g->inuse && g->ether() && (g->dev == over || std::to_string(g->index) == over)) {
+          s->over_ifc = g->index;
+          break;
+        }
+      if (s->over_ifc < 0) return EINVAL;
+      // As npppd fills it: sa_data holds an Ethernet header whose
+      // destination is the peer.
+      std::memcpy(s->peer_mac, reinterpret_cast<const sockaddr&>(r.pr_peer_address).sa_data, 6);
+      break;
+    }
+    case PIPEX_PROTO_L2TP:
+    case PIPEX_PROTO_PPTP:
+      if (!endpoint(r.pr_peer_address, s->peer, s->peer_port)) return EINVAL;
+      if (!endpoint(r.pr_local_address, s->local, s->local_port)) return EINVAL;
+      if (r.pr_local_address.ss_family != r.pr_peer_address.ss_family) return EINVAL;
+      break;
+    default:
+      return EPROTONOSUPPORT;
+  }
+  if ((r.pr_ppp_flags & PIPEX_PPP_MPPE_ACCEPTED) && !key_bits_ok(r.pr_mppe_recv.keylenbits))
+    return EINVAL;
+  if ((r.pr_ppp_flags & PIPEX_PPP_MPPE_ENABLED) && !key_bits_ok(r.pr_mppe_send.keylenbits))
+    return EINVAL;
+  constexpr uint32_t kBoth = PIPEX_PPP_MPPE_ACCEPTED | PIPEX_PPP_MPPE_ENABLED;
+  if ((r.pr_ppp_flags & PIPEX_PPP_MPPE_REQUIRED) && (r.pr_ppp_flags & kBoth) != kBoth)
+    return EINVAL;
+  if (find(r.pr_protocol, r.pr_session_id)) return EEXIST;
+
+  s->protocol = r.pr_protocol;
+  s->id = r.pr_session_id;
+  s->peer_id = r.pr_peer_session_id;
+  s->ppp_flags = r.pr_ppp_flags;
+  s->ccp_id = r.pr_ccp_id;
+  s->ppp_id = r.pr_ppp_id;
+  s->peer_mru = r.pr_peer_mru;
+  s->timeout_sec = r.pr_timeout_sec;
+  s->src4 = v4(r.pr_ip_srcaddr);
+  uint32_t mask = load32(reinterpret_cast<const uint8_t*>(&r.pr_ip_netmask));
+  if (mask == 0) mask = ~uint32_t(0);      // netmask 0 means /32 (NOTES.md)
+  if (mask & (~mask >> 1)) return EINVAL;  // not contiguous: a one after a zero
+  const uint32_t addr = load32(reinterpret_cast<const uint8_t*>(&r.pr_ip_address)) & mask;
+  s->mask4 = Ipaddr::v4(mask);
+  if (addr != 0) {
+    s->addr4 = Ipaddr::v4(addr);
+    if (find_v4(s->addr4)) return EADDRINUSE;
+  }
+  if (r.pr_ip6_address.sin6_family == AF_INET6 && r.pr_ip6_prefixlen > 0 &&
+      r.pr_ip6_prefixlen <= 128) {
+    s->prefix6 = r.pr_ip6_prefixlen;
+    s->addr6 = Ipaddr(reinterpret_cast<const uint8_t*>(&r.pr_ip6_address.sin6_addr)) &
+               Ipaddr::mask_v6(s->prefix6);
+  }
+  s->mppe_recv = r.pr_mppe_recv;
+  s->mppe_send = r.pr_mppe_send;
+  s->proto = r.pr_proto;
+  s->ifc = f.index;
+  const Time now = ip_.clock.now();
+  s->last_active = now;
+  if (s->timeout_sec) s->timer.arm(now + Time(s->timeout_sec) * kSecond);
+
+  if (addr != 0) {
+    by_addr4_[addr] = raw;
+    mask_lens_[__builtin_popcount(mask)]++;
+  }
+  by_id_[key(s->protocol, s->id)] = std::move(s);
+  return 0;
+}
+
+void Pipex::on_timer(Session& s, Time now) {
+  if (s.state == State::kOpened) {
+    const Time due = s.last_active + Time(s.timeout_sec) * kSecond;
+    if (now < due) {  // traffic came meanwhile: file again
+      s.timer.arm(due);
+      return;
+    }
+    to_close_wait(s, now);
+    return;
+  }
+  free_session(&s);  // 30 s of close-wait are over
+}
+
+void Pipex::to_close_wait(Session& s, Time now) {
+  s.state = State::kCloseWait;
+  s.close_wait_since = now;
+  closed_.push_back(&s);
+  s.closed_pos = std::prev(closed_.end());
+  s.timer.arm(now + kCloseWaitTime);
+}
+
+void Pipex::fill_stats(const Session& s, pipex_statistics& out) const {
+  std::memset(&out, 0, sizeof out);
+  out.ipackets = uint32_t(s.stats.ipackets);
+  out.ierrors = uint32_t(s.stats.ierrors);
+  out.ibytes = s.stats.ibytes;
+  out.opackets = uint32_t(s.stats.opackets);
+  out.oerrors = uint32_t(s.stats.oerrors);
+  out.obytes = s.stats.obytes;
+  const Time now = ip_.clock.now();
+  out.idle_time = s.state == State::kOpened ? s.idle_seconds(now)
+                                            : uint32_t((now - s.close_wait_since) / kSecond);
+}
+
+void Pipex::free_session(Session* s) {
+  if (s->state == State::kCloseWait) closed_.erase(s->closed_pos);
+  if (!s->addr4.is_zero()) {
+    const uint32_t mask = s->mask4.v4();
+    by_addr4_.erase(s->addr4.v4());
+    auto it = mask_lens_.find(__builtin_popcount(mask));
+    if (it != mask_lens_.end() && --it->second == 0) mask_lens_.erase(it);
+  }
+  by_id_.erase(key(s->protocol, s->id));  // destroys s (and cancels its timer)
+}
+
+void Pipex::remove_ifc(int ifc) {
+  std::vector<Session*> doomed;
+  for (auto& [k, s] : by_id_)
+    if (s->ifc == ifc) doomed.push_back(s.get());
+  for (Session* s : doomed)
+    free_session(s);
+}
+
+}  // namespace ninet::pipex
