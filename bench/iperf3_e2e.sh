@@ -140,7 +140,7 @@ for mode in $MODES; do
       awk -v k=$k '{a[NR]=$1} END {print k, a[int((NR+1)/2)]}'
   done
 done | awk '{v[$1]=$2; print} END {
-  for (k in v) if (k ~ /^ninet/ && v["linux-fwd"] > 0) {
+  for (k in v) if (k !~ /^linux/ && v["linux-fwd"] > 0) {
     split(k, p, "-"); d = p[length(p)]; m = substr(k, 1, length(k) - length(d) - 1)
     if (v["linux-" d] > 0)
       printf "ratio %s/linux, %s: %.2f\n", m, d == "fwd" ? "Linux sends to it" : "it sends to Linux", v[k] / v["linux-" d]
