@@ -9,7 +9,8 @@
 # Every bench/*_benchmark.cc runs with --benchmark_repetitions=5
 # --benchmark_report_aggregates_only=true (route_benchmark's table builds run
 # 3 times, see there); JSON and console output go to $BUILD/bench-results/.
-# Then bench/ping_rtt.sh and bench/forward_e2e.sh (forwarding vs Linux, ~5 min). Takes about 20 minutes on 2 cores, most of it
+# Then bench/ping_rtt.sh, bench/forward_e2e.sh (forwarding vs Linux, ~5 min) and the TCP
+# scripts (iperf3_e2e, tcp_rr_e2e, tcp_mem_e2e: ~12 min). Takes about 35 minutes on 2 cores, much of it
 # rte_lpm adding a million prefixes.
 set -eu
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=cl
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 BENCHES=$(for f in bench/*_benchmark.cc; do basename "$f" .cc; done)
 # shellcheck disable=SC2086 # one target per word
-ninja -C "$BUILD" $BENCHES ninetd fwd_gen
+ninja -C "$BUILD" $BENCHES ninetd fwd_gen iperf3d tcp_rr epoll_server dial_echo
 mkdir -p "$OUT"
 
 echo "== machine"
@@ -59,6 +60,16 @@ if [ "$(id -u)" = 0 ]; then
 else
   echo "skipped: needs root (network namespaces)" | tee "$OUT/forward_e2e.txt"
 fi
+
+# TCP against the kernel over a veth (BENCHMARKS.md section 8).
+for t in iperf3_e2e tcp_rr_e2e tcp_mem_e2e; do
+  echo "== $t"
+  if [ "$(id -u)" = 0 ]; then
+    BUILD=$PWD/$BUILD sh bench/$t.sh 2>&1 | tee "$OUT/$t.txt" || true
+  else
+    echo "skipped: needs root (network namespaces)" | tee "$OUT/$t.txt"
+  fi
+done
 
 echo "== summary (medians; ratios are ninet / same-run baseline)"
 cat "$OUT/machine.txt"
@@ -131,3 +142,4 @@ if f:
                   f"   to Linux 2600 {ratio(fw, 2600)}")
 EOF
 grep -E "^(ninet|Linux) <->|^ratio" "$OUT/ping_rtt.txt" || true
+grep -h -E "^ratio" "$OUT/iperf3_e2e.txt" "$OUT/tcp_rr_e2e.txt" "$OUT/tcp_mem_e2e.txt" 2>/dev/null || true
