@@ -58,12 +58,14 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   ip_->add_proto(make_icmp6(*ip_));
   ip_->add_proto(make_udp(*ip_));
   ip_->add_proto(make_tcp(*ip_));
+  pipex_ = std::make_unique<pipex::Pipex>(*ip_);
 }
 
 Stack::~Stack() {
   stop();
   {
     std::lock_guard<std::mutex> g(ip_->mu);
+    pipex_.reset();  // its sessions' timers are on ip_'s wheel
     for (auto& f : ip_->ifcs())
       if (f->bound()) (void)ip_->ifc_ctl(*f, "unbind");
   }

@@ -23,6 +23,7 @@
 #include "base/clock.h"
 #include "buf/block.h"
 #include "ip/ip.h"
+#include "pipex/sessions.h"
 
 namespace ninet {
 
@@ -38,6 +39,9 @@ class Stack {
 
   int number() const { return number_; }
   Ip& ip() { return *ip_; }
+  // The stack's pipex (src/pipex: sessions and their requests), used
+  // under ip().mu.
+  pipex::Pipex& pipex() { return *pipex_; }
   Pool& pool() { return pool_; }
   Clock& clock() { return *clock_; }
 
@@ -73,6 +77,7 @@ class Stack {
   Clock* clock_;
   Pool pool_;
   std::unique_ptr<Ip> ip_;
+  std::unique_ptr<pipex::Pipex> pipex_;  // before ip_ goes: its sessions' timers are ip_'s
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> wakeups_{0};

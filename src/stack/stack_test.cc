@@ -172,3 +172,42 @@ TEST(Stack, BusyPollingEngineRunsWithoutSleeping) {
 
 }  // namespace
 }  // namespace ninet
+
+namespace ninet {
+namespace {
+
+// The stack owns a pipex whose sessions' timers run on its engine, and
+// goes away cleanly with sessions still registered and armed.
+TEST(Stack, OwnsAPipexWhoseTimersItRuns) {
+  ManualClock clock;
+  auto s = std::make_unique<Stack>(3, &clock);
+  Ip& ip = s->ip();
+  {
+    std::lock_guard<std::mutex> g(ip.mu);
+    EXPECT_FALSE(s->pipex().enabled) << "net.pipex.enable defaults to 0";
+    Ifc* f = *ip.ifc_clone();
+    ASSERT_TRUE(ip.ifc_ctl(*f, "bind pkt"));
+    int one = 1;
+    ASSERT_EQ(s->pipex().ioctl(*f, PIPEXSMODE, &one), 0);
+    for (uint16_t id : {1, 2}) {
+      pipex_session_req r{};
+      r.pr_protocol = PIPEX_PROTO_PPTP;
+      r.pr_session_id = id;
+      r.pr_timeout_sec = uint16_t(id * 10);
+      r.pr_peer_address.ss_family = AF_INET;
+      r.pr_local_address.ss_family = AF_INET;
+      ASSERT_EQ(s->pipex().ioctl(*f, PIPEXASESSION, &r), 0);
+    }
+  }
+  clock.advance(sec(10));
+  s->run_once();
+  {
+    std::lock_guard<std::mutex> g(ip.mu);
+    EXPECT_EQ(s->pipex().closed_size(), 1u) << "session 1 idled out on the engine's timers";
+    EXPECT_EQ(s->pipex().size(), 2u);
+  }
+  s.reset();  // session 2's timer is still armed: ASan would see a stale wheel
+}
+
+}  // namespace
+}  // namespace ninet
