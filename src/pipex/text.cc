@@ -209,7 +209,9 @@ Result<pipex_session_req> parse_session_req(std::string_view words) {
     } else if (k == "local") {
       ok = endpoint(v, &r.pr_local_address);
     } else if (k == "over") {
-      ok = !v.empty() && v.size() < IF_NAMESIZE;
+      ok = !v.empty() && v.size() < IF_NAMESIZE;  // an interface name: printable, no NUL
+      for (char c : v)
+        ok = ok && c > ' ' && c < 0x7f;
       if (ok) std::memcpy(r.pr_proto.pppoe.over_ifname, v.data(), v.size());
     } else if (k == "peer-mac") {
       auto m = Mac::parse(v);

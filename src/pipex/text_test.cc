@@ -100,6 +100,7 @@ TEST(PipexText, BadWordsAreNamed) {
                        "proto=l2tp id=1 mppe-recv=stateless,128,00",  // short key
                        "proto=l2tp id=1 mppe-recv=sometimes,128,000102030405060708090a0b0c0d0e0f",
                        "proto=pppoe id=1 over=averyveryverylongname",
+                       "proto=pppoe id=1 over=eth\x01",
                        "proto=l2tp id=1 =3",
                        "proto=l2tp id=1 novalue"};
   for (const char* b : bad) {
