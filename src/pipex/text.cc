@@ -275,8 +275,9 @@ std::string session_req_text(const pipex_session_req& r) {
     add("framed6", Ipaddr(reinterpret_cast<const uint8_t*>(&r.pr_ip6_address.sin6_addr)).str() +
                        "/" + std::to_string(r.pr_ip6_prefixlen));
   if (r.pr_protocol == PIPEX_PROTO_PPPOE) {
-    add("over", std::string(r.pr_proto.pppoe.over_ifname,
-                            strnlen(r.pr_proto.pppoe.over_ifname, IF_NAMESIZE)));
+    const std::string over(r.pr_proto.pppoe.over_ifname,
+                           strnlen(r.pr_proto.pppoe.over_ifname, IF_NAMESIZE));
+    if (!over.empty()) add("over", over);
     add("peer-mac", Mac(reinterpret_cast<const uint8_t*>(
                             reinterpret_cast<const sockaddr&>(r.pr_peer_address).sa_data))
                         .str());
