@@ -141,6 +141,10 @@ Result<pipex_session_req> parse_session_req(std::string_view words) {
   pipex_session_req r{};
   std::set<std::string_view> seen;
   bool have_id = false;
+  // The first key given of each protocol's own (the union's members, and
+  // the tunnel's addresses), checked against proto at the end: a PPTP key
+  // in a PPPoE request would write over the interface name.
+  std::string_view only_l2tp, only_pptp, only_pppoe, only_tunnel;
   for (std::string_view w : ctl_fields(words)) {
     size_t eq = w.find('=');
     if (eq == std::string_view::npos || eq == 0) return bad(w);
@@ -246,9 +250,26 @@ Result<pipex_session_req> parse_session_req(std::string_view words) {
       ok = false;  // unknown key
     }
     if (!ok) return bad(w);
+    std::string_view* group = nullptr;
+    if (k == "over" || k == "peer-mac")
+      group = &only_pppoe;
+    else if (k == "peer" || k == "local")
+      group = &only_tunnel;
+    else if (k == "tunnel-id" || k == "peer-tunnel-id" || k == "sequencing" || k == "ns" ||
+             k == "nr" || k == "ns-una" || k == "nr-acked")
+      group = &only_l2tp;
+    else if (k.starts_with("snd-") || k.starts_with("rcv-") || k.ends_with("winsz"))
+      group = &only_pptp;
+    if (group && group->empty()) *group = w;
   }
   if (!r.pr_protocol) return bad("proto missing");
   if (!have_id) return bad("id missing");
+  const int p = r.pr_protocol;
+  for (auto [word, ok] :
+       {std::pair{only_l2tp, p == PIPEX_PROTO_L2TP}, std::pair{only_pptp, p == PIPEX_PROTO_PPTP},
+        std::pair{only_pppoe, p == PIPEX_PROTO_PPPOE},
+        std::pair{only_tunnel, p != PIPEX_PROTO_PPPOE}})
+    if (!word.empty() && !ok) return bad(word);
   return r;
 }
 

@@ -102,6 +102,10 @@ TEST(PipexText, BadWordsAreNamed) {
                        "proto=pppoe id=1 over=averyveryverylongname",
                        "proto=pppoe id=1 over=eth\x01",
                        "proto=l2tp id=1 =3",
+                       "proto=pppoe id=1 over=h0 snd-nxt=603",   // a PPTP key
+                       "proto=pppoe id=1 peer=192.0.2.1!1",      // a tunnel address
+                       "proto=pptp id=1 tunnel-id=4",            // an L2TP key
+                       "proto=l2tp id=1 peer-mac=525400aabbcc",  // a PPPoE key
                        "proto=l2tp id=1 novalue"};
   for (const char* b : bad) {
     auto r = parse_session_req(b);
