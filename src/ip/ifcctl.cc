@@ -153,6 +153,7 @@ Status Ip::ifc_bind(Ifc& f, const std::vector<std::string_view>& a) {
 
 Status Ip::ifc_unbind(Ifc& f) {
   if (!f.bound()) return Err::NoMedium;
+  if (on_unbind) on_unbind(f);
   while (!f.lifcs.empty()) {
     Lifc l = f.lifcs.back();
     f.lifcs.pop_back();

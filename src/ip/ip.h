@@ -217,6 +217,10 @@ class Ip {
   // Called when a medium without an fd has input pending (the stack wakes
   // its engine).
   std::function<void()> on_wake;
+  // Called (under mu) as an interface is unbound, before its addresses and
+  // medium go: what hangs on the interface by number lets go of it (pipex's
+  // sessions on it or over it, its pipex mode).
+  std::function<void(Ifc&)> on_unbind;
 
   // Input hooks (hooks.h): pipex and other claimants of input by
   // ethertype, IP protocol or conversation.

@@ -75,7 +75,7 @@ int Pipex::ioctl(Ifc& f, unsigned long cmd, void* arg) {
   switch (cmd) {
     case PIPEXSMODE: {
       const bool on = *static_cast<int*>(arg) != 0;
-      if (!on) remove_ifc(f.index);
+      if (!on) remove_sessions(f.index, false);
       mode_[f.index] = on;
       return 0;
     }
@@ -260,12 +260,17 @@ void Pipex::free_session(Session* s) {
   by_id_.erase(key(s->protocol, s->id));  // destroys s (and cancels its timer)
 }
 
-void Pipex::remove_ifc(int ifc) {
+void Pipex::remove_sessions(int ifc, bool over_too) {
   std::vector<Session*> doomed;
   for (auto& [k, s] : by_id_)
-    if (s->ifc == ifc) doomed.push_back(s.get());
+    if (s->ifc == ifc || (over_too && s->over_ifc == ifc)) doomed.push_back(s.get());
   for (Session* s : doomed)
     free_session(s);
+}
+
+void Pipex::remove_ifc(int ifc) {
+  remove_sessions(ifc, true);
+  mode_.erase(ifc);
 }
 
 }  // namespace ninet::pipex

@@ -126,8 +126,8 @@ class Pipex {
 
   // The data path saw an active packet for s (idle timer).
   void active(Session& s, Time now) { s.last_active = now; }
-  // Frees every session of interface ifc (its mode went to 0, or it went
-  // away).
+  // Interface ifc went away (unbound): frees every session on it or, for
+  // PPPoE, over it, and forgets its mode.
   void remove_ifc(int ifc);
 
  private:
@@ -135,6 +135,9 @@ class Pipex {
   int add(Ifc& f, const pipex_session_req& r);
   int remove(const pipex_session_stat_req& r, pipex_session_stat_req* out);
   void free_session(Session* s);
+  // Frees the sessions of interface ifc (and, with over_too, PPPoE sessions
+  // over it).
+  void remove_sessions(int ifc, bool over_too);
   void on_timer(Session& s, Time now);
   void to_close_wait(Session& s, Time now);
   void fill_stats(const Session& s, pipex_statistics& out) const;

@@ -288,3 +288,26 @@ TEST_F(PipexTest, TheClosedListComesIn128s) {
 
 }  // namespace
 }  // namespace ninet::pipex
+
+namespace ninet::pipex {
+namespace {
+
+TEST_F(PipexTest, AnInterfaceThatGoesTakesItsSessionsAndThoseOverIt) {
+  EXPECT_EQ(add(l2tp(1)), 0);
+  pipex_session_req r{};
+  r.pr_protocol = PIPEX_PROTO_PPPOE;
+  r.pr_session_id = 9;
+  std::strcpy(r.pr_proto.pppoe.over_ifname, "veth7");
+  r.pr_peer_address.ss_family = AF_UNSPEC;
+  EXPECT_EQ(add(r), 0);
+  px.remove_ifc(ether->index);  // the Ethernet interface under the PPPoE session
+  EXPECT_EQ(px.find(PIPEX_PROTO_PPPOE, 9), nullptr);
+  EXPECT_NE(px.find(PIPEX_PROTO_L2TP, 1), nullptr);
+  EXPECT_TRUE(px.mode(pppac->index));
+  px.remove_ifc(pppac->index);
+  EXPECT_EQ(px.size(), 0u);
+  EXPECT_FALSE(px.mode(pppac->index));
+}
+
+}  // namespace
+}  // namespace ninet::pipex

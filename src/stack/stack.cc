@@ -59,6 +59,9 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   ip_->add_proto(make_udp(*ip_));
   ip_->add_proto(make_tcp(*ip_));
   pipex_ = std::make_unique<pipex::Pipex>(*ip_);
+  ip_->on_unbind = [this](Ifc& f) {
+    if (pipex_) pipex_->remove_ifc(f.index);
+  };
 }
 
 Stack::~Stack() {

@@ -211,3 +211,35 @@ TEST(Stack, OwnsAPipexWhoseTimersItRuns) {
 
 }  // namespace
 }  // namespace ninet
+
+namespace ninet {
+namespace {
+
+// An interface that is unbound takes its pipex mode and sessions with it,
+// and a PPPoE session goes with the Ethernet interface it runs over.
+TEST(Stack, UnbindingAnInterfaceEndsItsPipexSessions) {
+  ManualClock clock;
+  Stack s(4, &clock);
+  Ip& ip = s.ip();
+  std::lock_guard<std::mutex> g(ip.mu);
+  Ifc* pppac = *ip.ifc_clone();
+  ASSERT_TRUE(ip.ifc_ctl(*pppac, "bind pkt"));
+  Ifc* lo = *ip.ifc_clone();
+  ASSERT_TRUE(ip.ifc_ctl(*lo, "bind loopback"));
+  int one = 1;
+  ASSERT_EQ(s.pipex().ioctl(*pppac, PIPEXSMODE, &one), 0);
+  pipex_session_req r{};
+  r.pr_protocol = PIPEX_PROTO_PPTP;
+  r.pr_session_id = 1;
+  r.pr_peer_address.ss_family = AF_INET;
+  r.pr_local_address.ss_family = AF_INET;
+  ASSERT_EQ(s.pipex().ioctl(*pppac, PIPEXASESSION, &r), 0);
+  ASSERT_TRUE(ip.ifc_ctl(*lo, "unbind"));
+  EXPECT_EQ(s.pipex().size(), 1u) << "another interface's unbind leaves it";
+  ASSERT_TRUE(ip.ifc_ctl(*pppac, "unbind"));
+  EXPECT_EQ(s.pipex().size(), 0u);
+  EXPECT_FALSE(s.pipex().mode(pppac->index)) << "a new interface of that number starts at 0";
+}
+
+}  // namespace
+}  // namespace ninet
