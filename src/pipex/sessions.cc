@@ -5,34 +5,13 @@
 
 #include "base/endian.h"
 #include "ip/ip.h"
+#include "pipex/text.h"
 
 namespace ninet::pipex {
 
 namespace {
 
 constexpr Time kSecond = 1000000000;
-
-Ipaddr v4(const in_addr& a) {
-  return Ipaddr::from_v4_bytes(reinterpret_cast<const uint8_t*>(&a));
-}
-
-// A tunnel endpoint of the request: AF_INET or AF_INET6 (Linux's sockaddrs
-// have no length field to check as OpenBSD's ss_len).
-bool endpoint(const sockaddr_storage& ss, Ipaddr& addr, uint16_t& port) {
-  if (ss.ss_family == AF_INET) {
-    const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
-    addr = v4(sin.sin_addr);
-    port = load16(reinterpret_cast<const uint8_t*>(&sin.sin_port));
-    return true;
-  }
-  if (ss.ss_family == AF_INET6) {
-    const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(ss);
-    addr = Ipaddr(reinterpret_cast<const uint8_t*>(&sin6.sin6_addr));
-    port = load16(reinterpret_cast<const uint8_t*>(&sin6.sin6_port));
-    return true;
-  }
-  return false;
-}
 
 bool key_bits_ok(int bits) {
   return bits == 40 || bits == 56 || bits == 128;
@@ -159,8 +138,8 @@ int Pipex::add(Ifc& f, const pipex_session_req& r) {
     }
     case PIPEX_PROTO_L2TP:
     case PIPEX_PROTO_PPTP:
-      if (!endpoint(r.pr_peer_address, s->peer, s->peer_port)) return EINVAL;
-      if (!endpoint(r.pr_local_address, s->local, s->local_port)) return EINVAL;
+      if (!from_sockaddr(r.pr_peer_address, &s->peer, &s->peer_port)) return EINVAL;
+      if (!from_sockaddr(r.pr_local_address, &s->local, &s->local_port)) return EINVAL;
       if (r.pr_local_address.ss_family != r.pr_peer_address.ss_family) return EINVAL;
       break;
     default:
@@ -183,7 +162,7 @@ int Pipex::add(Ifc& f, const pipex_session_req& r) {
   s->ppp_id = r.pr_ppp_id;
   s->peer_mru = r.pr_peer_mru;
   s->timeout_sec = r.pr_timeout_sec;
-  s->src4 = v4(r.pr_ip_srcaddr);
+  s->src4 = from_in_addr(r.pr_ip_srcaddr);
   uint32_t mask = load32(reinterpret_cast<const uint8_t*>(&r.pr_ip_netmask));
   if (mask == 0) mask = ~uint32_t(0);      // netmask 0 means /32 (NOTES.md)
   if (mask & (~mask >> 1)) return EINVAL;  // not contiguous: a one after a zero

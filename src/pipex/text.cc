@@ -94,14 +94,10 @@ bool mppe(std::string_view s, pipex_mppe_req* m) {
 }
 
 std::string addr_text(const sockaddr_storage& ss) {
-  if (ss.ss_family == AF_INET) {
-    const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
-    return Ipaddr::from_v4_bytes(reinterpret_cast<const uint8_t*>(&sin.sin_addr)).str() + "!" +
-           std::to_string(load16(reinterpret_cast<const uint8_t*>(&sin.sin_port)));
-  }
-  const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(ss);
-  return Ipaddr(reinterpret_cast<const uint8_t*>(&sin6.sin6_addr)).str() + "!" +
-         std::to_string(load16(reinterpret_cast<const uint8_t*>(&sin6.sin6_port)));
+  Ipaddr a;
+  uint16_t port = 0;
+  from_sockaddr(ss, &a, &port);
+  return a.str() + "!" + std::to_string(port);
 }
 
 std::string mppe_text(const pipex_mppe_req& m) {
@@ -116,6 +112,26 @@ std::string mppe_text(const pipex_mppe_req& m) {
 }
 
 }  // namespace
+
+Ipaddr from_in_addr(const in_addr& a) {
+  return Ipaddr::from_v4_bytes(reinterpret_cast<const uint8_t*>(&a));
+}
+
+bool from_sockaddr(const sockaddr_storage& ss, Ipaddr* addr, uint16_t* port) {
+  if (ss.ss_family == AF_INET) {
+    const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
+    *addr = from_in_addr(sin.sin_addr);
+    *port = load16(reinterpret_cast<const uint8_t*>(&sin.sin_port));
+    return true;
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(ss);
+    *addr = Ipaddr(reinterpret_cast<const uint8_t*>(&sin6.sin6_addr));
+    *port = load16(reinterpret_cast<const uint8_t*>(&sin6.sin6_port));
+    return true;
+  }
+  return false;
+}
 
 int parse_proto(std::string_view s) {
   if (s == "l2tp" || s == "1") return PIPEX_PROTO_L2TP;
@@ -152,6 +168,7 @@ Result<pipex_session_req> parse_session_req(std::string_view words) {
     if (!seen.insert(k).second) return bad(w);  // repeated
     uint32_t n = 0;
     bool ok = true;
+    std::string_view* group = nullptr;  // the protocol the key belongs to, if one
     auto& l2 = r.pr_proto.l2tp;
     auto& pp = r.pr_proto.pptp;
     if (k == "proto") {
@@ -208,15 +225,15 @@ Result<pipex_session_req> parse_session_req(std::string_view words) {
         std::memcpy(&r.pr_ip6_address.sin6_addr, a->data(), 16);
         r.pr_ip6_prefixlen = int(*len);
       }
-    } else if (k == "peer") {
-      ok = endpoint(v, &r.pr_peer_address);
-    } else if (k == "local") {
-      ok = endpoint(v, &r.pr_local_address);
+    } else if (k == "peer" || k == "local") {
+      ok = endpoint(v, k == "peer" ? &r.pr_peer_address : &r.pr_local_address);
+      group = &only_tunnel;
     } else if (k == "over") {
       ok = !v.empty() && v.size() < IF_NAMESIZE;  // an interface name: printable, no NUL
       for (char c : v)
         ok = ok && c > ' ' && c < 0x7f;
       if (ok) std::memcpy(r.pr_proto.pppoe.over_ifname, v.data(), v.size());
+      group = &only_pppoe;
     } else if (k == "peer-mac") {
       auto m = Mac::parse(v);
       ok = bool(m);
@@ -224,17 +241,22 @@ Result<pipex_session_req> parse_session_req(std::string_view words) {
         r.pr_peer_address.ss_family = AF_UNSPEC;
         std::memcpy(reinterpret_cast<sockaddr&>(r.pr_peer_address).sa_data, m->data(), 6);
       }
+      group = &only_pppoe;
     } else if (k == "tunnel-id" || k == "peer-tunnel-id") {
       ok = num(v, 65535, &n);
       (k == "tunnel-id" ? l2.tunnel_id : l2.peer_tunnel_id) = uint16_t(n);
+      group = &only_l2tp;
     } else if (k == "sequencing") {
       ok = v == "on" || v == "off";
       if (v == "on") l2.option_flags |= PIPEX_L2TP_USE_SEQUENCING;
+      group = &only_l2tp;
     } else if (k == "ns" || k == "nr" || k == "ns-una" || k == "nr-acked") {
       ok = num(v, UINT32_MAX, &n);
       (k == "ns" ? l2.ns_nxt : k == "nr" ? l2.nr_nxt : k == "ns-una" ? l2.ns_una : l2.nr_acked) = n;
+      group = &only_l2tp;
     } else if (k == "snd-nxt" || k == "rcv-nxt" || k == "snd-una" || k == "rcv-acked") {
       ok = num(v, UINT32_MAX, &n);
+      group = &only_pptp;
       (k == "snd-nxt"   ? pp.snd_nxt
        : k == "rcv-nxt" ? pp.rcv_nxt
        : k == "snd-una" ? pp.snd_una
@@ -242,6 +264,7 @@ Result<pipex_session_req> parse_session_req(std::string_view words) {
     } else if (k == "winsz" || k == "maxwinsz" || k == "peer-maxwinsz") {
       ok = num(v, INT32_MAX, &n);
       (k == "winsz" ? pp.winsz : k == "maxwinsz" ? pp.maxwinsz : pp.peer_maxwinsz) = int(n);
+      group = &only_pptp;
     } else if (k == "mppe-recv") {
       ok = mppe(v, &r.pr_mppe_recv);
     } else if (k == "mppe-send") {
@@ -250,16 +273,6 @@ Result<pipex_session_req> parse_session_req(std::string_view words) {
       ok = false;  // unknown key
     }
     if (!ok) return bad(w);
-    std::string_view* group = nullptr;
-    if (k == "over" || k == "peer-mac")
-      group = &only_pppoe;
-    else if (k == "peer" || k == "local")
-      group = &only_tunnel;
-    else if (k == "tunnel-id" || k == "peer-tunnel-id" || k == "sequencing" || k == "ns" ||
-             k == "nr" || k == "ns-una" || k == "nr-acked")
-      group = &only_l2tp;
-    else if (k.starts_with("snd-") || k.starts_with("rcv-") || k.ends_with("winsz"))
-      group = &only_pptp;
     if (group && group->empty()) *group = w;
   }
   if (!r.pr_protocol) return bad("proto missing");
@@ -286,12 +299,9 @@ std::string session_req_text(const pipex_session_req& r) {
   for (const Flag& f : kFlags)
     if (r.pr_ppp_flags & f.bit) flags += (flags.empty() ? "" : ",") + std::string(f.name);
   if (!flags.empty()) add("flags", flags);
-  auto v4 = [](const in_addr& a) {
-    return Ipaddr::from_v4_bytes(reinterpret_cast<const uint8_t*>(&a)).str();
-  };
-  add("src", v4(r.pr_ip_srcaddr));
-  add("framed", v4(r.pr_ip_address));
-  add("netmask", v4(r.pr_ip_netmask));
+  add("src", from_in_addr(r.pr_ip_srcaddr).str());
+  add("framed", from_in_addr(r.pr_ip_address).str());
+  add("netmask", from_in_addr(r.pr_ip_netmask).str());
   if (r.pr_ip6_address.sin6_family == AF_INET6)
     add("framed6", Ipaddr(reinterpret_cast<const uint8_t*>(&r.pr_ip6_address.sin6_addr)).str() +
                        "/" + std::to_string(r.pr_ip6_prefixlen));

@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/ipaddr.h"
 #include "pipex/pipex.h"
 
 namespace ninet::pipex {
@@ -37,6 +38,12 @@ int parse_proto(std::string_view s);
 const char* proto_name(int proto);  // "?" for an unknown one
 
 Result<pipex_session_req> parse_session_req(std::string_view words);
+
+// The request's addresses as the stack keeps them: an in_addr, and a
+// tunnel endpoint (AF_INET or AF_INET6; false for any other family, since
+// Linux's sockaddrs have no length field to check as OpenBSD's ss_len).
+Ipaddr from_in_addr(const in_addr& a);
+bool from_sockaddr(const sockaddr_storage& ss, Ipaddr* addr, uint16_t* port);
 std::string session_req_text(const pipex_session_req& r);
 
 }  // namespace ninet::pipex
