@@ -122,6 +122,12 @@ class Pipex {
   // a /32), or nullptr.
   Session* find_v4(const Ipaddr& a) const;
   size_t size() const { return by_id_.size(); }
+  // Every session, in no particular order (the tree's sessions/ listing).
+  template <typename F>
+  void for_each(F&& fn) const {
+    for (const auto& [k, s] : by_id_)
+      fn(*s);
+  }
   size_t closed_size() const { return closed_.size(); }
 
   // The data path saw an active packet for s (idle timer).
