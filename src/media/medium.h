@@ -100,6 +100,9 @@ class Medium {
   // `headersonly`.
   virtual Status headers_only() { return Err::NotSupported; }
 
+  // Called once when the medium is bound to interface number ifc.
+  virtual void attached(int ifc) {}
+
   // Called once when the interface is unbound, before destruction, from a
   // thread that is not the engine's poll loop.
   virtual void close() {}

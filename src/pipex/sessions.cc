@@ -24,7 +24,9 @@ Session::Session(TimerWheel& w, Pipex& px)
 
 Pipex::Pipex(Ip& ip) : ip_(ip) {}
 
-Pipex::~Pipex() = default;
+Pipex::~Pipex() {
+  unhook_all();
+}
 
 bool Pipex::mode(int ifc) const {
   auto it = mode_.find(ifc);
@@ -45,6 +47,15 @@ Session* Pipex::find_v4(const Ipaddr& a) const {
     const uint32_t m = len == 0 ? 0 : ~uint32_t(0) << (32 - len);
     auto s = by_addr4_.find(x & m);
     if (s != by_addr4_.end() && s->second->mask4.v4() == m) return s->second;
+  }
+  return nullptr;
+}
+
+Session* Pipex::find_v6(const Ipaddr& a) const {
+  if (a.is_v4() || by_addr6_.empty()) return nullptr;
+  for (auto it = prefix_lens6_.rbegin(); it != prefix_lens6_.rend(); ++it) {
+    auto s = by_addr6_.find(a & Ipaddr::mask_v6(it->first));
+    if (s != by_addr6_.end() && s->second->prefix6 == it->first) return s->second;
   }
   return nullptr;
 }
@@ -177,11 +188,13 @@ int Pipex::add(Ifc& f, const pipex_session_req& r) {
     s->prefix6 = r.pr_ip6_prefixlen;
     s->addr6 = Ipaddr(reinterpret_cast<const uint8_t*>(&r.pr_ip6_address.sin6_addr)) &
                Ipaddr::mask_v6(s->prefix6);
+    if (by_addr6_.count(s->addr6)) return EADDRINUSE;
   }
   s->mppe_recv = r.pr_mppe_recv;
   s->mppe_send = r.pr_mppe_send;
   s->proto = r.pr_proto;
   s->ifc = f.index;
+  if (int e = attach(*s)) return e;
   const Time now = ip_.clock.now();
   s->last_active = now;
   if (s->timeout_sec) s->timer.arm(now + Time(s->timeout_sec) * kSecond);
@@ -189,6 +202,10 @@ int Pipex::add(Ifc& f, const pipex_session_req& r) {
   if (addr != 0) {
     by_addr4_[addr] = raw;
     mask_lens_[__builtin_popcount(mask)]++;
+  }
+  if (s->prefix6) {
+    by_addr6_[s->addr6] = raw;
+    prefix_lens6_[s->prefix6]++;
   }
   by_id_[key(s->protocol, s->id)] = std::move(s);
   return 0;
@@ -229,12 +246,18 @@ void Pipex::fill_stats(const Session& s, pipex_statistics& out) const {
 }
 
 void Pipex::free_session(Session* s) {
+  detach(*s);
   if (s->state == State::kCloseWait) closed_.erase(s->closed_pos);
   if (!s->addr4.is_zero()) {
     const uint32_t mask = s->mask4.v4();
     by_addr4_.erase(s->addr4.v4());
     auto it = mask_lens_.find(__builtin_popcount(mask));
     if (it != mask_lens_.end() && --it->second == 0) mask_lens_.erase(it);
+  }
+  if (s->prefix6) {
+    by_addr6_.erase(s->addr6);
+    auto it = prefix_lens6_.find(s->prefix6);
+    if (it != prefix_lens6_.end() && --it->second == 0) prefix_lens6_.erase(it);
   }
   by_id_.erase(key(s->protocol, s->id));  // destroys s (and cancels its timer)
 }

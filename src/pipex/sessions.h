@@ -37,17 +37,24 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/ipaddr.h"
 #include "base/timer.h"
+#include "buf/block.h"
+#include "crypto/mppe.h"
+#include "ip/hooks.h"
+#include "media/medium.h"
 #include "pipex/pipex.h"
 
 namespace ninet {
 class Ip;
 class Ifc;
+struct IpRx;
 }  // namespace ninet
 
 namespace ninet::pipex {
@@ -59,6 +66,28 @@ enum class State { kOpened, kCloseWait, kCloseWait2 };
 struct Stats {
   uint64_t ipackets = 0, ierrors = 0, ibytes = 0;
   uint64_t opackets = 0, oerrors = 0, obytes = 0;
+};
+
+// What the data path drops outside any session's statistics, by cause: a
+// malformed tunnel header, a session id nobody registered, a packet from a
+// peer other than the session's (these three are left to the daemon's path
+// unclaimed, and counted), and output with no session for its destination.
+#define NINET_PIPEX_COUNTERS(X) \
+  X(InNoSession)                \
+  X(InWrongPeer)                \
+  X(InMalformed)                \
+  X(InSeqDrops)                 \
+  X(InDisabled)                 \
+  X(OutNoSession)               \
+  X(OutDisabled)                \
+  X(OutNoTunnel)                \
+  X(CcpResetRequests)           \
+  X(CcpResetAcks)
+
+struct Counters {
+#define X(name) uint64_t name = 0;
+  NINET_PIPEX_COUNTERS(X)
+#undef X
 };
 
 // One registered session: the request's configuration and what the fast
@@ -89,6 +118,10 @@ struct Session {
   decltype(pipex_session_req::pr_proto) proto{};  // PPTP/L2TP sequence state
   bool ip_forward = true;
   std::string descr;
+  // MPPE per direction (PIPEX_PPP_MPPE_ACCEPTED: receive, _ENABLED: send).
+  std::optional<crypto::Mppe> mppe_rx, mppe_tx;
+  bool route_added = false;   // attach() put a route to addr4/mask4 through ifc
+  bool route_added6 = false;  // and one to addr6/prefix6
 
   State state = State::kOpened;
   Time last_active = 0;
@@ -129,6 +162,18 @@ class Pipex {
       fn(*s);
   }
   size_t closed_size() const { return closed_.size(); }
+  // The session whose framed IPv6 prefix holds a, or nullptr.
+  Session* find_v6(const Ipaddr& a) const;
+
+  // ---- The data path (datapath.cc) ----
+  // `bind pipex`: the medium of an interface that serves sessions
+  // (pppac-style): what IP routes to it goes to the session of the packet's
+  // destination, encapsulated. Multicast goes to every session of the
+  // interface.
+  std::unique_ptr<Medium> make_medium();
+  Counters counters;
+  // `Name: value` lines of counters.
+  std::string counters_text() const;
 
   // The data path saw an active packet for s (idle timer).
   void active(Session& s, Time now) { s.last_active = now; }
@@ -149,8 +194,47 @@ class Pipex {
   void fill_stats(const Session& s, pipex_statistics& out) const;
   static uint32_t key(int protocol, uint16_t id) { return uint32_t(protocol) << 16 | id; }
 
+  // Data path (datapath.cc).
+  struct Hook : InputHook {
+    Pipex& px;
+    int protocol;
+    Hook(Pipex& px, int protocol) : px(px), protocol(protocol) {}
+    bool claim(const HookIn& in, BlockPtr& b) override;
+    void conv_closed(Conv& c) override;
+  };
+  friend struct Hook;
+  friend class SessionMedium;
+  bool claim_pppoe(const HookIn& in, BlockPtr& b);
+  bool claim_pptp(const HookIn& in, BlockPtr& b);
+  bool claim_l2tp(const HookIn& in, BlockPtr& b);
+  // The PPP frame at b[off, off+len) of session s: true when the fast path
+  // took it (delivered or counted as dropped), false to leave b unchanged for
+  // the daemon.
+  bool ppp_input(Session& s, BlockPtr& b, size_t off, size_t len);
+  void ip_input(Session& s, BlockPtr b, bool v6);
+  // An IP packet (b at its header) from interface ifc's medium.
+  void output(int ifc, BlockPtr b);
+  void ip_output(Session& s, BlockPtr b, bool v6);
+  // b holds the PPP information of protocol proto; adds PPP and the tunnel.
+  void ppp_output(Session& s, BlockPtr b, uint16_t proto);
+  void ccp_output(Session& s, uint8_t code, uint8_t id);
+  void pptp_ack(Session& s);
+  // Session setup and teardown in the data path: MPPE contexts, the route,
+  // the input hooks of its protocol.
+  int attach(Session& s);
+  void detach(Session& s);
+  void hook_l2tp_conv(const Session& s);
+  void unhook_all();  // ~Pipex: the hooks point into this object
+
   Ip& ip_;
-  std::unordered_map<int, bool> mode_;  // interfaces in pipex mode
+  std::shared_ptr<const crypto::Libcrypto> crypto_;
+  Hook pppoe_hook_{*this, PIPEX_PROTO_PPPOE}, pptp_hook_{*this, PIPEX_PROTO_PPTP},
+      l2tp_hook_{*this, PIPEX_PROTO_L2TP};
+  size_t count_[4] = {};           // sessions per PIPEX_PROTO_* (1 to 3)
+  std::vector<Conv*> l2tp_convs_;  // UDP conversations carrying l2tp_hook_
+  std::unordered_map<Ipaddr, Session*, IpaddrHash> by_addr6_;  // framed prefix (masked)
+  std::map<int, int> prefix_lens6_;                            // prefix lengths in use: count
+  std::unordered_map<int, bool> mode_;                         // interfaces in pipex mode
   std::unordered_map<uint32_t, std::unique_ptr<Session>> by_id_;
   std::unordered_map<uint32_t, Session*> by_addr4_;  // framed network address (host order)
   std::map<int, int> mask_lens_;                     // framed netmask lengths in use: count

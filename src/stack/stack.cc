@@ -39,6 +39,7 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
                            std::string_view path) -> Result<std::unique_ptr<Medium>> {
     if (kind == "loopback") return std::unique_ptr<Medium>(std::make_unique<LoopbackMedium>());
     if (kind == "pkt") return std::unique_ptr<Medium>(std::make_unique<PktMedium>(pool_));
+    if (kind == "pipex") return pipex_->make_medium();  // its sessions' interface (pppac)
     return open_linux_medium(kind, path);
   };
   // `bind ether fault(drop=1%,delay=5ms):veth0`: the medium behind a fault
