@@ -349,6 +349,9 @@ Result<Conv*> Proto::new_call(Conv& listener, const Ipaddr& laddr, uint16_t lpor
   n.tos = listener.tos;
   n.headers = listener.headers;
   n.ignoreadvice = listener.ignoreadvice;
+  // The call is the listener's too for the hooks on it (pipex's L2TP data
+  // keeps reaching pipex after the daemon took a call for the peer).
+  n.hooks = listener.hooks;
   demux.hold_port(n, lport);
   (void)demux.insert(n);
   return &n;

@@ -51,6 +51,11 @@ constexpr size_t kEtherMinFrame = 60;  // without the FCS
 // (reordered) packets and still delivered; further behind, dropped (NOTES.md).
 constexpr int32_t kRewindLimit = 64;
 
+// The framed netmask's length (mask4 holds the v4 value, contiguous).
+int mask_len(const Session& s) {
+  return __builtin_popcount(s.mask4.v4());
+}
+
 bool is_v6_ip(std::span<const uint8_t> p) {
   return !p.empty() && (p[0] >> 4) == 6;
 }
@@ -126,11 +131,11 @@ int Pipex::attach(Session& s) {
   if (!s.addr4.is_zero()) {
     const Route* r = ip_.routes.lookup(s.addr4);
     const bool covered =
-        r && r->ifc == s.ifc && r->mask.prefix_len(true) <= s.mask4.prefix_len(true);
+        r && r->ifc == s.ifc && r->mask.prefix_len(true) <= mask_len(s);
     if (!covered) {
       Route nr;
       nr.target = s.addr4;
-      nr.mask = Ipaddr::mask_v4(s.mask4.prefix_len(true));
+      nr.mask = Ipaddr::mask_v4(mask_len(s));
       nr.gate = s.addr4;
       nr.flags = route::kV4 | route::kIfc;
       nr.tag = "ppp";
@@ -161,7 +166,9 @@ int Pipex::attach(Session& s) {
 }
 
 // L2TP data arrives on the daemon's UDP conversation, the one announced (or
-// connected) on the request's local port: the hook goes on it once.
+// connected) on the request's local port, and the calls it made for peers:
+// the hook goes on each of them once. Calls made later inherit it
+// (Proto::new_call).
 void Pipex::hook_l2tp_conv(const Session& s) {
   Proto* udp = ip_.proto("udp");
   if (!udp) return;
@@ -169,33 +176,34 @@ void Pipex::hook_l2tp_conv(const Session& s) {
     if (!c || !c->inuse || c->lport != s.local_port) continue;
     if (c->state != ConvState::kAnnounced && c->state != ConvState::kConnected) continue;
     if (!c->laddr.is_zero() && c->laddr != s.local) continue;
-    if (std::find(l2tp_convs_.begin(), l2tp_convs_.end(), c.get()) != l2tp_convs_.end()) continue;
+    if (std::any_of(c->hooks.begin(), c->hooks.end(),
+                    [&](const ConvHook& h) { return h.hook == &l2tp_hook_; }))
+      continue;
     ip_.hooks.add_conv(*c, &l2tp_hook_);
-    l2tp_convs_.push_back(c.get());
   }
 }
 
 void Pipex::detach(Session& s) {
-  if (s.route_added) (void)ip_.routes.remove(s.addr4, Ipaddr::mask_v4(s.mask4.prefix_len(true)));
+  if (s.route_added) (void)ip_.routes.remove(s.addr4, Ipaddr::mask_v4(mask_len(s)));
   if (s.route_added6) (void)ip_.routes.remove(s.addr6, Ipaddr::mask_v6(s.prefix6));
   s.route_added = s.route_added6 = false;
   if (--count_[s.protocol] == 0) {
     if (s.protocol == PIPEX_PROTO_PPPOE) ip_.hooks.remove(&pppoe_hook_);
     if (s.protocol == PIPEX_PROTO_PPTP) ip_.hooks.remove(&pptp_hook_);
-    if (s.protocol == PIPEX_PROTO_L2TP) {
-      for (Conv* c : l2tp_convs_)
-        ip_.hooks.remove(&l2tp_hook_, c);
-      l2tp_convs_.clear();
-    }
+    if (s.protocol == PIPEX_PROTO_L2TP) unhook_convs();
   }
+}
+
+void Pipex::unhook_convs() {
+  if (Proto* udp = ip_.proto("udp"))
+    for (auto& c : udp->convs)
+      if (c) ip_.hooks.remove(&l2tp_hook_, c.get());
 }
 
 void Pipex::unhook_all() {
   ip_.hooks.remove(&pppoe_hook_);
   ip_.hooks.remove(&pptp_hook_);
-  for (Conv* c : l2tp_convs_)
-    ip_.hooks.remove(&l2tp_hook_, c);
-  l2tp_convs_.clear();
+  unhook_convs();
 }
 
 // ---- Input ----
@@ -213,10 +221,6 @@ bool Pipex::Hook::claim(const HookIn& in, BlockPtr& b) {
     default:
       return px.claim_l2tp(in, b);
   }
-}
-
-void Pipex::Hook::conv_closed(Conv& c) {
-  std::erase(px.l2tp_convs_, &c);
 }
 
 bool Pipex::claim_pppoe(const HookIn& in, BlockPtr& b) {

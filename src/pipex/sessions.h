@@ -200,7 +200,6 @@ class Pipex {
     int protocol;
     Hook(Pipex& px, int protocol) : px(px), protocol(protocol) {}
     bool claim(const HookIn& in, BlockPtr& b) override;
-    void conv_closed(Conv& c) override;
   };
   friend struct Hook;
   friend class SessionMedium;
@@ -224,14 +223,14 @@ class Pipex {
   int attach(Session& s);
   void detach(Session& s);
   void hook_l2tp_conv(const Session& s);
-  void unhook_all();  // ~Pipex: the hooks point into this object
+  void unhook_convs();  // l2tp_hook_ off every UDP conversation
+  void unhook_all();    // ~Pipex: the hooks point into this object
 
   Ip& ip_;
   std::shared_ptr<const crypto::Libcrypto> crypto_;
   Hook pppoe_hook_{*this, PIPEX_PROTO_PPPOE}, pptp_hook_{*this, PIPEX_PROTO_PPTP},
       l2tp_hook_{*this, PIPEX_PROTO_L2TP};
   size_t count_[4] = {};           // sessions per PIPEX_PROTO_* (1 to 3)
-  std::vector<Conv*> l2tp_convs_;  // UDP conversations carrying l2tp_hook_
   std::unordered_map<Ipaddr, Session*, IpaddrHash> by_addr6_;  // framed prefix (masked)
   std::map<int, int> prefix_lens6_;                            // prefix lengths in use: count
   std::unordered_map<int, bool> mode_;                         // interfaces in pipex mode

@@ -1,0 +1,656 @@
+// Tests of pipex's data path (src/pipex/datapath.cc) in a stack with the
+// real UDP, ICMP and ICMPv6: a peer on an Ethernet interface sends its
+// session's PPP in L2TP, PPTP or PPPoE, the stack answers (an ICMP echo to
+// one of its addresses), and the answer must leave through the session's
+// tunnel. Frames in are built here byte by byte; frames out are read back
+// field by field. Also what the fast path must not take (another peer, an
+// unknown session, LCP, the switch off), and its per-session rules: the
+// ingress filter, ip_forward, MPPE both ways, CCP resets, MSS clamping,
+// multicast copies, IPv6 prefixes and the statistics.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "base/checksum.h"
+#include "base/endian.h"
+#include "crypto/mppe.h"
+#include "ip/ip.h"
+#include "media/testing.h"
+#include "pipex/mss.h"
+#include "pipex/sessions.h"
+#include "proto/icmp.h"
+#include "proto/icmp6.h"
+#include "proto/udp.h"
+#include "wire/ether.h"
+#include "wire/icmp.h"
+#include "wire/icmp6.h"
+#include "wire/ip4.h"
+#include "wire/ip6.h"
+#include "wire/udp.h"
+
+namespace ninet::pipex {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Ipaddr A(std::string_view s) {
+  return *Ipaddr::parse(s);
+}
+
+const uint8_t kPeerMac[6] = {0x02, 0, 0, 0, 0, 0x01};
+const uint8_t kOurMac[6] = {0x52, 0x54, 0, 0, 0, 0x01};  // TestMedium's first ether
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const Bytes& p : parts)
+    out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+Bytes be16(uint16_t v) {
+  return {uint8_t(v >> 8), uint8_t(v)};
+}
+
+Bytes ether(uint16_t type) {
+  return cat({Bytes(kOurMac, kOurMac + 6), Bytes(kPeerMac, kPeerMac + 6), be16(type)});
+}
+
+Bytes ip4(const Ipaddr& src, const Ipaddr& dst, uint8_t proto, const Bytes& payload) {
+  Bytes p(20 + payload.size());
+  wire::Ip4Repr h;
+  h.src = src;
+  h.dst = dst;
+  h.proto = proto;
+  h.ttl = 64;
+  h.id = 7;
+  h.total_len = uint16_t(p.size());
+  h.emit(p.data());
+  std::copy(payload.begin(), payload.end(), p.begin() + 20);
+  return p;
+}
+
+Bytes ip6(const Ipaddr& src, const Ipaddr& dst, uint8_t next, const Bytes& payload) {
+  Bytes p(40 + payload.size());
+  wire::Ip6Repr h;
+  h.src = src;
+  h.dst = dst;
+  h.next_header = next;
+  h.hop_limit = 64;
+  h.payload_len = uint16_t(payload.size());
+  h.emit(p.data());
+  std::copy(payload.begin(), payload.end(), p.begin() + 40);
+  return p;
+}
+
+Bytes udp(const Ipaddr& src, const Ipaddr& dst, uint16_t sport, uint16_t dport, const Bytes& body) {
+  Bytes u(8 + body.size());
+  wire::UdpRepr{sport, dport, {}, true}.emit(src, dst, u, body);
+  return u;
+}
+
+// An ICMP echo request from src to dst carrying "ping".
+Bytes echo4(const Ipaddr& src, const Ipaddr& dst) {
+  Bytes m(8 + 4);
+  const Bytes data = {'p', 'i', 'n', 'g'};
+  wire::IcmpRepr{8, 0, 0x12340001, {}}.emit(m, data);
+  return ip4(src, dst, 1, m);
+}
+
+Bytes echo6(const Ipaddr& src, const Ipaddr& dst) {
+  Bytes m(8 + 4);
+  const Bytes data = {'p', 'i', 'n', 'g'};
+  wire::Icmp6Repr{128, 0, 0x12340001, {}}.emit(src, dst, m, data);
+  return ip6(src, dst, 58, m);
+}
+
+const Ipaddr kPeer = A("192.0.2.1"), kUs = A("192.0.2.2"), kClient = A("10.0.0.7");
+
+struct PathTest : ::testing::Test {
+  ManualClock clock;
+  Pool pool;
+  std::vector<TestMedium*> media;
+  std::unique_ptr<Pipex> px;
+  Ip ip{clock, pool, [this](std::string_view kind, std::string_view path) {
+          if (kind == "pipex") return Result<std::unique_ptr<Medium>>(px->make_medium());
+          return TestMedium::factory(&media)(kind, path);
+        }};
+  std::unique_lock<std::mutex> l{ip.mu};
+  Ifc* eth = nullptr;
+  Ifc* pppac = nullptr;
+  Conv* l2tp_conv = nullptr;
+
+  void SetUp() override {
+    px = std::make_unique<Pipex>(ip);
+    px->enabled = true;
+    ip.add_proto(make_icmp(ip));
+    ip.add_proto(make_icmp6(ip));
+    ip.add_proto(make_udp(ip));
+    eth = *ip.ifc_clone();
+    ASSERT_TRUE(ip.ifc_ctl(*eth, "bind ether veth7"));
+    ASSERT_TRUE(ip.ifc_ctl(*eth, "add 192.0.2.2 255.255.255.0"));
+    ASSERT_TRUE(ip.ifc_ctl(*eth, "add 2001:db8:1::2 /64"));
+    ASSERT_TRUE(ip.arp_ctl("add 192.0.2.1 020000000001"));
+    pppac = *ip.ifc_clone();
+    ASSERT_TRUE(ip.ifc_ctl(*pppac, "bind pipex"));
+    int one = 1;
+    ASSERT_EQ(px->ioctl(*pppac, PIPEXSMODE, &one), 0);
+    // The daemon's L2TP conversation.
+    Proto* u = ip.proto("udp");
+    l2tp_conv = *u->clone("daemon");
+    ASSERT_TRUE(u->ctl_message(*l2tp_conv, "announce 1701", l, nullptr));
+    pump();
+    media[0]->sent.clear();
+  }
+  void TearDown() override {
+    px.reset();  // before ip: its hooks and routes
+  }
+
+  void pump() {
+    for (int i = 0; i < 16; i++) {
+      ip.flush();
+      if (ip.poll() == 0) break;
+    }
+  }
+  void frame_in(const Bytes& f) {
+    media[0]->in.push_back(pool.copy(f.data(), uint32_t(f.size())));
+    pump();
+  }
+  std::vector<Bytes> sent() {
+    std::vector<Bytes> v;
+    for (auto& b : media[0]->sent)
+      v.emplace_back(b->data(), b->data() + b->size());
+    media[0]->sent.clear();
+    return v;
+  }
+
+  // Every datagram queued for the daemon on port 1701 (its announced
+  // conversation and the calls made from it), oldest conversation first.
+  std::vector<Bytes> daemon_queue() {
+    std::vector<Bytes> v;
+    for (auto& c : ip.proto("udp")->convs)
+      if (c && c->inuse && c->lport == 1701)
+        for (auto& b : c->rq)
+          v.emplace_back(b->data(), b->data() + b->size());
+    return v;
+  }
+
+  pipex_session_req base(int proto, uint16_t id) {
+    pipex_session_req r{};
+    r.pr_protocol = proto;
+    r.pr_session_id = id;
+    r.pr_peer_session_id = uint16_t(id + 100);
+    r.pr_ppp_id = id;
+    r.pr_peer_mru = 1400;
+    r.pr_ppp_flags = PIPEX_PPP_ACFC_ACCEPTED | PIPEX_PPP_PFC_ACCEPTED;
+    inet_pton(AF_INET, ("10.0.0." + std::to_string(id)).c_str(), &r.pr_ip_address);
+    if (proto != PIPEX_PROTO_PPPOE) {
+      r.pr_ppp_flags |= PIPEX_PPP_HAS_ACF;
+      auto& peer = reinterpret_cast<sockaddr_in&>(r.pr_peer_address);
+      peer.sin_family = AF_INET;
+      peer.sin_port = htons(proto == PIPEX_PROTO_L2TP ? 1701 : 0);
+      inet_pton(AF_INET, "192.0.2.1", &peer.sin_addr);
+      auto& local = reinterpret_cast<sockaddr_in&>(r.pr_local_address);
+      local.sin_family = AF_INET;
+      local.sin_port = htons(proto == PIPEX_PROTO_L2TP ? 1701 : 0);
+      inet_pton(AF_INET, "192.0.2.2", &local.sin_addr);
+    } else {
+      auto& peer = reinterpret_cast<sockaddr&>(r.pr_peer_address);
+      peer.sa_family = AF_UNSPEC;
+      std::memcpy(peer.sa_data, kPeerMac, 6);
+      std::strcpy(r.pr_proto.pppoe.over_ifname, "veth7");
+    }
+    if (proto == PIPEX_PROTO_L2TP) {
+      r.pr_proto.l2tp.tunnel_id = 1;
+      r.pr_proto.l2tp.peer_tunnel_id = 2;
+    }
+    if (proto == PIPEX_PROTO_PPTP) r.pr_proto.pptp.maxwinsz = 64;
+    return r;
+  }
+  int add(pipex_session_req r) { return px->ioctl(*pppac, PIPEXASESSION, &r); }
+
+  // The peer's frames for session 7 of each protocol, around a PPP frame.
+  Bytes l2tp_frame(const Bytes& ppp, uint16_t sid = 7, const Ipaddr& from = kPeer) {
+    Bytes l = cat({be16(0x0002), be16(1), be16(sid), ppp});  // T=0 L=0 S=0, version 2
+    return cat({ether(0x0800), ip4(from, kUs, 17, udp(from, kUs, 1701, 1701, l))});
+  }
+  Bytes pptp_frame(const Bytes& ppp, uint16_t call = 7, uint32_t seq = 0,
+                   const Ipaddr& from = kPeer) {
+    // K and S, version 1, protocol 880b, payload length, call id, seq.
+    Bytes g = cat({be16(0x3001), be16(0x880b), be16(uint16_t(ppp.size())), be16(call),
+                   be16(uint16_t(seq >> 16)), be16(uint16_t(seq)), ppp});
+    return cat({ether(0x0800), ip4(from, kUs, 47, g)});
+  }
+  Bytes pppoe_frame(const Bytes& ppp, uint16_t sid = 7) {
+    Bytes f = cat({ether(0x8864), {0x11, 0x00}, be16(sid), be16(uint16_t(ppp.size())), ppp});
+    if (f.size() < 60) f.resize(60, 0xee);  // Ethernet padding, not PPP
+    return f;
+  }
+};
+
+Bytes ppp_ip(const Bytes& ip, bool acf = true) {
+  return cat({acf ? Bytes{0xff, 0x03} : Bytes{}, be16(ip[0] >> 4 == 6 ? 0x0057 : 0x0021), ip});
+}
+
+// What an ICMP echo reply to kClient looks like: the inner packet of a
+// session frame that has been decapsulated by the test.
+void expect_echo_reply4(const Bytes& inner, const Ipaddr& from, const Ipaddr& to) {
+  auto h = wire::Ip4Repr::parse(inner);
+  ASSERT_TRUE(h) << "inner IPv4";
+  EXPECT_EQ(h->src, from);
+  EXPECT_EQ(h->dst, to);
+  ASSERT_EQ(h->proto, 1);
+  ASSERT_GE(inner.size(), 20u + 12);
+  EXPECT_EQ(inner[20], 0) << "echo reply";
+  EXPECT_EQ(std::string(inner.end() - 4, inner.end()), "ping");
+  EXPECT_EQ(csum_fold(csum_partial(inner.data() + 20, inner.size() - 20, 0)), 0) << "ICMP checksum";
+}
+
+TEST_F(PathTest, L2tpEchoGoesInAndTheReplyComesBackThroughTheSession) {
+  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs))));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes& f = out[0];
+  auto e = wire::EtherRepr::parse(f);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->dst, Mac(kPeerMac));
+  Bytes ipb(f.begin() + 14, f.end());
+  auto h = wire::Ip4Repr::parse(ipb);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->src, kUs);
+  EXPECT_EQ(h->dst, kPeer);
+  EXPECT_EQ(h->proto, 17);
+  EXPECT_EQ(h->ttl, 255) << "NOTES.md: outer TTL 255";
+  auto u = wire::UdpRepr::parse(kUs, kPeer, std::span(ipb).subspan(20));
+  ASSERT_TRUE(u) << "UDP checksum right";
+  EXPECT_EQ(u->src_port, 1701);
+  EXPECT_EQ(u->dst_port, 1701);
+  Bytes l(u->data.begin(), u->data.end());
+  ASSERT_GE(l.size(), 12u);
+  EXPECT_EQ(load16(&l[0]), 0x4002) << "L set, no S (no sequencing), version 2";
+  EXPECT_EQ(load16(&l[2]), l.size()) << "Length";
+  EXPECT_EQ(load16(&l[4]), 2) << "the peer's tunnel id";
+  EXPECT_EQ(load16(&l[6]), 107) << "the peer's session id";
+  EXPECT_EQ(l[8], 0xff);
+  EXPECT_EQ(l[9], 0x03);
+  EXPECT_EQ(load16(&l[10]), 0x0021);
+  expect_echo_reply4(Bytes(l.begin() + 12, l.end()), kUs, kClient);
+
+  pipex_session_stat_req st{};
+  st.psr_protocol = PIPEX_PROTO_L2TP;
+  st.psr_session_id = 7;
+  ASSERT_EQ(px->ioctl(*pppac, PIPEXGSTAT, &st), 0);
+  EXPECT_EQ(st.psr_stat.ipackets, 1u);
+  EXPECT_EQ(st.psr_stat.ibytes, 32u) << "the IP length of the echo";
+  EXPECT_EQ(st.psr_stat.opackets, 1u);
+  EXPECT_EQ(st.psr_stat.obytes, 4u + 32) << "PPP length: ff 03 00 21 and the reply";
+  EXPECT_EQ(st.psr_stat.ierrors + st.psr_stat.oerrors, 0u);
+  EXPECT_FALSE(l2tp_conv->rq.size()) << "nothing reached the daemon";
+}
+
+TEST_F(PathTest, L2tpSequencingContinuesTheDaemonsNumbers) {
+  auto r = base(PIPEX_PROTO_L2TP, 7);
+  r.pr_proto.l2tp.option_flags = PIPEX_L2TP_USE_SEQUENCING;
+  r.pr_proto.l2tp.ns_nxt = 40;
+  r.pr_proto.l2tp.nr_nxt = 9;
+  ASSERT_EQ(add(r), 0);
+  // Ns 9, Nr 40 from the peer, with S set.
+  Bytes l = cat({be16(0x0802), be16(1), be16(7), be16(9), be16(40), ppp_ip(echo4(kClient, kUs))});
+  frame_in(cat({ether(0x0800), ip4(kPeer, kUs, 17, udp(kPeer, kUs, 1701, 1701, l))}));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  const uint8_t* m = out[0].data() + 14 + 20 + 8;
+  EXPECT_EQ(load16(m), 0x4802) << "L and S";
+  EXPECT_EQ(load16(m + 8), 40) << "Ns continues from the request's ns_nxt";
+  EXPECT_EQ(load16(m + 10), 10) << "Nr: the peer's next";
+  // A packet 65 behind the expected Ns is dropped and counted.
+  Bytes old = cat({be16(0x0802), be16(1), be16(7), be16(uint16_t(10 - 65)), be16(41),
+                   ppp_ip(echo4(kClient, kUs))});
+  frame_in(cat({ether(0x0800), ip4(kPeer, kUs, 17, udp(kPeer, kUs, 1701, 1701, old))}));
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(px->counters.InSeqDrops, 1u);
+  EXPECT_EQ(px->find(PIPEX_PROTO_L2TP, 7)->stats.ierrors, 1u);
+}
+
+TEST_F(PathTest, WhatTheFastPathDoesNotTakeReachesTheDaemonUnchanged) {
+  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  // LCP Echo-Request on the session: the daemon's.
+  const Bytes lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4};
+  frame_in(l2tp_frame(lcp));
+  ASSERT_EQ(daemon_queue().size(), 1u);
+  EXPECT_EQ(daemon_queue()[0], cat({be16(0x0002), be16(1), be16(7), lcp}));
+  EXPECT_EQ(l2tp_conv->incall.size(), 1u) << "a call for the peer, as ip(3) makes";
+  // Data after the call was made is still the fast path's.
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs))));
+  EXPECT_EQ(sent().size(), 1u);
+  EXPECT_EQ(daemon_queue().size(), 1u);
+  // A session nobody registered, and another peer: also the daemon's, counted.
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs)), 8));
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs)), 7, A("192.0.2.9")));
+  EXPECT_EQ(px->counters.InNoSession, 1u);
+  EXPECT_EQ(px->counters.InWrongPeer, 1u);
+  EXPECT_EQ(daemon_queue().size(), 3u);
+  // net.pipex.enable off: nothing is taken.
+  px->enabled = false;
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs))));
+  EXPECT_EQ(daemon_queue().size(), 4u);
+  EXPECT_EQ(px->find(PIPEX_PROTO_L2TP, 7)->stats.ipackets, 1u) << "only the one before";
+  EXPECT_TRUE(sent().empty()) << "no echo was answered";
+}
+
+TEST_F(PathTest, PptpEchoAndItsSequenceAndAcknowledgement) {
+  auto r = base(PIPEX_PROTO_PPTP, 7);
+  r.pr_proto.pptp.snd_nxt = 100;
+  r.pr_proto.pptp.rcv_nxt = 5;
+  r.pr_proto.pptp.rcv_acked = 5;
+  ASSERT_EQ(add(r), 0);
+  frame_in(pptp_frame(ppp_ip(echo4(kClient, kUs)), 7, 5));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  Bytes ipb(out[0].begin() + 14, out[0].end());
+  auto h = wire::Ip4Repr::parse(ipb);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->proto, 47);
+  EXPECT_EQ(h->dst, kPeer);
+  const uint8_t* g = ipb.data() + 20;
+  EXPECT_EQ(load16(g), 0x3081) << "K, S, A, version 1";
+  EXPECT_EQ(load16(g + 2), 0x880b);
+  EXPECT_EQ(load16(g + 4), ipb.size() - 20 - 16) << "payload length";
+  EXPECT_EQ(load16(g + 6), 107) << "the peer's call id";
+  EXPECT_EQ(load32(g + 8), 100u) << "seq continues the daemon's";
+  EXPECT_EQ(load32(g + 12), 5u) << "acknowledges the peer's 5";
+  EXPECT_EQ(g[16], 0xff);
+  EXPECT_EQ(load16(g + 18), 0x0021);
+  expect_echo_reply4(Bytes(ipb.begin() + 20 + 16 + 4, ipb.end()), kUs, kClient);
+  // GRE that is not the session's stays for the gre directory.
+  frame_in(pptp_frame(ppp_ip(echo4(kClient, kUs)), 9, 6));
+  EXPECT_EQ(px->counters.InNoSession, 1u);
+  for (const Bytes& f : sent())
+    EXPECT_NE(f[14 + 9], 47) << "no GRE answers it";
+}
+
+TEST_F(PathTest, PptpAcknowledgesAloneAtHalfTheWindow) {
+  auto r = base(PIPEX_PROTO_PPTP, 7);
+  r.pr_proto.pptp.maxwinsz = 4;
+  ASSERT_EQ(add(r), 0);
+  px->find(PIPEX_PROTO_PPTP, 7)->ip_forward = false;  // no replies: only acks go out
+  for (uint32_t seq = 0; seq < 3; seq++)
+    frame_in(pptp_frame(ppp_ip(echo4(kClient, kUs)), 7, seq));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u) << "one ack-only packet after 3 of a window of 4";
+  const uint8_t* g = out[0].data() + 14 + 20;
+  EXPECT_EQ(load16(g), 0x2081) << "K and A, no S";
+  EXPECT_EQ(load16(g + 4), 0) << "no payload";
+  EXPECT_EQ(load32(g + 8), 2u) << "acknowledges up to seq 2";
+  EXPECT_EQ(px->find(PIPEX_PROTO_PPTP, 7)->stats.ierrors, 3u) << "ip_forward off";
+}
+
+TEST_F(PathTest, PppoeEchoWithPaddingAndNoAcf) {
+  ASSERT_EQ(add(base(PIPEX_PROTO_PPPOE, 7)), 0);
+  frame_in(pppoe_frame(ppp_ip(echo4(kClient, kUs), false)));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes& f = out[0];
+  ASSERT_EQ(f.size(), 60u) << "54 bytes, padded";
+  EXPECT_EQ(Bytes(f.begin(), f.begin() + 6), Bytes(kPeerMac, kPeerMac + 6));
+  EXPECT_EQ(Bytes(f.begin() + 6, f.begin() + 12), Bytes(kOurMac, kOurMac + 6));
+  EXPECT_EQ(load16(&f[12]), 0x8864);
+  EXPECT_EQ(f[14], 0x11);
+  EXPECT_EQ(f[15], 0x00);
+  EXPECT_EQ(load16(&f[16]), 7) << "PPPoE uses our (the one) session id";
+  EXPECT_EQ(load16(&f[18]), 34) << "PPP length";
+  EXPECT_EQ(load16(&f[20]), 0x0021) << "no ff 03";
+  expect_echo_reply4(Bytes(f.begin() + 22, f.begin() + 22 + 32), kUs, kClient);
+  // From another MAC: not the session's.
+  Bytes other = pppoe_frame(ppp_ip(echo4(kClient, kUs), false));
+  other[11] = 0x99;
+  frame_in(other);
+  EXPECT_EQ(px->counters.InWrongPeer, 1u);
+  EXPECT_TRUE(sent().empty());
+}
+
+TEST_F(PathTest, ShortPppoeOutputIsPaddedToTheEthernetMinimum) {
+  ASSERT_EQ(add(base(PIPEX_PROTO_PPPOE, 7)), 0);
+  // A 20-byte IP packet to the client (IP protocol 253, experimental).
+  ASSERT_TRUE(ip.send({kUs, kClient, 253, 64, 0, false, -1}, pool.alloc()));
+  pump();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].size(), 60u);
+  EXPECT_EQ(load16(&out[0][18]), 22) << "the length field counts PPP only, not the pad";
+}
+
+TEST_F(PathTest, IngressFilterAndIpForward) {
+  auto r = base(PIPEX_PROTO_L2TP, 7);
+  r.pr_ppp_flags |= PIPEX_PPP_INGRESS_FILTER;
+  ASSERT_EQ(add(r), 0);
+  frame_in(l2tp_frame(ppp_ip(echo4(A("10.0.0.99"), kUs))));  // a spoofed source
+  EXPECT_TRUE(sent().empty());
+  Session* s = px->find(PIPEX_PROTO_L2TP, 7);
+  EXPECT_EQ(s->stats.ierrors, 1u);
+  EXPECT_EQ(s->stats.ipackets, 0u);
+  pipex_session_config_req c{};
+  c.pcr_protocol = PIPEX_PROTO_L2TP;
+  c.pcr_session_id = 7;
+  c.pcr_ip_forward = 0;
+  ASSERT_EQ(px->ioctl(*pppac, PIPEXCSESSION, &c), 0);
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs))));
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(s->stats.ierrors, 2u);
+  ASSERT_TRUE(ip.send({kUs, kClient, 253, 64, 0, false, -1}, pool.alloc()));
+  pump();
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(s->stats.oerrors, 1u);
+}
+
+TEST_F(PathTest, PfcOnlyWhenAccepted) {
+  auto r = base(PIPEX_PROTO_L2TP, 7);
+  r.pr_ppp_flags &= ~uint32_t(PIPEX_PPP_PFC_ACCEPTED);
+  ASSERT_EQ(add(r), 0);
+  frame_in(l2tp_frame(cat({{0xff, 0x03, 0x21}, echo4(kClient, kUs)})));
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(px->find(PIPEX_PROTO_L2TP, 7)->stats.ierrors, 1u);
+  auto r2 = base(PIPEX_PROTO_L2TP, 8);
+  ASSERT_EQ(add(r2), 0);
+  frame_in(l2tp_frame(cat({{0x21}, echo4(A("10.0.0.8"), kUs)}), 8));  // no ACF, one-byte protocol
+  EXPECT_EQ(sent().size(), 1u);
+}
+
+TEST_F(PathTest, MppeBothWaysAndCcpResets) {
+  auto lib = crypto::Libcrypto::open();
+  ASSERT_TRUE(lib);
+  auto r = base(PIPEX_PROTO_L2TP, 7);
+  r.pr_ppp_flags |= PIPEX_PPP_MPPE_ACCEPTED | PIPEX_PPP_MPPE_ENABLED | PIPEX_PPP_MPPE_REQUIRED;
+  for (auto* m : {&r.pr_mppe_recv, &r.pr_mppe_send}) {
+    m->stateless = 1;
+    m->keylenbits = 128;
+  }
+  for (int i = 0; i < 16; i++) {
+    r.pr_mppe_recv.master_key[i] = uint8_t(i);
+    r.pr_mppe_send.master_key[i] = uint8_t(0xa0 + i);
+  }
+  ASSERT_EQ(add(r), 0);
+  crypto::MppeConfig peer_tx{128, true, {}}, peer_rx{128, true, {}};
+  std::memcpy(peer_tx.master_key.data(), r.pr_mppe_recv.master_key, 16);
+  std::memcpy(peer_rx.master_key.data(), r.pr_mppe_send.master_key, 16);
+  auto tx = crypto::Mppe::create(*lib, peer_tx);
+  auto rx = crypto::Mppe::create(*lib, peer_rx);
+  ASSERT_TRUE(tx && rx);
+
+  auto encrypted = [&](const Bytes& ip) {
+    Bytes m = cat({{0, 0}, be16(0x0021), ip});
+    EXPECT_TRUE(tx->encrypt(m));
+    return cat({{0xff, 0x03, 0x00, 0xfd}, m});
+  };
+  // Plain IP on a session that requires MPPE: dropped.
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs))));
+  EXPECT_TRUE(sent().empty());
+  for (int round = 0; round < 3; round++) {
+    frame_in(l2tp_frame(encrypted(echo4(kClient, kUs))));
+    auto out = sent();
+    ASSERT_EQ(out.size(), 1u) << round;
+    Bytes p(out[0].begin() + 14 + 20 + 8 + 8, out[0].end());  // the PPP frame
+    ASSERT_EQ(load16(&p[2]), 0x00fd) << "encrypted";
+    Bytes m(p.begin() + 4, p.end());
+    auto in = rx->decrypt(m);
+    ASSERT_TRUE(in.ok()) << crypto::mppe_verdict_text(in.verdict);
+    EXPECT_EQ(in.header.count, round);
+    ASSERT_EQ(load16(in.data.data()), 0x0021);
+    expect_echo_reply4(Bytes(in.data.begin() + 2, in.data.end()), kUs, kClient);
+  }
+  Session* s = px->find(PIPEX_PROTO_L2TP, 7);
+  EXPECT_EQ(s->stats.ipackets, 3u);
+  EXPECT_EQ(s->stats.ierrors, 1u);
+  // The peer's CCP Reset-Request (id 5) is answered with a Reset-Ack (id 5).
+  frame_in(l2tp_frame({0xff, 0x03, 0x80, 0xfd, 14, 5, 0, 4}));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  Bytes p(out[0].begin() + 14 + 20 + 8 + 8, out[0].end());
+  EXPECT_EQ(p, (Bytes{0xff, 0x03, 0x80, 0xfd, 15, 5, 0, 4}));
+  EXPECT_EQ(px->counters.CcpResetRequests, 1u);
+  // CCP's negotiation (Configure-Request) is the daemon's.
+  frame_in(l2tp_frame({0xff, 0x03, 0x80, 0xfd, 1, 6, 0, 4}));
+  ASSERT_EQ(daemon_queue().size(), 1u);
+}
+
+TEST_F(PathTest, StatefulMppeLossAsksForAReset) {
+  auto lib = crypto::Libcrypto::open();
+  ASSERT_TRUE(lib);
+  auto r = base(PIPEX_PROTO_L2TP, 7);
+  r.pr_ppp_flags |= PIPEX_PPP_MPPE_ACCEPTED;
+  r.pr_mppe_recv.stateless = 0;
+  r.pr_mppe_recv.keylenbits = 40;
+  r.pr_ccp_id = 3;
+  ASSERT_EQ(add(r), 0);
+  crypto::MppeConfig c{40, false, {}};
+  auto tx = crypto::Mppe::create(*lib, c);
+  ASSERT_TRUE(tx);
+  auto encrypted = [&](const Bytes& ip) {
+    Bytes m = cat({{0, 0}, be16(0x0021), ip});
+    EXPECT_TRUE(tx->encrypt(m));
+    return cat({{0xff, 0x03, 0x00, 0xfd}, m});
+  };
+  frame_in(l2tp_frame(encrypted(echo4(kClient, kUs))));
+  EXPECT_EQ(sent().size(), 1u) << "the reply, in plain IP (no MPPE sending)";
+  (void)encrypted(echo4(kClient, kUs));  // lost
+  frame_in(l2tp_frame(encrypted(echo4(kClient, kUs))));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  Bytes p(out[0].begin() + 14 + 20 + 8 + 8, out[0].end());
+  EXPECT_EQ(p, (Bytes{0xff, 0x03, 0x80, 0xfd, 14, 4, 0, 4}))
+      << "Reset-Request with the next CCP id";
+  EXPECT_EQ(px->find(PIPEX_PROTO_L2TP, 7)->stats.ierrors, 1u);
+}
+
+TEST_F(PathTest, TcpMssIsClampedBothWays) {
+  auto r = base(PIPEX_PROTO_L2TP, 7);
+  r.pr_ppp_flags |= PIPEX_PPP_ADJUST_TCPMSS;
+  r.pr_peer_mru = 1200;
+  ASSERT_EQ(add(r), 0);
+  // A SYN from the client to a host beyond the stack is forwarded; we only
+  // look at what reaches the wire, so send it to a host on the Ethernet.
+  ASSERT_TRUE(ip.ifc_ctl(*eth, "iprouting"));
+  Bytes syn(24, 0);
+  store16(&syn[0], 40000);
+  store16(&syn[2], 80);
+  syn[12] = 6 << 4;
+  syn[13] = 0x02;
+  store16(&syn[14], 65535);
+  syn[20] = 2;
+  syn[21] = 4;
+  store16(&syn[22], 1460);
+  uint16_t ck = csum_fold(csum_partial(syn.data(), syn.size(), csum_pseudo(kClient, kPeer, 6, 24)));
+  store16(&syn[16], ck);
+  frame_in(l2tp_frame(ppp_ip(ip4(kClient, kPeer, 6, syn))));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  const uint8_t* t = out[0].data() + 14 + 20;
+  EXPECT_EQ(load16(t + 22), pipex_max_mss(1200, false)) << "1200 - 20 - 20 - 12";
+  EXPECT_EQ(csum_fold(csum_partial(t, 24, csum_pseudo(kClient, kPeer, 6, 24))), 0);
+}
+
+TEST_F(PathTest, MulticastIsCopiedToEverySessionOfTheInterface) {
+  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  ASSERT_EQ(add(base(PIPEX_PROTO_PPTP, 8)), 0);
+  ASSERT_EQ(add(base(PIPEX_PROTO_PPPOE, 9)), 0);
+  SendParams sp{kUs, A("224.0.0.9"), 17, 1, 0, false, pppac->index};
+  ASSERT_TRUE(ip.send(sp, pool.alloc()));
+  pump();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 3u);
+  int l2tp = 0, pptp = 0, pppoe = 0;
+  for (const Bytes& f : out) {
+    if (load16(&f[12]) == 0x8864)
+      pppoe++;
+    else if (f[14 + 9] == 47)
+      pptp++;
+    else if (f[14 + 9] == 17)
+      l2tp++;
+  }
+  EXPECT_EQ(l2tp + pptp + pppoe, 3);
+  EXPECT_EQ(l2tp * pptp * pppoe, 1);
+}
+
+TEST_F(PathTest, Ipv6PrefixInsideASession) {
+  auto r = base(PIPEX_PROTO_L2TP, 7);
+  r.pr_ip6_address.sin6_family = AF_INET6;
+  inet_pton(AF_INET6, "2001:db8:7::", &r.pr_ip6_address.sin6_addr);
+  r.pr_ip6_prefixlen = 64;
+  ASSERT_EQ(add(r), 0);
+  const Ipaddr client6 = A("2001:db8:7::1234"), us6 = A("2001:db8:1::2");
+  EXPECT_EQ(px->find_v6(client6), px->find(PIPEX_PROTO_L2TP, 7));
+  frame_in(l2tp_frame(ppp_ip(echo6(client6, us6))));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  Bytes p(out[0].begin() + 14 + 20 + 8 + 8, out[0].end());
+  ASSERT_EQ(load16(&p[2]), 0x0057);
+  Bytes inner(p.begin() + 4, p.end());
+  auto h = wire::Ip6Repr::parse(inner);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->dst, client6);
+  EXPECT_EQ(inner[40], 129) << "echo reply";
+  // A second session may not take the same prefix.
+  auto r2 = base(PIPEX_PROTO_L2TP, 8);
+  r2.pr_ip6_address = r.pr_ip6_address;
+  r2.pr_ip6_prefixlen = 64;
+  EXPECT_EQ(add(r2), EADDRINUSE);
+}
+
+TEST_F(PathTest, SessionsAddAndRemoveTheirRoutes) {
+  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  const Route* rt = ip.routes.lookup(kClient);
+  ASSERT_TRUE(rt);
+  EXPECT_EQ(rt->ifc, pppac->index);
+  EXPECT_EQ(rt->tag, "ppp");
+  pipex_session_close_req c{};
+  c.pcr_protocol = PIPEX_PROTO_L2TP;
+  c.pcr_session_id = 7;
+  ASSERT_EQ(px->ioctl(*pppac, PIPEXDSESSION, &c), 0);
+  rt = ip.routes.lookup(kClient);
+  EXPECT_TRUE(!rt || rt->ifc != pppac->index) << "the session's route went with it";
+  // Under a pool route through the interface, no route of its own.
+  std::string tag;
+  ASSERT_TRUE(
+      ip.route_ctl("add 10.0.0.0 255.255.255.0 10.0.0.0 " + std::to_string(pppac->index), tag));
+  size_t before = ip.routes.size();
+  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  EXPECT_EQ(ip.routes.size(), before);
+}
+
+TEST_F(PathTest, EchoTrafficIsActiveAndDnsIsNot) {
+  auto r = base(PIPEX_PROTO_L2TP, 7);
+  r.pr_timeout_sec = 60;
+  ASSERT_EQ(add(r), 0);
+  Session* s = px->find(PIPEX_PROTO_L2TP, 7);
+  clock.advance(sec(10));
+  frame_in(l2tp_frame(ppp_ip(ip4(kClient, kUs, 17, udp(kClient, kUs, 5353, 53, {1, 2, 3})))));
+  EXPECT_EQ(s->idle_seconds(clock.now()), 10u) << "DNS is idle traffic";
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs))));
+  EXPECT_EQ(s->idle_seconds(clock.now()), 0u) << "an echo is active";
+}
+
+}  // namespace
+}  // namespace ninet::pipex
