@@ -130,8 +130,7 @@ int Pipex::attach(Session& s) {
   // one through it covers the network already (the daemon's address pool).
   if (!s.addr4.is_zero()) {
     const Route* r = ip_.routes.lookup(s.addr4);
-    const bool covered =
-        r && r->ifc == s.ifc && r->mask.prefix_len(true) <= mask_len(s);
+    const bool covered = r && r->ifc == s.ifc && r->mask.prefix_len(true) <= mask_len(s);
     if (!covered) {
       Route nr;
       nr.target = s.addr4;
