@@ -115,7 +115,7 @@ Status Ip::ifc_bind(Ifc& f, const std::vector<std::string_view>& a) {
   if (a.size() < 2) return Error(Err::BadArg, "bind medium [path]");
   std::string_view kind = a[1];
   std::string dev;
-  if (kind == "loopback" || kind == "pkt" || kind == "pipex") {
+  if (kind == "loopback" || kind == "pkt" || kind == "pipex" || kind == "pppx") {
     if (a.size() > 2) return Error(Err::BadArg, "bind " + std::string(kind) + " takes no path");
     dev = std::string(kind);
   } else if (kind == "ether" || kind == "netdev") {

@@ -90,6 +90,66 @@ std::unique_ptr<Medium> Pipex::make_medium() {
   return std::make_unique<SessionMedium>(*this);
 }
 
+// A pppx device: where sessions are added; it carries no packets itself.
+class PppxDevice : public Medium {
+ public:
+  PppxDevice() { caps.receives = false; }
+  std::string_view name() const override { return "pppx"; }
+  int default_mtu() const override { return 1500; }
+  size_t recv(Batch&, Pool&, size_t) override { return 0; }
+  void send(Batch& batch) override {
+    stats_.out_errors += batch.size();
+    batch.clear();
+  }
+};
+
+std::unique_ptr<Medium> Pipex::make_pppx_medium() {
+  return std::make_unique<PppxDevice>();
+}
+
+bool Pipex::is_pppx(const Ifc& f) {
+  return f.medium && f.medium->name() == "pppx";
+}
+
+namespace {
+const char* proto_name(int protocol) {
+  switch (protocol) {
+    case PIPEX_PROTO_L2TP:
+      return "l2tp";
+    case PIPEX_PROTO_PPTP:
+      return "pptp";
+    default:
+      return "pppoe";
+  }
+}
+}  // namespace
+
+int Pipex::make_session_ifc(const Session& s) {
+  auto f = ip_.ifc_clone();
+  if (!f) return -1;
+  Ifc& g = **f;
+  if (!ip_.ifc_ctl(g, "bind pipex")) {
+    ip_.ifc_release(g);
+    return -1;
+  }
+  // Its line in ipifc names the session: "pppx/l2tp.7".
+  g.dev = std::string("pppx/") + proto_name(s.protocol) + "." + std::to_string(s.id);
+  mode_[g.index] = true;
+  // The session's addresses as a point-to-point pair: ours (pr_ip_srcaddr)
+  // and the framed one, whose route then goes through this interface.
+  if (!s.src4.is_zero() && !s.addr4.is_zero())
+    (void)ip_.ifc_ctl(g, "add " + s.src4.str() + " 255.255.255.255 " + s.addr4.str());
+  return g.index;
+}
+
+void Pipex::drop_session_ifc(int ifc) {
+  Ifc* g = ip_.ifc(ifc);
+  if (!g) return;
+  (void)ip_.ifc_ctl(*g, "unbind");  // on_unbind: remove_ifc, which finds nothing left
+  mode_.erase(ifc);
+  ip_.ifc_release(*g);
+}
+
 std::string Pipex::counters_text() const {
   std::string s;
 #define X(name) s += #name ": " + std::to_string(counters.name) + "\n";

@@ -25,6 +25,12 @@ Session::Session(TimerWheel& w, Pipex& px)
 Pipex::Pipex(Ip& ip) : ip_(ip) {}
 
 Pipex::~Pipex() {
+  // Sessions first: a pppx session's interface goes with it.
+  std::vector<Session*> all;
+  for (auto& [k, s] : by_id_)
+    all.push_back(s.get());
+  for (Session* s : all)
+    free_session(s);
   unhook_all();
 }
 
@@ -73,12 +79,12 @@ int Pipex::ioctl(Ifc& f, unsigned long cmd, void* arg) {
       *static_cast<int*>(arg) = mode(f.index) ? 1 : 0;
       return 0;
     case PIPEXASESSION:
-      if (!mode(f.index)) return ENXIO;
+      if (!mode(f.index) && !is_pppx(f)) return ENXIO;
       return add(f, *static_cast<pipex_session_req*>(arg));
     case PIPEXDSESSION: {
       auto* r = static_cast<pipex_session_stat_req*>(arg);
       Session* s = find(r->psr_protocol, r->psr_session_id);
-      if (!s || s->ifc != f.index) return EINVAL;
+      if (!s || s->ctl_ifc != f.index) return EINVAL;
       fill_stats(*s, r->psr_stat);
       free_session(s);
       return 0;
@@ -86,14 +92,14 @@ int Pipex::ioctl(Ifc& f, unsigned long cmd, void* arg) {
     case PIPEXCSESSION: {
       auto* r = static_cast<pipex_session_config_req*>(arg);
       Session* s = find(r->pcr_protocol, r->pcr_session_id);
-      if (!s || s->ifc != f.index) return EINVAL;
+      if (!s || s->ctl_ifc != f.index) return EINVAL;
       s->ip_forward = r->pcr_ip_forward != 0;
       return 0;
     }
     case PIPEXGSTAT: {
       auto* r = static_cast<pipex_session_stat_req*>(arg);
       Session* s = find(r->psr_protocol, r->psr_session_id);
-      if (!s || s->ifc != f.index) return EINVAL;
+      if (!s || s->ctl_ifc != f.index) return EINVAL;
       fill_stats(*s, r->psr_stat);
       return 0;
     }
@@ -102,7 +108,7 @@ int Pipex::ioctl(Ifc& f, unsigned long cmd, void* arg) {
       std::memset(r, 0, sizeof *r);
       for (auto it = closed_.begin(); it != closed_.end();) {
         Session* s = *it;
-        if (s->ifc != f.index) {
+        if (s->ctl_ifc != f.index) {
           ++it;
           continue;
         }
@@ -119,7 +125,7 @@ int Pipex::ioctl(Ifc& f, unsigned long cmd, void* arg) {
     case PIPEXSIFDESCR: {
       auto* r = static_cast<pipex_session_descr_req*>(arg);
       Session* s = find(r->pdr_protocol, r->pdr_session_id);
-      if (!s || s->ifc != f.index) return EINVAL;
+      if (!s || s->ctl_ifc != f.index) return EINVAL;
       s->descr.assign(r->pdr_descr, strnlen(r->pdr_descr, sizeof r->pdr_descr));
       return 0;
     }
@@ -193,8 +199,16 @@ int Pipex::add(Ifc& f, const pipex_session_req& r) {
   s->mppe_recv = r.pr_mppe_recv;
   s->mppe_send = r.pr_mppe_send;
   s->proto = r.pr_proto;
-  s->ifc = f.index;
-  if (int e = attach(*s)) return e;
+  s->ifc = s->ctl_ifc = f.index;
+  if (is_pppx(f)) {
+    s->ifc = make_session_ifc(*s);
+    if (s->ifc < 0) return ENOMEM;
+    s->own_ifc = true;
+  }
+  if (int e = attach(*s)) {
+    if (s->own_ifc) drop_session_ifc(s->ifc);
+    return e;
+  }
   const Time now = ip_.clock.now();
   s->last_active = now;
   if (s->timeout_sec) s->timer.arm(now + Time(s->timeout_sec) * kSecond);
@@ -246,6 +260,7 @@ void Pipex::fill_stats(const Session& s, pipex_statistics& out) const {
 }
 
 void Pipex::free_session(Session* s) {
+  const int own = s->own_ifc ? s->ifc : -1;
   detach(*s);
   if (s->state == State::kCloseWait) closed_.erase(s->closed_pos);
   if (!s->addr4.is_zero()) {
@@ -260,12 +275,14 @@ void Pipex::free_session(Session* s) {
     if (it != prefix_lens6_.end() && --it->second == 0) prefix_lens6_.erase(it);
   }
   by_id_.erase(key(s->protocol, s->id));  // destroys s (and cancels its timer)
+  if (own >= 0) drop_session_ifc(own);
 }
 
 void Pipex::remove_sessions(int ifc, bool over_too) {
   std::vector<Session*> doomed;
   for (auto& [k, s] : by_id_)
-    if (s->ifc == ifc || (over_too && s->over_ifc == ifc)) doomed.push_back(s.get());
+    if (s->ifc == ifc || s->ctl_ifc == ifc || (over_too && s->over_ifc == ifc))
+      doomed.push_back(s.get());
   for (Session* s : doomed)
     free_session(s);
 }

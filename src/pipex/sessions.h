@@ -110,7 +110,9 @@ struct Session {
   int prefix6 = 0;
   Ipaddr peer, local;  // tunnel endpoints (L2TP, PPTP); v4-mapped for IPv4
   uint16_t peer_port = 0, local_port = 0;
-  int ifc = -1;              // the interface the session belongs to (pppac or its pppx)
+  int ifc = -1;              // the interface whose routes reach the session (pppac or its pppx)
+  int ctl_ifc = -1;          // the interface the request was made on (pppac, or the pppx device)
+  bool own_ifc = false;      // pppx: ifc was made for this session and goes with it
   int over_ifc = -1;         // PPPoE: the Ethernet interface
   uint8_t peer_mac[6] = {};  // PPPoE: the peer (from pr_peer_address, AF_UNSPEC + MAC)
   struct pipex_mppe_req mppe_recv {
@@ -171,6 +173,11 @@ class Pipex {
   // destination, encapsulated. Multicast goes to every session of the
   // interface.
   std::unique_ptr<Medium> make_medium();
+  // `bind pppx`: a pppx device. Each session added on it gets an interface
+  // of its own (bound to a pipex medium, numbered as ipifc clones are, with
+  // the session's addresses as a point-to-point pair), freed with the
+  // session.
+  std::unique_ptr<Medium> make_pppx_medium();
   Counters counters;
   // `Name: value` lines of counters.
   std::string counters_text() const;
@@ -186,6 +193,10 @@ class Pipex {
   int add(Ifc& f, const pipex_session_req& r);
   int remove(const pipex_session_stat_req& r, pipex_session_stat_req* out);
   void free_session(Session* s);
+  static bool is_pppx(const Ifc& f);
+  // pppx: the session's own interface; its number, or -1.
+  int make_session_ifc(const Session& s);
+  void drop_session_ifc(int ifc);
   // Frees the sessions of interface ifc (and, with over_too, PPPoE sessions
   // over it).
   void remove_sessions(int ifc, bool over_too);
@@ -230,7 +241,7 @@ class Pipex {
   std::shared_ptr<const crypto::Libcrypto> crypto_;
   Hook pppoe_hook_{*this, PIPEX_PROTO_PPPOE}, pptp_hook_{*this, PIPEX_PROTO_PPTP},
       l2tp_hook_{*this, PIPEX_PROTO_L2TP};
-  size_t count_[4] = {};           // sessions per PIPEX_PROTO_* (1 to 3)
+  size_t count_[4] = {};  // sessions per PIPEX_PROTO_* (1 to 3)
   std::unordered_map<Ipaddr, Session*, IpaddrHash> by_addr6_;  // framed prefix (masked)
   std::map<int, int> prefix_lens6_;                            // prefix lengths in use: count
   std::unordered_map<int, bool> mode_;                         // interfaces in pipex mode

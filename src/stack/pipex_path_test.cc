@@ -115,6 +115,7 @@ struct PathTest : ::testing::Test {
   std::unique_ptr<Pipex> px;
   Ip ip{clock, pool, [this](std::string_view kind, std::string_view path) {
           if (kind == "pipex") return Result<std::unique_ptr<Medium>>(px->make_medium());
+          if (kind == "pppx") return Result<std::unique_ptr<Medium>>(px->make_pppx_medium());
           return TestMedium::factory(&media)(kind, path);
         }};
   std::unique_lock<std::mutex> l{ip.mu};
@@ -638,6 +639,42 @@ TEST_F(PathTest, SessionsAddAndRemoveTheirRoutes) {
   size_t before = ip.routes.size();
   ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
   EXPECT_EQ(ip.routes.size(), before);
+}
+
+TEST_F(PathTest, PppxGivesEachSessionItsOwnInterface) {
+  Ifc* dev = *ip.ifc_clone();
+  ASSERT_TRUE(ip.ifc_ctl(*dev, "bind pppx"));
+  auto r = base(PIPEX_PROTO_L2TP, 9);
+  inet_pton(AF_INET, "10.0.0.254", &r.pr_ip_srcaddr);
+  ASSERT_EQ(px->ioctl(*dev, PIPEXASESSION, &r), 0) << "a pppx device needs no mode";
+  Session* s = px->find(PIPEX_PROTO_L2TP, 9);
+  ASSERT_NE(s->ifc, dev->index);
+  Ifc* own = ip.ifc(s->ifc);
+  ASSERT_TRUE(own && own->bound());
+  EXPECT_EQ(ip.ifc_status(*own).substr(0, 17), "pppx/l2tp.9  1500") << ip.ifc_status(*own);
+  EXPECT_NE(ip.ifc_status(*own).find("10.0.0.254"), std::string::npos) << ip.ifc_status(*own);
+  EXPECT_EQ(ip.routes.lookup(A("10.0.0.9"))->ifc, own->index);
+  frame_in(l2tp_frame(ppp_ip(echo4(A("10.0.0.9"), kUs)), 9));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  expect_echo_reply4(Bytes(out[0].begin() + 14 + 20 + 8 + 8 + 4, out[0].end()), kUs, A("10.0.0.9"));
+  // Requests name the device, not the session's interface.
+  pipex_session_stat_req st{};
+  st.psr_protocol = PIPEX_PROTO_L2TP;
+  st.psr_session_id = 9;
+  EXPECT_EQ(px->ioctl(*own, PIPEXGSTAT, &st), EINVAL);
+  ASSERT_EQ(px->ioctl(*dev, PIPEXGSTAT, &st), 0);
+  EXPECT_EQ(st.psr_stat.ipackets, 1u);
+  const int n = own->index;
+  ASSERT_EQ(px->ioctl(*dev, PIPEXDSESSION, &st), 0);
+  EXPECT_FALSE(ip.ifc(n) && ip.ifc(n)->bound()) << "the interface went with the session";
+  EXPECT_TRUE(!ip.routes.lookup(A("10.0.0.9")) || ip.routes.lookup(A("10.0.0.9"))->ifc != n);
+  // Unbinding the device ends its sessions and their interfaces.
+  ASSERT_EQ(px->ioctl(*dev, PIPEXASESSION, &r), 0);
+  const int m = px->find(PIPEX_PROTO_L2TP, 9)->ifc;
+  px->remove_ifc(dev->index);  // what the stack's on_unbind does
+  EXPECT_EQ(px->find(PIPEX_PROTO_L2TP, 9), nullptr);
+  EXPECT_FALSE(ip.ifc(m) && ip.ifc(m)->bound());
 }
 
 TEST_F(PathTest, EchoTrafficIsActiveAndDnsIsNot) {

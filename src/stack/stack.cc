@@ -39,7 +39,8 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
                            std::string_view path) -> Result<std::unique_ptr<Medium>> {
     if (kind == "loopback") return std::unique_ptr<Medium>(std::make_unique<LoopbackMedium>());
     if (kind == "pkt") return std::unique_ptr<Medium>(std::make_unique<PktMedium>(pool_));
-    if (kind == "pipex") return pipex_->make_medium();  // its sessions' interface (pppac)
+    if (kind == "pipex") return pipex_->make_medium();      // its sessions' interface (pppac)
+    if (kind == "pppx") return pipex_->make_pppx_medium();  // an interface per session
     return open_linux_medium(kind, path);
   };
   // `bind ether fault(drop=1%,delay=5ms):veth0`: the medium behind a fault
