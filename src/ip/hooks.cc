@@ -53,4 +53,9 @@ bool InputHooks::conv(Ifc& f, Conv& c, const IpRx& rx, uint16_t sport, uint16_t 
   return false;
 }
 
+void InputHooks::conv_out(Conv& c, const Ipaddr& dst, uint16_t dport, std::span<uint8_t> payload) {
+  for (const ConvHook& e : c.hooks)
+    e.hook->conv_output(c, dst, dport, payload);
+}
+
 }  // namespace ninet

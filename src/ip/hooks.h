@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "buf/block.h"
@@ -45,8 +46,17 @@ struct HookIn {
 class InputHook {
  public:
   virtual ~InputHook() = default;
-  // True: the hook took b (and left it empty). False: b is unchanged.
+  // True: the hook took b (and left it empty). False: b goes on to the next
+  // hook and the normal path, unchanged but for fields a hook that shares
+  // them with the path's reader rewrites in place (pipex renumbers a
+  // session's L2TP/PPTP sequence numbers into the daemon's share).
   virtual bool claim(const HookIn& in, BlockPtr& b) = 0;
+  // Output on a conversation this hook was added on (add_conv): the payload
+  // the protocol is about to send to dst!dport, which the hook may rewrite in
+  // place (pipex puts the daemon's L2TP data into the sequence it shares
+  // with it). Called before the transport checksum is computed.
+  virtual void conv_output(Conv& c, const Ipaddr& dst, uint16_t dport, std::span<uint8_t> payload) {
+  }
   // c, on which this hook was added, was freed (its hooks are gone).
   virtual void conv_closed(Conv& c) {}
 };
@@ -66,6 +76,8 @@ class InputHooks {
   bool ipproto(Ifc& f, const IpRx& rx, BlockPtr& b);
   // For protocols: the hooks of c, on b (at the transport payload).
   static bool conv(Ifc& f, Conv& c, const IpRx& rx, uint16_t sport, uint16_t dport, BlockPtr& b);
+  // For protocols: the hooks of c see output (InputHook::conv_output).
+  static void conv_out(Conv& c, const Ipaddr& dst, uint16_t dport, std::span<uint8_t> payload);
 
  private:
   struct Entry {

@@ -216,6 +216,9 @@ int Pipex::attach(Session& s) {
       s.route_added6 = bool(ip_.routes.add(nr));
     }
   }
+  if (s.protocol == PIPEX_PROTO_PPTP ||
+      (s.protocol == PIPEX_PROTO_L2TP && (s.proto.l2tp.option_flags & PIPEX_L2TP_USE_SEQUENCING)))
+    by_peer_[peer_key(s)] = &s;
   if (count_[s.protocol]++ == 0) {
     if (s.protocol == PIPEX_PROTO_PPPOE) ip_.hooks.add_ether(kEtherPppoeSession, &pppoe_hook_);
     if (s.protocol == PIPEX_PROTO_PPTP) ip_.hooks.add_ipproto(47, &pptp_hook_);
@@ -246,6 +249,8 @@ void Pipex::detach(Session& s) {
   if (s.route_added) (void)ip_.routes.remove(s.addr4, Ipaddr::mask_v4(mask_len(s)));
   if (s.route_added6) (void)ip_.routes.remove(s.addr6, Ipaddr::mask_v6(s.prefix6));
   s.route_added = s.route_added6 = false;
+  if (auto it = by_peer_.find(peer_key(s)); it != by_peer_.end() && it->second == &s)
+    by_peer_.erase(it);
   if (--count_[s.protocol] == 0) {
     if (s.protocol == PIPEX_PROTO_PPPOE) ip_.hooks.remove(&pppoe_hook_);
     if (s.protocol == PIPEX_PROTO_PPTP) ip_.hooks.remove(&pptp_hook_);
@@ -263,6 +268,58 @@ void Pipex::unhook_all() {
   ip_.hooks.remove(&pppoe_hook_);
   ip_.hooks.remove(&pptp_hook_);
   unhook_convs();
+}
+
+Pipex::PeerKey Pipex::peer_key(const Session& s) {
+  const uint32_t ids = s.protocol == PIPEX_PROTO_L2TP
+                           ? uint32_t(s.proto.l2tp.peer_tunnel_id) << 16 | s.peer_id
+                           : s.peer_id;
+  return PeerKey{s.peer, ids, s.protocol};
+}
+
+// ---- Sequence numbers shared with the daemon ----
+//
+// The wire carries one sequence space per direction; the fast path and the
+// daemon each use part of it (NOTES.md). What the daemon sends takes the
+// next number of the shared counter, and acknowledges what the wire has
+// received. What the daemon receives is renumbered into its own share: the
+// peer's numbers less the packets the fast path took (fp_recv), the peer's
+// acknowledgements less the packets the fast path sent (fp_sent), so that
+// the daemon sees an unbroken sequence of its own, as OpenBSD's pipex does.
+
+void Pipex::Hook::conv_output(Conv& c, const Ipaddr& dst, uint16_t dport,
+                              std::span<uint8_t> payload) {
+  if (px.enabled) px.daemon_output(protocol, dst, payload);
+}
+
+void Pipex::daemon_output(int protocol, const Ipaddr& dst, std::span<uint8_t> p) {
+  if (protocol == PIPEX_PROTO_L2TP) {
+    auto l = wire::L2tpRepr::parse(p);
+    if (!l || l->control || !l->has_seq) return;
+    auto it = by_peer_.find(PeerKey{dst, uint32_t(l->tunnel_id) << 16 | l->session_id, protocol});
+    if (it == by_peer_.end()) return;
+    auto& st = it->second->proto.l2tp;
+    uint8_t* q = p.data() + wire::l2tp::kMinHeader + (l->has_length ? 2 : 0);
+    store16(q, uint16_t(st.ns_nxt++));
+    store16(q + 2, uint16_t(st.nr_nxt));
+    return;
+  }
+  if (protocol == PIPEX_PROTO_PPTP) {
+    auto g = wire::GreRepr::parse(p);
+    if (!g || g->version != wire::gre::kPptpVersion) return;
+    auto it = by_peer_.find(PeerKey{dst, g->call_id, protocol});
+    if (it == by_peer_.end()) return;
+    auto& st = it->second->proto.pptp;
+    uint8_t* q = p.data() + 8;
+    if (g->seq) {
+      store32(q, st.snd_nxt++);
+      q += 4;
+    }
+    if (g->ack) {
+      store32(q, st.rcv_nxt - 1);
+      st.rcv_acked = st.rcv_nxt;
+    }
+  }
 }
 
 // ---- Input ----
@@ -337,6 +394,15 @@ bool Pipex::claim_pptp(const HookIn& in, BlockPtr& b) {
   const size_t off = size_t(g->payload.data() - b->data());
   const bool took = ppp_input(*s, b, off, g->payload.size());
   if (g->seq && int32_t(*g->seq - st.rcv_nxt) >= 0) st.rcv_nxt = *g->seq + 1;
+  if (took && g->seq) s->fp_recv++;
+  if (!took) {  // the daemon's: into its share of the numbers
+    uint8_t* q = b->data() + 8;
+    if (g->seq) {
+      store32(q, *g->seq - s->fp_recv);
+      q += 4;
+    }
+    if (g->ack) store32(q, *g->ack - s->fp_sent);
+  }
   // Acknowledge before the peer's window could fill: half of it unacked.
   const uint32_t win = st.maxwinsz > 0 ? uint32_t(st.maxwinsz) : 64;
   if (took && st.rcv_nxt - st.rcv_acked > win / 2) pptp_ack(*s);
@@ -374,6 +440,13 @@ bool Pipex::claim_l2tp(const HookIn& in, BlockPtr& b) {
   if (l->has_seq) {
     if (int16_t(uint16_t(l->ns - uint16_t(st.nr_nxt))) >= 0) st.nr_nxt = uint16_t(l->ns + 1);
     st.ns_una = l->nr;
+    if (took) {
+      s->fp_recv++;
+    } else {  // the daemon's: into its share of the numbers
+      uint8_t* q = b->data() + wire::l2tp::kMinHeader + (l->has_length ? 2 : 0);
+      store16(q, uint16_t(l->ns - s->fp_recv));
+      store16(q + 2, uint16_t(l->nr - s->fp_sent));
+    }
   }
   return took;
 }
@@ -575,6 +648,7 @@ void Pipex::ppp_output(Session& s, BlockPtr b, uint16_t proto) {
         st.rcv_acked = st.rcv_nxt;
       }
       wire::GreRepr g = wire::GreRepr::pptp(s.peer_id, st.snd_nxt++, ack);
+      s.fp_sent++;
       g.emit({b->push(uint32_t(g.header_len())), b->size()});
       break;
     }
@@ -588,6 +662,7 @@ void Pipex::ppp_output(Session& s, BlockPtr b, uint16_t proto) {
       if (l.has_seq) {
         l.ns = uint16_t(st.ns_nxt++);
         l.nr = uint16_t(st.nr_nxt);
+        s.fp_sent++;
       }
       l.emit({b->push(uint32_t(l.header_len())), b->size()});
       wire::UdpRepr u;

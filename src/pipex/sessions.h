@@ -122,6 +122,9 @@ struct Session {
   std::string descr;
   // MPPE per direction (PIPEX_PPP_MPPE_ACCEPTED: receive, _ENABLED: send).
   std::optional<crypto::Mppe> mppe_rx, mppe_tx;
+  // Sequenced packets the fast path sent and took (L2TP with sequencing,
+  // PPTP): the daemon's share of the sequence space is the rest (NOTES.md).
+  uint32_t fp_sent = 0, fp_recv = 0;
   bool route_added = false;   // attach() put a route to addr4/mask4 through ifc
   bool route_added6 = false;  // and one to addr6/prefix6
 
@@ -211,6 +214,8 @@ class Pipex {
     int protocol;
     Hook(Pipex& px, int protocol) : px(px), protocol(protocol) {}
     bool claim(const HookIn& in, BlockPtr& b) override;
+    void conv_output(Conv& c, const Ipaddr& dst, uint16_t dport,
+                     std::span<uint8_t> payload) override;
   };
   friend struct Hook;
   friend class SessionMedium;
@@ -229,6 +234,21 @@ class Pipex {
   void ppp_output(Session& s, BlockPtr b, uint16_t proto);
   void ccp_output(Session& s, uint8_t code, uint8_t id);
   void pptp_ack(Session& s);
+  // The daemon's L2TP data or PPTP GRE to the peer: into the shared sequence.
+  void daemon_output(int protocol, const Ipaddr& dst, std::span<uint8_t> p);
+  // Sessions by what the daemon's output names: the peer and its ids.
+  struct PeerKey {
+    Ipaddr peer;
+    uint32_t ids;  // L2TP: peer tunnel id << 16 | peer session id; PPTP: peer call id
+    int protocol;
+    bool operator==(const PeerKey&) const = default;
+  };
+  struct PeerKeyHash {
+    size_t operator()(const PeerKey& k) const {
+      return IpaddrHash()(k.peer) ^ (size_t(k.ids) * 0x9e3779b97f4a7c15ull) ^ size_t(k.protocol);
+    }
+  };
+  static PeerKey peer_key(const Session& s);
   // Session setup and teardown in the data path: MPPE contexts, the route,
   // the input hooks of its protocol.
   int attach(Session& s);
@@ -242,9 +262,10 @@ class Pipex {
   Hook pppoe_hook_{*this, PIPEX_PROTO_PPPOE}, pptp_hook_{*this, PIPEX_PROTO_PPTP},
       l2tp_hook_{*this, PIPEX_PROTO_L2TP};
   size_t count_[4] = {};  // sessions per PIPEX_PROTO_* (1 to 3)
-  std::unordered_map<Ipaddr, Session*, IpaddrHash> by_addr6_;  // framed prefix (masked)
-  std::map<int, int> prefix_lens6_;                            // prefix lengths in use: count
-  std::unordered_map<int, bool> mode_;                         // interfaces in pipex mode
+  std::unordered_map<PeerKey, Session*, PeerKeyHash> by_peer_;  // sequenced sessions
+  std::unordered_map<Ipaddr, Session*, IpaddrHash> by_addr6_;   // framed prefix (masked)
+  std::map<int, int> prefix_lens6_;                             // prefix lengths in use: count
+  std::unordered_map<int, bool> mode_;                          // interfaces in pipex mode
   std::unordered_map<uint32_t, std::unique_ptr<Session>> by_id_;
   std::unordered_map<uint32_t, Session*> by_addr4_;  // framed network address (host order)
   std::map<int, int> mask_lens_;                     // framed netmask lengths in use: count

@@ -3,6 +3,7 @@
 // headers mode, port unreachable, ICMP advice and the counters.
 #include "proto/udp.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/endian.h"
@@ -127,7 +128,11 @@ Result<size_t> Udp::write(Conv& c, std::span<const uint8_t> data) {
   }
   uint32_t n = uint32_t(wire::udp::kHeaderLen + body.size());
   BlockPtr b = ip.pool.alloc(n);
-  wire::UdpRepr{lport, rport, {}, true}.emit(sp.src, sp.dst, {b->put(n), n}, body);
+  uint8_t* out = b->put(n);
+  std::span<uint8_t> payload(out + wire::udp::kHeaderLen, body.size());
+  std::copy(body.begin(), body.end(), payload.begin());
+  if (!c.hooks.empty()) InputHooks::conv_out(c, sp.dst, rport, payload);
+  wire::UdpRepr{lport, rport, {}, true}.emit(sp.src, sp.dst, {out, n}, payload);
   auto st = ip.send(sp, std::move(b));
   if (!st) return st.error();
   out_datagrams_++;

@@ -316,6 +316,56 @@ TEST_F(PathTest, L2tpSequencingContinuesTheDaemonsNumbers) {
   EXPECT_EQ(px->find(PIPEX_PROTO_L2TP, 7)->stats.ierrors, 1u);
 }
 
+TEST_F(PathTest, L2tpSequenceIsSharedWithTheDaemon) {
+  auto r = base(PIPEX_PROTO_L2TP, 7);
+  r.pr_proto.l2tp.option_flags = PIPEX_L2TP_USE_SEQUENCING;
+  r.pr_proto.l2tp.ns_nxt = 40;
+  r.pr_proto.l2tp.nr_nxt = 9;
+  ASSERT_EQ(add(r), 0);
+  auto seq_frame = [&](uint16_t ns, uint16_t nr, const Bytes& ppp) {
+    Bytes l = cat({be16(0x0802), be16(1), be16(7), be16(ns), be16(nr), ppp});
+    return cat({ether(0x0800), ip4(kPeer, kUs, 17, udp(kPeer, kUs, 1701, 1701, l))});
+  };
+  // The fast path takes Ns 9 and sends Ns 40.
+  frame_in(seq_frame(9, 40, ppp_ip(echo4(kClient, kUs))));
+  ASSERT_EQ(sent().size(), 1u);
+  // The peer's LCP Echo-Request, Ns 10 Nr 41, reaches the daemon as the
+  // daemon's own 9th and an acknowledgement of its 40th... less the fast
+  // path's one packet each way.
+  const Bytes lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4};
+  frame_in(seq_frame(10, 41, lcp));
+  auto q = daemon_queue();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(load16(&q[0][6]), 9) << "Ns less the one the fast path took";
+  EXPECT_EQ(load16(&q[0][8]), 40) << "Nr less the one the fast path sent";
+  // The daemon answers on its call for the peer with its own numbers (Ns 40,
+  // Nr 10); the wire gets the shared ones: Ns 41, Nr 11.
+  ASSERT_EQ(l2tp_conv->incall.size(), 1u);
+  Proto* u = ip.proto("udp");
+  Conv* call = u->conv(l2tp_conv->incall.front());
+  ASSERT_TRUE(call);
+  const Bytes reply = cat({be16(0x0802),
+                           be16(2),
+                           be16(107),
+                           be16(40),
+                           be16(10),
+                           {0xff, 0x03, 0xc0, 0x21, 0x0a, 0x01, 0x00, 0x08, 5, 6, 7, 8}});
+  ASSERT_TRUE(u->write(*call, reply));
+  pump();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  Bytes ipb(out[0].begin() + 14, out[0].end());
+  auto ud = wire::UdpRepr::parse(kUs, kPeer, std::span(ipb).subspan(20));
+  ASSERT_TRUE(ud) << "the UDP checksum covers the rewritten numbers";
+  EXPECT_EQ(load16(ud->data.data() + 6), 41);
+  EXPECT_EQ(load16(ud->data.data() + 8), 11);
+  // And the fast path goes on from there.
+  frame_in(seq_frame(11, 42, ppp_ip(echo4(kClient, kUs))));
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(load16(out[0].data() + 14 + 20 + 8 + 8), 42);
+}
+
 TEST_F(PathTest, WhatTheFastPathDoesNotTakeReachesTheDaemonUnchanged) {
   ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
   // LCP Echo-Request on the session: the daemon's.
