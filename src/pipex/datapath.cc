@@ -633,8 +633,10 @@ void Pipex::ppp_output(Session& s, BlockPtr b, uint16_t proto) {
       ph.session_id = s.id;
       ph.emit({b->push(wire::pppoe::kHeaderLen), b->size()});
       ip_.ether_push(*over, *b, Mac(s.peer_mac), kEtherPppoeSession);
-      if (b->size() < kEtherMinFrame)
-        std::memset(b->put(uint32_t(kEtherMinFrame - b->size())), 0, kEtherMinFrame - b->size());
+      if (b->size() < kEtherMinFrame) {  // zeros: never what the buffer held before
+        const uint32_t pad = uint32_t(kEtherMinFrame - b->size());
+        std::memset(b->put(pad), 0, pad);
+      }
       s.stats.opackets++;
       s.stats.obytes += ppp_len;
       ip_.queue_frame(*over, std::move(b));

@@ -465,6 +465,11 @@ TEST_F(PathTest, PppoeEchoWithPaddingAndNoAcf) {
 
 TEST_F(PathTest, ShortPppoeOutputIsPaddedToTheEthernetMinimum) {
   ASSERT_EQ(add(base(PIPEX_PROTO_PPPOE, 7)), 0);
+  // A block that held other bytes goes back to the pool, to be reused.
+  {
+    BlockPtr junk = pool.alloc();
+    std::memset(junk->put(300), 0xaa, 300);
+  }
   // A 20-byte IP packet to the client (IP protocol 253, experimental).
   ASSERT_TRUE(ip.send({kUs, kClient, 253, 64, 0, false, -1}, pool.alloc()));
   pump();
@@ -472,6 +477,7 @@ TEST_F(PathTest, ShortPppoeOutputIsPaddedToTheEthernetMinimum) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].size(), 60u);
   EXPECT_EQ(load16(&out[0][18]), 22) << "the length field counts PPP only, not the pad";
+  EXPECT_EQ(Bytes(out[0].begin() + 42, out[0].end()), Bytes(18, 0)) << "the pad is zeros";
 }
 
 TEST_F(PathTest, IngressFilterAndIpForward) {
