@@ -10,10 +10,10 @@
 // bytes it did not count.
 //
 //   sh tests/fuzz/run.sh 60 pipex_path_fuzz
-#include <arpa/inet.h>
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #include "base/endian.h"
 #include "base/fuzz_check.h"
@@ -27,6 +27,17 @@
 
 namespace ninet::pipex {
 namespace {
+
+// An address's bytes into an in_addr or in6_addr, as inet_pton would
+// (this layer keeps to ninet's own parser).
+template <typename T>
+void put_addr(const std::string& s, T* out) {
+  const Ipaddr a = *Ipaddr::parse(s);
+  if constexpr (sizeof(T) == 4)
+    std::memcpy(out, a.v4_bytes(), 4);
+  else
+    std::memcpy(out, a.data(), 16);
+}
 
 const uint8_t kPeerMac[6] = {0x02, 0, 0, 0, 0, 0x01};
 const uint8_t kOurMac[6] = {0x52, 0x54, 0, 0, 0, 0x01};
@@ -88,10 +99,9 @@ struct World {
     r.pr_timeout_sec = proto == PIPEX_PROTO_PPPOE ? 30 : 0;
     r.pr_ppp_flags = PIPEX_PPP_ACFC_ACCEPTED | PIPEX_PPP_PFC_ACCEPTED | PIPEX_PPP_ADJUST_TCPMSS |
                      PIPEX_PPP_INGRESS_FILTER;
-    inet_pton(AF_INET, ("10.0.0." + std::to_string(id)).c_str(), &r.pr_ip_address);
+    put_addr(("10.0.0." + std::to_string(id)).c_str(), &r.pr_ip_address);
     r.pr_ip6_address.sin6_family = AF_INET6;
-    inet_pton(AF_INET6, ("2001:db8:" + std::to_string(id) + "::").c_str(),
-              &r.pr_ip6_address.sin6_addr);
+    put_addr(("2001:db8:" + std::to_string(id) + "::").c_str(), &r.pr_ip6_address.sin6_addr);
     r.pr_ip6_prefixlen = 64;
     if (mppe) {
       r.pr_ppp_flags |= PIPEX_PPP_MPPE_ACCEPTED | PIPEX_PPP_MPPE_ENABLED;
@@ -110,11 +120,11 @@ struct World {
       auto& p = reinterpret_cast<sockaddr_in&>(r.pr_peer_address);
       p.sin_family = AF_INET;
       p.sin_port = htons(1701);
-      inet_pton(AF_INET, "192.0.2.1", &p.sin_addr);
+      put_addr("192.0.2.1", &p.sin_addr);
       auto& l = reinterpret_cast<sockaddr_in&>(r.pr_local_address);
       l.sin_family = AF_INET;
       l.sin_port = htons(1701);
-      inet_pton(AF_INET, "192.0.2.2", &l.sin_addr);
+      put_addr("192.0.2.2", &l.sin_addr);
       r.pr_proto.l2tp.option_flags = PIPEX_L2TP_USE_SEQUENCING;  // (pptp: snd_nxt)
       r.pr_proto.pptp.maxwinsz = 8;
     }

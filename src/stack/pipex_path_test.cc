@@ -7,7 +7,6 @@
 // unknown session, LCP, the switch off), and its per-session rules: the
 // ingress filter, ip_forward, MPPE both ways, CCP resets, MSS clamping,
 // multicast copies, IPv6 prefixes and the statistics.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -33,6 +32,17 @@
 
 namespace ninet::pipex {
 namespace {
+
+// An address's bytes into an in_addr or in6_addr, as inet_pton would
+// (this layer keeps to ninet's own parser).
+template <typename T>
+void put_addr(const std::string& s, T* out) {
+  const Ipaddr a = *Ipaddr::parse(s);
+  if constexpr (sizeof(T) == 4)
+    std::memcpy(out, a.v4_bytes(), 4);
+  else
+    std::memcpy(out, a.data(), 16);
+}
 
 using Bytes = std::vector<uint8_t>;
 
@@ -186,17 +196,17 @@ struct PathTest : ::testing::Test {
     r.pr_ppp_id = id;
     r.pr_peer_mru = 1400;
     r.pr_ppp_flags = PIPEX_PPP_ACFC_ACCEPTED | PIPEX_PPP_PFC_ACCEPTED;
-    inet_pton(AF_INET, ("10.0.0." + std::to_string(id)).c_str(), &r.pr_ip_address);
+    put_addr(("10.0.0." + std::to_string(id)).c_str(), &r.pr_ip_address);
     if (proto != PIPEX_PROTO_PPPOE) {
       r.pr_ppp_flags |= PIPEX_PPP_HAS_ACF;
       auto& peer = reinterpret_cast<sockaddr_in&>(r.pr_peer_address);
       peer.sin_family = AF_INET;
       peer.sin_port = htons(proto == PIPEX_PROTO_L2TP ? 1701 : 0);
-      inet_pton(AF_INET, "192.0.2.1", &peer.sin_addr);
+      put_addr("192.0.2.1", &peer.sin_addr);
       auto& local = reinterpret_cast<sockaddr_in&>(r.pr_local_address);
       local.sin_family = AF_INET;
       local.sin_port = htons(proto == PIPEX_PROTO_L2TP ? 1701 : 0);
-      inet_pton(AF_INET, "192.0.2.2", &local.sin_addr);
+      put_addr("192.0.2.2", &local.sin_addr);
     } else {
       auto& peer = reinterpret_cast<sockaddr&>(r.pr_peer_address);
       peer.sa_family = AF_UNSPEC;
@@ -654,7 +664,7 @@ TEST_F(PathTest, MulticastIsCopiedToEverySessionOfTheInterface) {
 TEST_F(PathTest, Ipv6PrefixInsideASession) {
   auto r = base(PIPEX_PROTO_L2TP, 7);
   r.pr_ip6_address.sin6_family = AF_INET6;
-  inet_pton(AF_INET6, "2001:db8:7::", &r.pr_ip6_address.sin6_addr);
+  put_addr("2001:db8:7::", &r.pr_ip6_address.sin6_addr);
   r.pr_ip6_prefixlen = 64;
   ASSERT_EQ(add(r), 0);
   const Ipaddr client6 = A("2001:db8:7::1234"), us6 = A("2001:db8:1::2");
@@ -701,7 +711,7 @@ TEST_F(PathTest, PppxGivesEachSessionItsOwnInterface) {
   Ifc* dev = *ip.ifc_clone();
   ASSERT_TRUE(ip.ifc_ctl(*dev, "bind pppx"));
   auto r = base(PIPEX_PROTO_L2TP, 9);
-  inet_pton(AF_INET, "10.0.0.254", &r.pr_ip_srcaddr);
+  put_addr("10.0.0.254", &r.pr_ip_srcaddr);
   ASSERT_EQ(px->ioctl(*dev, PIPEXASESSION, &r), 0) << "a pppx device needs no mode";
   Session* s = px->find(PIPEX_PROTO_L2TP, 9);
   ASSERT_NE(s->ifc, dev->index);
