@@ -209,6 +209,26 @@ TEST_F(PipexTreeTest, ClosedTakesTheIdsOfIdleSessions) {
   EXPECT_EQ(names("pipex/sessions"), "") << "freed 30 s into close-wait";
 }
 
+// A pppx device (bind pppx) needs no mode: each session added on it gets an
+// interface of its own, and its requests are made on the device.
+TEST_F(PipexTreeTest, SessionsOfAPppxDeviceAreDrivenThroughIt) {
+  auto dev = open_path(tree, "ipifc/clone");
+  ASSERT_TRUE(dev);
+  EXPECT_EQ(*dev->read_all(), "1");
+  ASSERT_TRUE(dev->write("bind pppx").ok());
+  ASSERT_TRUE(write("pipex/ctl",
+                    "add ifc=1 proto=l2tp id=9 src=10.0.0.1 framed=10.0.0.9 peer=192.0.2.1!1701 "
+                    "local=192.0.2.2!1701")
+                  .ok())
+      << cat("pipex/err");
+  EXPECT_EQ(cat("pipex/sessions/l2tp.9/status").substr(0, 22), "ifc=1 proto=l2tp id=9 ");
+  EXPECT_EQ(cat("ipifc/2/status").substr(0, 11), "pppx/l2tp.9");
+  ASSERT_TRUE(write("pipex/sessions/l2tp.9/ctl", "forward off").ok()) << cat("pipex/err");
+  ASSERT_TRUE(write("pipex/ctl", "delete l2tp 9").ok()) << cat("pipex/err");
+  EXPECT_EQ(names("pipex/sessions"), "");
+  EXPECT_FALSE(tree.walk_path("ipifc/2").ok()) << "its interface goes with it";
+}
+
 // Issue 3's rule: the stack's owner drives pipex; anyone else reads.
 TEST_F(PipexTreeTest, OnlyTheStacksOwnerWrites) {
   ASSERT_TRUE(write("pipex/ctl", "mode 0 on").ok());

@@ -80,6 +80,8 @@ Status add(Pipex& px, Ip& ip, const Words& w) {
     if (e == EINVAL)
       detail = "pipex refused " + detail + " (peer, local, netmask, MPPE flags and keys, over=)";
     if (e == ENXIO) detail = "interface " + std::to_string(*ifc);
+    if (e == ENOMEM) detail = "no free interface for a pppx session";
+    if (e == EOPNOTSUPP) detail = "MPPE: this OpenSSL has no RC4";
     return Error(ioctl_error(e, false).code(), detail);
   }
   return {};
@@ -91,7 +93,7 @@ Status on_session(Pipex& px, Ip& ip, std::string_view verb, int protocol, uint16
                   const Words& args, std::string_view rest) {
   const std::string name = session_name(protocol, id);
   Session* s = px.find(protocol, id);
-  Ifc* f = s ? ifc_object(ip, s->ifc) : nullptr;
+  Ifc* f = s ? ifc_object(ip, s->ctl_ifc) : nullptr;
   if (!f) return Error(Err::NoSession, name);
   int e = 0;
   if (verb == "delete") {
@@ -176,7 +178,7 @@ pipex_statistics gstat(Pipex& px, const Session& s, Ip& ip) {
   pipex_session_stat_req r{};
   r.psr_protocol = s.protocol;
   r.psr_session_id = s.id;
-  if (Ifc* f = ifc_object(ip, s.ifc)) (void)px.ioctl(*f, PIPEXGSTAT, &r);
+  if (Ifc* f = ifc_object(ip, s.ctl_ifc)) (void)px.ioctl(*f, PIPEXGSTAT, &r);
   return r.psr_stat;
 }
 
@@ -196,6 +198,10 @@ Error ioctl_error(int errnum, bool about_session) {
       return about_session ? Err::NoSession : Err::BadArg;
     case ENOTTY:
       return Err::BadCtl;
+    case ENOMEM:
+      return Err::NoMem;
+    case EOPNOTSUPP:
+      return Err::NotSupported;
     default:
       return Error(Err::BadArg, "errno " + std::to_string(errnum));
   }
@@ -241,7 +247,7 @@ std::string modes_text(const Pipex& px, Ip& ip) {
 std::string closed_text(Pipex& px, Ip& ip) {
   std::set<int> ifcs;  // in order
   px.for_each([&](const Session& s) {
-    if (s.state == State::kCloseWait && ifc_object(ip, s.ifc)) ifcs.insert(s.ifc);
+    if (s.state == State::kCloseWait && ifc_object(ip, s.ctl_ifc)) ifcs.insert(s.ctl_ifc);
   });
   if (ifcs.empty()) return "";
   pipex_session_list_req r{};
@@ -255,7 +261,7 @@ std::string closed_text(Pipex& px, Ip& ip) {
 
 std::string status_text(Pipex& px, const Session& s, Ip& ip) {
   // The request's words without the MPPE keys.
-  std::string words = "ifc=" + std::to_string(s.ifc);
+  std::string words = "ifc=" + std::to_string(s.ctl_ifc);
   const std::string req = session_req_text(request_of(s));
   for (std::string_view w : ctl_fields(req))
     if (!w.starts_with("mppe-recv=") && !w.starts_with("mppe-send=")) words += " " + std::string(w);

@@ -22,8 +22,8 @@
 //                                   blanks at its ends dropped, at most 63
 //                                   bytes, printable; none clears it
 // PROTO is l2tp, pptp or pppoe. delete, config and descr are made on the
-// session's own interface (the one it was added on), so they name only the
-// session. A session's own ctl file takes the same three without the
+// interface the session was added on (Session::ctl_ifc), so they name only
+// the session. A session's own ctl file takes the same three without the
 // session: `delete`, `forward on|off`, `descr TEXT` (session_ctl).
 #pragma once
 
@@ -47,7 +47,9 @@ Status session_ctl(Pipex& px, Ip& ip, int protocol, uint16_t id, std::string_vie
 // The error a request's errno stands for: ENXIO PipexOff, EEXIST
 // SessionExists, EADDRINUSE AddrInUse, EPROTONOSUPPORT NoProtoSupport,
 // EINVAL NoSession for a request naming a session (`about_session`), else
-// BadArg; ENOTTY BadCtl; anything else BadArg naming the errno.
+// BadArg; ENOTTY BadCtl; ENOMEM (no interface for a pppx session) NoMem;
+// EOPNOTSUPP (no RC4 for MPPE) NotSupported; anything else BadArg naming
+// the errno.
 Error ioctl_error(int errnum, bool about_session);
 
 // `mode IFC on` for every interface in pipex mode, a line each, in

@@ -175,6 +175,8 @@ TEST_F(CtlTest, IoctlErrorsNameWhatEachErrnoMeans) {
                {EINVAL, true, Err::NoSession, EINVAL},
                {EINVAL, false, Err::BadArg, EINVAL},
                {ENOTTY, false, Err::BadCtl, EINVAL},
+               {ENOMEM, false, Err::NoMem, ENOMEM},
+               {EOPNOTSUPP, false, Err::NotSupported, EOPNOTSUPP},
                {EFAULT, false, Err::BadArg, EINVAL}};
   for (const Case& c : cases) {
     Error e = ioctl_error(c.errnum, c.about_session);

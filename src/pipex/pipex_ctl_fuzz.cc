@@ -42,7 +42,7 @@ void check_session(Pipex& px, const Session& s, Ip& ip) {
   const std::string st = status_text(px, s, ip);
   FUZZ_CHECK(count_lines(st) == 3 && st.back() == '\n');
   const std::string first = st.substr(0, st.find('\n'));
-  const std::string ifc = "ifc=" + std::to_string(s.ifc) + " ";
+  const std::string ifc = "ifc=" + std::to_string(s.ctl_ifc) + " ";
   FUZZ_CHECK(first.starts_with(ifc));
   const std::string words = first.substr(ifc.size());
   bool mppe = s.ppp_flags & (PIPEX_PPP_MPPE_ACCEPTED | PIPEX_PPP_MPPE_ENABLED);
