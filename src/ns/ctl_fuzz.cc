@@ -245,7 +245,8 @@ bool is_stream(Qid q) {
 
 bool is_dir(Qid q) {
   auto k = T::kind(q);
-  return k == T::kRoot || k == T::kIfcDir || k == T::kIfcN || k == T::kProtoDir || k == T::kConvDir;
+  return k == T::kRoot || k == T::kIfcDir || k == T::kIfcN || k == T::kProtoDir ||
+         k == T::kConvDir || k == T::kPipexDir || k == T::kSessionsDir || k == T::kSessionDir;
 }
 
 class Session {
@@ -560,7 +561,8 @@ class Session {
       }
       return;
     }
-    if (is_stream(*q) || T::file(*q) == T::fClone) return;  // clone: an open reserves
+    // clone: an open reserves; pipex/closed: a read takes what it lists
+    if (is_stream(*q) || T::file(*q) == T::fClone || T::file(*q) == T::fClosed) return;
     auto h1 = tree_.open(*q, O_RDONLY, kUser);
     if (!h1) return;
     std::string a = read_text(**h1, path);
