@@ -10,6 +10,9 @@
 //   ninet netstat [-a] [-n] [PROTO...]        every conversation: state, addresses, queues, owner
 //   ninet nc [-u] [-4|-6] [-q s] HOST PORT    stdin to a TCP (UDP) call, the call to stdout
 //   ninet nc -l [-u] [-4|-6] [-q s] [HOST] PORT   the same with the first caller
+//   ninet pipex                               PPP sessions: state, peer, framed address, packets
+//   ninet pipex enable|disable|closed         net.pipex.enable; take the closed sessions' PPP ids
+//   ninet pipex mode|add|delete|config|descr ...   a message of pipex/ctl
 //   ninet cat FILE...                         print tree files
 //   ninet write FILE MESSAGE...               one write of MESSAGE to FILE
 //

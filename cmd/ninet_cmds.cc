@@ -49,7 +49,8 @@ std::vector<std::string> lines(const std::string& s) {
   return v;
 }
 
-// Reads a whole file; 0 or the errno of the open or read that failed.
+}  // namespace
+
 int slurp(const std::string& path, std::string* out) {
   int fd = open(path.c_str(), O_RDONLY);
   if (fd < 0) return errno;
@@ -103,6 +104,8 @@ bool write_file(const std::string& path, const std::string& msg) {
                err.empty() ? "" : ": ", err.c_str());
   return false;
 }
+
+namespace {
 
 std::string join(const std::vector<std::string>& a, size_t from) {
   std::string s;
@@ -607,6 +610,10 @@ void usage() {
                "  netstat [-an] [PROTO...]     conversations: state, addresses, queues, owner\n"
                "  nc [-uv46] [-q s] HOST PORT  copy stdin to a call, the call to stdout\n"
                "  nc -l [-uv46] [-q s] [HOST] PORT   the same with the first caller\n"
+               "  pipex                        PPP sessions: state, peer, framed address, packets\n"
+               "  pipex enable|disable         net.pipex.enable\n"
+               "  pipex closed                 take the PPP ids of sessions idle out\n"
+               "  pipex mode|add|delete|config|descr ...   a message of pipex/ctl\n"
                "  cat FILE...                  print files of the tree\n"
                "  write FILE MESSAGE...        one write of MESSAGE to FILE\n");
 }
@@ -875,6 +882,7 @@ int run(const std::string& root, const std::vector<std::string>& a) {
     }
     return netstat(root, o);
   }
+  if (cmd == "pipex") return pipex(root, {a.begin() + 1, a.end()});
   if (cmd == "nc") {
     NcArgs o;
     if (!parse_nc_args({a.begin() + 1, a.end()}, &o)) {

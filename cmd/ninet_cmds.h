@@ -11,6 +11,27 @@ namespace ninet::tool {
 void usage();
 int run(const std::string& root, const std::vector<std::string>& args);
 
+// For the commands' files. slurp: a whole file of the tree, 0 or the errno
+// of the open or read that failed; read_file: the same, saying why on
+// stderr; write_file: one write of msg to path, on failure saying the errno
+// and what the `err` file beside path holds.
+int slurp(const std::string& path, std::string* out);
+bool read_file(const std::string& path, std::string* out);
+bool write_file(const std::string& path, const std::string& msg);
+
+// ---- pipex (ninet_pipex.cc) ----
+
+// `ninet pipex ARGS...` (those after "pipex") under the tree at root.
+int pipex(const std::string& root, const std::vector<std::string>& args);
+// One session as its directory reads.
+struct PipexSession {
+  std::string name;           // "l2tp.7"
+  std::string status, stats;  // the files' text
+};
+// The table `ninet pipex` prints: SESSION STATE PEER FRAMED IN OUT DESCR,
+// IN and OUT in packets; `-` for what a file lacks.
+std::string format_pipex(const std::vector<PipexSession>& sessions);
+
 // Formatting of tree files as tables (pure functions, unit-tested).
 std::string format_ifcs(const std::vector<std::pair<int, std::string>>& status_by_ifc);
 std::string format_routes(const std::string& iproute);

@@ -243,9 +243,16 @@ bool is_stream(Qid q) {
          ((k == T::kConvFile || k == T::kIfcFile) && (f == T::fData || f == T::fListen));
 }
 
+// pipex/closed: each read at offset 0 takes the PPP ids it lists, so two
+// reads differ by design.
+bool takes_on_read(Qid q) {
+  return T::kind(q) == T::kPipexFile && T::file(q) == T::fClosed;
+}
+
 bool is_dir(Qid q) {
   auto k = T::kind(q);
-  return k == T::kRoot || k == T::kIfcDir || k == T::kIfcN || k == T::kProtoDir || k == T::kConvDir;
+  return k == T::kRoot || k == T::kIfcDir || k == T::kIfcN || k == T::kProtoDir ||
+         k == T::kConvDir || k == T::kPipexDir || k == T::kSessionsDir || k == T::kSessionDir;
 }
 
 class Session {
@@ -530,6 +537,11 @@ class Session {
 
   void read_handle(Open& o) {
     if (is_dir(o.q)) return;
+    if (takes_on_read(o.q)) {
+      auto r = o.h->read_all();
+      trace("read (takes)", r ? *r : r.error().text());
+      return;
+    }
     if (is_stream(o.q)) {
       if (would_block_read(o)) return;
       uint8_t buf[256];
@@ -560,7 +572,8 @@ class Session {
       }
       return;
     }
-    if (is_stream(*q) || T::file(*q) == T::fClone) return;  // clone: an open reserves
+    // clone: an open reserves
+    if (is_stream(*q) || T::file(*q) == T::fClone || takes_on_read(*q)) return;
     auto h1 = tree_.open(*q, O_RDONLY, kUser);
     if (!h1) return;
     std::string a = read_text(**h1, path);

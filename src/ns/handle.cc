@@ -8,7 +8,9 @@
 #include <atomic>
 #include <cstring>
 
+#include "base/fields.h"
 #include "media/pkt.h"
+#include "pipex/ctl.h"
 
 namespace ninet::ns {
 
@@ -51,6 +53,8 @@ class FileHandle final : public Handle {
   Result<size_t> do_read(std::span<uint8_t> buf, uint64_t offset);
   Result<size_t> do_write(std::span<const uint8_t> data, uint64_t offset);
   Result<std::string> render();  // with ip_.mu held
+  Result<std::string> render_pipex();
+  Result<size_t> write_pipex(std::string_view msg);
   Result<size_t> serve_text(std::span<uint8_t> buf, uint64_t offset);
   StackTree& t_;
   Ip& ip_;
@@ -111,6 +115,9 @@ Result<std::string> FileHandle::render() {
       break;
     case T::kProtoTop:
       return ip_.protos()[T::proto_of(q_)]->stats();
+    case T::kPipexFile:
+    case T::kSessionFile:
+      return render_pipex();
     case T::kConvFile:
       switch (T::file(q_)) {
         case T::fCtl:
@@ -131,6 +138,70 @@ Result<std::string> FileHandle::render() {
       break;
   }
   return Err::WriteOnly;
+}
+
+Result<std::string> FileHandle::render_pipex() {
+  pipex::Pipex& px = t_.stack().pipex();
+  if (T::kind(q_) == T::kPipexFile) {
+    switch (T::file(q_)) {
+      case T::fEnable:
+        return std::string(px.enabled ? "1\n" : "0\n");
+      case T::fCtl:
+        return pipex::modes_text(px, ip_);
+      case T::fClosed:
+        return pipex::closed_text(px, ip_);
+      case T::fErr:
+        return t_.pipex_err.empty() ? std::string() : t_.pipex_err + "\n";
+      default:
+        return Err::WriteOnly;
+    }
+  }
+  // A session's file: the session of its name now (a deleted one is gone,
+  // even while open).
+  const int protocol = int(T::proto_of(q_));
+  const auto id = uint16_t(T::num(q_));
+  pipex::Session* s = px.find(protocol, id);
+  if (!s) return Error(Err::NoSession, pipex::session_name(protocol, id));
+  switch (T::file(q_)) {
+    case T::fCtl:
+      return pipex::session_name(protocol, id);
+    case T::fStatus:
+      return pipex::status_text(px, *s, ip_);
+    case T::fStats:
+      return pipex::stats_text(px, *s, ip_);
+    case T::fDescr:
+      return s->descr.empty() ? std::string() : s->descr + "\n";
+    default:
+      return Err::WriteOnly;
+  }
+}
+
+// enable (0 or 1), pipex/ctl and a session's ctl; a failure's text is kept
+// for pipex/err.
+Result<size_t> FileHandle::write_pipex(std::string_view msg) {
+  pipex::Pipex& px = t_.stack().pipex();
+  const T::File f = T::file(q_);
+  std::lock_guard<std::mutex> g(ip_.mu);
+  Status st;
+  if (T::kind(q_) == T::kPipexFile && f == T::fEnable) {
+    auto w = ctl_fields(msg);
+    if (w.size() == 1 && (w[0] == "0" || w[0] == "1"))
+      px.enabled = w[0] == "1";
+    else
+      st = Error(Err::BadArg, "enable takes 0 or 1");
+  } else if (T::kind(q_) == T::kPipexFile && f == T::fCtl) {
+    st = pipex::ctl(px, ip_, msg);
+  } else if (T::kind(q_) == T::kSessionFile && f == T::fCtl) {
+    st = pipex::session_ctl(px, ip_, int(T::proto_of(q_)), uint16_t(T::num(q_)), msg);
+  } else {
+    return Err::ReadOnly;
+  }
+  if (!st) {
+    t_.pipex_err = st.error().text();
+    return st.error();
+  }
+  ip_.flush();
+  return msg.size();
 }
 
 Result<size_t> FileHandle::serve_text(std::span<uint8_t> buf, uint64_t offset) {
@@ -248,6 +319,9 @@ Result<size_t> FileHandle::do_write(std::span<const uint8_t> data, uint64_t offs
       }
       return Err::ReadOnly;
     }
+    case T::kPipexFile:
+    case T::kSessionFile:
+      return write_pipex(msg);
     default:
       return Err::ReadOnly;
   }
@@ -264,7 +338,8 @@ Result<std::unique_ptr<Handle>> open_handle(StackTree& t, Qid q, int flags, cons
     return std::unique_ptr<Handle>(new FileHandle(t, hq, f, c));
   };
   if (kind == T::kRoot || kind == T::kIfcDir || kind == T::kIfcN || kind == T::kProtoDir ||
-      kind == T::kConvDir) {
+      kind == T::kConvDir || kind == T::kPipexDir || kind == T::kSessionsDir ||
+      kind == T::kSessionDir) {
     if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)) return Err::IsDir;
   }
   // The check and the open under one hold of the lock: a conversation cannot
@@ -277,6 +352,11 @@ Result<std::unique_ptr<Handle>> open_handle(StackTree& t, Qid q, int flags, cons
     case T::kIfcN:
     case T::kProtoDir:
     case T::kConvDir:
+    case T::kPipexDir:
+    case T::kSessionsDir:
+    case T::kSessionDir:
+    case T::kPipexFile:
+    case T::kSessionFile:
       return handle(q, nullptr, nullptr);
     case T::kTopFile: {
       auto h = std::make_unique<FileHandle>(t, q, nullptr, nullptr);

@@ -4,7 +4,11 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+
 #include "ns/handle.h"
+#include "pipex/ctl.h"
+#include "pipex/text.h"
 
 namespace ninet::ns {
 
@@ -34,6 +38,16 @@ constexpr Name kConvFiles[] = {
     {"listen", StackTree::fListen, 0660}, {"local", StackTree::fLocal, 0444},
     {"remote", StackTree::fRemote, 0444}, {"status", StackTree::fStatus, 0444},
     {"err", StackTree::fErr, 0660}};
+// pipex (stack_tree.h): closed is read by the owner alone, since a read
+// takes what it lists.
+constexpr Name kPipexFiles[] = {{"enable", StackTree::fEnable, 0644},
+                                {"ctl", StackTree::fCtl, 0644},
+                                {"closed", StackTree::fClosed, 0400},
+                                {"err", StackTree::fErr, 0444}};
+constexpr Name kSessionFiles[] = {{"ctl", StackTree::fCtl, 0644},
+                                  {"status", StackTree::fStatus, 0444},
+                                  {"stats", StackTree::fStats, 0444},
+                                  {"descr", StackTree::fDescr, 0444}};
 constexpr uint32_t kDirMode = 0555;
 constexpr uint32_t kIfcCloneMode = 0660;
 constexpr uint32_t kProtoCloneMode = 0666;  // anyone may open a conversation
@@ -67,6 +81,18 @@ bool is_pkt(const Ifc& f) {
   return f.medium && f.medium->caps.user_data;
 }
 
+// A session directory's name, "l2tp.7": the protocol's name (not its
+// number) and the id without leading zeros, so a session has one name.
+bool parse_session(std::string_view name, unsigned* protocol, uint64_t* id) {
+  size_t dot = name.find('.');
+  if (dot == std::string_view::npos) return false;
+  int p = pipex::parse_proto(name.substr(0, dot));
+  if (!p || name.substr(0, dot) != pipex::proto_name(p)) return false;
+  if (!parse_num(name.substr(dot + 1), id) || *id > 65535) return false;
+  *protocol = unsigned(p);
+  return true;
+}
+
 }  // namespace
 
 StackTree::StackTree(Stack& stack, std::string owner) : stack_(stack), owner_(std::move(owner)) {}
@@ -91,6 +117,9 @@ bool StackTree::exists(Qid q) {
       Conv* c = ip.protos()[proto_of(q)]->conv(int(num(q)));
       return c && (c->inuse || c->refs > 0);
     }
+    case kSessionDir:
+    case kSessionFile:
+      return num(q) <= 0xffff && stack_.pipex().find(int(proto_of(q)), uint16_t(num(q)));
     default:
       return true;
   }
@@ -106,6 +135,10 @@ Result<Qid> StackTree::walk(Qid dir, std::string_view name) {
         return make(kIfcDir, 0, 0, fNone);
       case kConvDir:
         return make(kProtoDir, proto_of(dir), 0, fNone);
+      case kSessionsDir:
+        return make(kPipexDir, 0, 0, fNone);
+      case kSessionDir:
+        return make(kSessionsDir, 0, 0, fNone);
       default:
         return root();
     }
@@ -115,6 +148,7 @@ Result<Qid> StackTree::walk(Qid dir, std::string_view name) {
   switch (kind(dir)) {
     case kRoot:
       if (name == "ipifc") return make(kIfcDir, 0, 0, fNone);
+      if (name == "pipex") return make(kPipexDir, 0, 0, fNone);
       for (const Name& t : kTop)
         if (name == t.name) return make(kTopFile, 0, 0, t.file);
       for (size_t i = 0; i < ip.protos().size(); i++)
@@ -145,6 +179,23 @@ Result<Qid> StackTree::walk(Qid dir, std::string_view name) {
       for (const Name& t : kConvFiles)
         if (name == t.name) return make(kConvFile, proto_of(dir), num(dir), t.file);
       return Err::NotFound;
+    case kPipexDir:
+      if (name == "sessions") return make(kSessionsDir, 0, 0, fNone);
+      for (const Name& t : kPipexFiles)
+        if (name == t.name) return make(kPipexFile, 0, 0, t.file);
+      return Err::NotFound;
+    case kSessionsDir: {
+      unsigned protocol;
+      if (parse_session(name, &protocol, &n)) {
+        Qid q = make(kSessionDir, protocol, n, fNone);
+        if (exists(q)) return q;
+      }
+      return Err::NotFound;
+    }
+    case kSessionDir:
+      for (const Name& t : kSessionFiles)
+        if (name == t.name) return make(kSessionFile, proto_of(dir), num(dir), t.file);
+      return Err::NotFound;
     default:
       return Error(Err::NotFound, "not a directory");
   }
@@ -159,8 +210,17 @@ void StackTree::owner_mode(Qid q, std::string* owner, uint32_t* mode) {
     case kIfcDir:
     case kIfcN:
     case kProtoDir:
+    case kPipexDir:
+    case kSessionsDir:
+    case kSessionDir:
       *mode = kDirMode;
       return;
+    case kPipexFile:
+      n = find_name(kPipexFiles, std::size(kPipexFiles), file(q));
+      break;
+    case kSessionFile:
+      n = find_name(kSessionFiles, std::size(kSessionFiles), file(q));
+      break;
     case kTopFile:
       n = find_name(kTop, std::size(kTop), file(q));
       break;
@@ -260,6 +320,24 @@ Result<Stat> StackTree::stat(Qid q) {
         s.stream = file(q) == fData;
         s.clone = file(q) == fListen;
         break;
+      case kPipexDir:
+        s.name = "pipex";
+        s.dir = true;
+        break;
+      case kSessionsDir:
+        s.name = "sessions";
+        s.dir = true;
+        break;
+      case kSessionDir:
+        s.name = pipex::session_name(int(proto_of(q)), uint16_t(num(q)));
+        s.dir = true;
+        break;
+      case kPipexFile:
+        file_name(kPipexFiles, std::size(kPipexFiles));
+        break;
+      case kSessionFile:
+        file_name(kSessionFiles, std::size(kSessionFiles));
+        break;
     }
   }
   if (kind(q) == kTopFile && file(q) == fNdb) {
@@ -283,6 +361,7 @@ Result<std::vector<Stat>> StackTree::readdir(Qid dir) {
           qs.push_back(make(kTopFile, 0, 0, t.file));
         for (size_t i = 0; i < ip.protos().size(); i++)
           qs.push_back(make(kProtoDir, unsigned(i), 0, fNone));
+        qs.push_back(make(kPipexDir, 0, 0, fNone));
         break;
       case kIfcDir:
         qs.push_back(make(kIfcTop, 0, 0, fClone));
@@ -307,6 +386,23 @@ Result<std::vector<Stat>> StackTree::readdir(Qid dir) {
       case kConvDir:
         for (const Name& t : kConvFiles)
           qs.push_back(make(kConvFile, proto_of(dir), num(dir), t.file));
+        break;
+      case kPipexDir:
+        for (const Name& t : kPipexFiles)
+          qs.push_back(make(kPipexFile, 0, 0, t.file));
+        qs.push_back(make(kSessionsDir, 0, 0, fNone));
+        break;
+      case kSessionsDir: {
+        size_t first = qs.size();
+        stack_.pipex().for_each([&](const pipex::Session& x) {
+          qs.push_back(make(kSessionDir, unsigned(x.protocol), x.id, fNone));
+        });
+        std::sort(qs.begin() + ptrdiff_t(first), qs.end());  // by protocol, then id
+        break;
+      }
+      case kSessionDir:
+        for (const Name& t : kSessionFiles)
+          qs.push_back(make(kSessionFile, proto_of(dir), num(dir), t.file));
         break;
       default:
         return Error(Err::NotFound, "not a directory");

@@ -6,9 +6,13 @@
 //   ipifc/N/          ctl status local err [data: bind pkt only]
 //   <proto>/          clone stats N/          (one per registered Proto)
 //   <proto>/N/        ctl data listen local remote status err
+//   pipex/            enable ctl closed err sessions/     (the stack's pipex)
+//   pipex/sessions/PROTO.ID/   ctl status stats descr  (l2tp.7: one per session)
 //
 // Qids: kind (8 bits) | proto index (8) | interface or conversation (40) |
-// file (8). The root is 0. Nothing here knows any particular protocol.
+// file (8). The root is 0. Nothing here knows any particular protocol. A
+// pipex session's qid has its PIPEX_PROTO_* for the proto index and its id
+// for the number.
 //
 // Permissions (devip's model; docs/ctl.md "Permissions"). Every file has an
 // owner and a mode, and an open is allowed by the owner bits for its owner,
@@ -22,7 +26,11 @@
 // ctl, data, err and listen have its perm (0660 at clone; chmod/wstat by its
 // owner changes it) and whose status, local and remote are 0444. The stack's
 // owner, and privileged users (FUSE uid 0), pass every check. What is not
-// allowed fails with Err::Access (EACCES) and changes nothing.
+// allowed fails with Err::Access (EACCES) and changes nothing. pipex's files
+// are the stack's owner's too (issue 3): anyone reads enable, ctl (the
+// modes), err and a session's status, stats and descr; only the owner
+// writes enable, ctl and a session's ctl, and reads closed (0400: a read
+// takes the ids the PPP daemon is waiting for).
 #pragma once
 
 #include <memory>
@@ -67,7 +75,12 @@ class StackTree final : public Tree {
     kProtoDir,
     kProtoTop,
     kConvDir,
-    kConvFile
+    kConvFile,
+    kPipexDir,
+    kPipexFile,
+    kSessionsDir,
+    kSessionDir,
+    kSessionFile
   };
   enum File : uint8_t {
     fNone,
@@ -84,7 +97,10 @@ class StackTree final : public Tree {
     fLocal,
     fRemote,
     fStatus,
-    fErr
+    fErr,
+    fEnable,
+    fClosed,
+    fDescr
   };
   static Qid make(Kind k, unsigned proto, uint64_t n, File f) {
     return Qid(k) << 56 | Qid(proto & 0xff) << 48 | (n & 0xffffffffffull) << 8 | f;
@@ -106,6 +122,8 @@ class StackTree final : public Tree {
   static constexpr size_t kNdbMax = 1024;
   std::mutex ndb_mu;
   std::string ndb;
+  // pipex/err: the last error of a write to pipex/ctl or a session's ctl.
+  std::string pipex_err;  // under Ip::mu
 
  private:
   bool exists(Qid q);  // with Ip::mu held
