@@ -150,6 +150,8 @@ Result<std::string> FileHandle::render_pipex() {
         return pipex::modes_text(px, ip_);
       case T::fClosed:
         return pipex::closed_text(px, ip_);
+      case T::fStats:  // the data path's drops outside any session
+        return px.counters_text();
       case T::fErr:
         return t_.pipex_err.empty() ? std::string() : t_.pipex_err + "\n";
       default:

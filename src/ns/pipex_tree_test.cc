@@ -87,6 +87,12 @@ TEST_F(PipexTreeTest, TheDirectoryAndItsFiles) {
   EXPECT_EQ(st("pipex/ctl").mode, 0644u);
   EXPECT_EQ(st("pipex/closed").mode, 0400u);
   EXPECT_EQ(st("pipex/err").mode, 0444u);
+  EXPECT_EQ(st("pipex/stats").mode, 0444u);
+  // The data path's counters: none counted yet, each named.
+  stack.pipex().counters.InNoSession = 3;
+  const std::string stats = cat("pipex/stats");
+  EXPECT_NE(stats.find("InNoSession: 3\n"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("OutNoSession: 0\n"), std::string::npos) << stats;
   EXPECT_EQ(st("pipex/ctl").owner, "root");
   EXPECT_EQ(try_open("pipex", O_WRONLY, kRoot).error().code(), Err::IsDir);
 }

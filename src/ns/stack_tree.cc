@@ -43,6 +43,7 @@ constexpr Name kConvFiles[] = {
 constexpr Name kPipexFiles[] = {{"enable", StackTree::fEnable, 0644},
                                 {"ctl", StackTree::fCtl, 0644},
                                 {"closed", StackTree::fClosed, 0400},
+                                {"stats", StackTree::fStats, 0444},
                                 {"err", StackTree::fErr, 0444}};
 constexpr Name kSessionFiles[] = {{"ctl", StackTree::fCtl, 0644},
                                   {"status", StackTree::fStatus, 0444},

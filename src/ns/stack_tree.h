@@ -6,7 +6,7 @@
 //   ipifc/N/          ctl status local err [data: bind pkt only]
 //   <proto>/          clone stats N/          (one per registered Proto)
 //   <proto>/N/        ctl data listen local remote status err
-//   pipex/            enable ctl closed err sessions/     (the stack's pipex)
+//   pipex/            enable ctl closed stats err sessions/ (the stack's pipex)
 //   pipex/sessions/PROTO.ID/   ctl status stats descr  (l2tp.7: one per session)
 //
 // Qids: kind (8 bits) | proto index (8) | interface or conversation (40) |
