@@ -9,6 +9,7 @@
 #include "proto/gre.h"
 
 #include "base/endian.h"
+#include "ip/hooks.h"
 #include "wire/gre.h"
 #include "wire/ip4.h"
 
@@ -58,6 +59,11 @@ Result<size_t> Gre::write(Conv& c, std::span<const uint8_t> data) {
   // ip(3): "On write, the kernel fills in the eproto field with the port
   // number specified in the connect message."
   store16(b->data() + wire::gre::kProtocol, c.rport);
+  // Hooks added on the conversation see what it sends (pipex renumbers a
+  // PPTP daemon's sequence and acknowledgment numbers into the share it
+  // keeps with the daemon: docs/pipex.md). Input needs no conversation
+  // hooks: IP protocol 47's hooks have seen every datagram before rcv().
+  if (!c.hooks.empty()) InputHooks::conv_out(c, c.raddr, c.rport, b->span());
   SendParams sp;
   sp.src = c.laddr;
   sp.dst = c.raddr;

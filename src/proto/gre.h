@@ -20,13 +20,15 @@
 // destination (8 bytes) before the GRE header; the page does not, and
 // ninet follows the page.
 //
-// Input: what IP protocol 47's input hooks (pipex's PPTP sessions) leave
-// comes here. A datagram that wire::GreRepr::parse refuses (shorter than its
-// header, a bad checksum, R set, version 2 and up, PPTP's rules for version
-// 1) is counted in InErrors with a `log` line under `gre`; one for which no
-// conversation has its source and protocol type is counted (NoConvs) and
-// dropped, as Plan 9 does, without an ICMP error. The checksum, key and
-// sequence number of what a program writes are its own business.
+// Output: hooks added on a conversation (InputHooks::add_conv) see each
+// datagram it writes, after the protocol type is set, and may rewrite it in
+// place (InputHook::conv_output; pipex keeps a PPTP daemon's sequence
+// numbers in step with its own). Input: what IP protocol 47's input hooks (pipex's PPTP sessions)
+// leave comes here. A datagram that wire::GreRepr::parse refuses (shorter than its header, a bad
+// checksum, R set, version 2 and up, PPTP's rules for version 1) is counted in InErrors with a
+// `log` line under `gre`; one for which no conversation has its source and protocol type is counted
+// (NoConvs) and dropped, as Plan 9 does, without an ICMP error. The checksum, key and sequence
+// number of what a program writes are its own business.
 //
 // gre/stats: InErrors (ip(3)'s one number, Plan 9's "len": malformed
 // datagrams, and those dropped for a full read queue), then InDatagrams

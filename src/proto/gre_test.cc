@@ -270,6 +270,43 @@ TEST_F(GreTest, InputHooksClaimFirstAndTheRestComesHere) {
   EXPECT_EQ(count("InDatagrams"), 2) << "what hooks take is not gre's";
 }
 
+// Rewrites the sequence number of what a conversation sends, as pipex
+// renumbers a PPTP daemon's output.
+struct Renumber : InputHook {
+  Ipaddr dst;
+  uint16_t dport = 0;
+  int claims = 0;
+  bool claim(const HookIn&, BlockPtr&) override {
+    claims++;
+    return false;
+  }
+  void conv_output(Conv&, const Ipaddr& to, uint16_t port, std::span<uint8_t> p) override {
+    dst = to;
+    dport = port;
+    if (p.size() >= 12) store32(p.data() + 8, 100);
+  }
+};
+
+TEST_F(GreTest, ConversationHooksSeeAndRewriteOutput) {
+  Conv* c = open(gre, "connect 10.0.0.9!34827");
+  Renumber hook;
+  ip.hooks.add_conv(*c, &hook);
+  ASSERT_TRUE(write(c, kPptp).ok());
+  EXPECT_EQ(hook.dst, A("10.0.0.9"));
+  EXPECT_EQ(hook.dport, 0x880b) << "the conversation's protocol type";
+  Bytes pkt = sent_one();
+  ASSERT_EQ(pkt.size(), 20 + kPptp.size());
+  Bytes want = kPptp;
+  want[11] = 100;  // seq 5 became 100
+  EXPECT_EQ(Bytes(pkt.begin() + 20, pkt.end()), want);
+  // Input does not go through the conversation's hooks (IP protocol 47's
+  // have seen it): the datagram reaches the reader unchanged.
+  inject_gre(A("10.0.0.9"), A("10.0.0.1"), kPptp);
+  EXPECT_EQ(hook.claims, 0);
+  EXPECT_EQ(read(c), kPptp);
+  ip.hooks.remove(&hook, c);
+}
+
 TEST_F(GreTest, AFullReadQueueDropsAndCounts) {
   Conv* c = open(gre, "connect 10.0.0.9!2048");
   c->rq_limit = 2 * kIp4InGre.size();
