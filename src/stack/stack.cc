@@ -20,6 +20,7 @@
 #include "media/linux/open.h"
 #include "media/loopback.h"
 #include "media/pkt.h"
+#include "proto/gre.h"
 #include "proto/icmp.h"
 #include "proto/icmp6.h"
 #include "proto/tcp/tcp.h"
@@ -59,6 +60,7 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   ip_->add_proto(make_icmp(*ip_));
   ip_->add_proto(make_icmp6(*ip_));
   ip_->add_proto(make_udp(*ip_));
+  ip_->add_proto(make_gre(*ip_));
   ip_->add_proto(make_tcp(*ip_));
   pipex_ = std::make_unique<pipex::Pipex>(*ip_);
   ip_->on_unbind = [this](Ifc& f) {
