@@ -364,7 +364,9 @@ std::vector<Inner> decrypt_all(const Capture& c, bool from_server,
     EXPECT_TRUE(in.ok()) << crypto::mppe_verdict_text(in.verdict) << " in frame " << p.frame;
     EXPECT_EQ(in.lost, 0) << "frame " << p.frame;
     if (!in.ok()) continue;
-    const size_t pl = in.data[0] & 1 ? 1 : 2;
+    const size_t pl = in.data[0] & 1 ? 1 : 2;  // the inner protocol, compressed (PFC) if odd
+    EXPECT_GT(in.data.size(), pl) << "frame " << p.frame;
+    if (in.data.size() <= pl) continue;
     const uint16_t proto = pl == 1 ? in.data[0] : load16(in.data.data());
     EXPECT_TRUE(proto == wire::ppp::kIp4 || proto == wire::ppp::kIp6) << proto;
     Inner i{p.frame, in.header.count, Bytes(in.data.begin() + pl, in.data.end())};
@@ -458,7 +460,8 @@ struct Recorder : InputHook {
     const uint8_t* p = b->push(in.ip->net_len);
     packets.emplace_back(p, p + b->size());
     b->pull(in.ip->net_len);
-    if (in.ip->proto == wire::ipproto::kIcmp && b->data()[0] == wire::icmp::kEchoRequest)
+    if (in.ip->proto == wire::ipproto::kIcmp && b->size() > 0 &&
+        b->data()[0] == wire::icmp::kEchoRequest)
       return false;
     b.reset();
     return true;
@@ -669,10 +672,15 @@ void play(const Capture& c, bool as_server, size_t start,
   auto rx = crypto::Mppe::create(lib, {128, true, peer.recv_key});
   ASSERT_TRUE(rx);
   std::vector<Bytes> replies;
+  uint32_t seq = r.pr_proto.pptp.snd_nxt;  // PPTP: the daemon's numbering continues
   for (PppFrame& p : ppp_frames(out, c.proto)) {
     if (p.protocol != wire::ppp::kCompressed) continue;
     EXPECT_EQ(p.id, peer.id) << "sent to the peer's id";
     EXPECT_EQ(p.tunnel, peer.tunnel);
+    if (c.proto == PIPEX_PROTO_PPTP) {
+      ASSERT_TRUE(p.seq);
+      EXPECT_EQ(*p.seq, seq++);
+    }
     auto in = rx->decrypt(p.info);
     ASSERT_TRUE(in.ok()) << crypto::mppe_verdict_text(in.verdict);
     EXPECT_EQ(in.lost, 0);
