@@ -650,6 +650,24 @@ void play(const Capture& c, bool as_server, size_t start,
                 st.px->counters.InMalformed + st.px->counters.InSeqDrops,
             0u)
       << st.px->counters_text();
+  if (c.proto == PIPEX_PROTO_L2TP) {
+    // What the fast path does not carry (IPCP and IPV6CP after CCP) went on
+    // to the daemon's conversation, whole.
+    std::vector<Bytes> to_daemon, queued;
+    for (const PppFrame& p : c.ppp)
+      if (p.frame > start && p.from_server != as_server && p.protocol != wire::ppp::kCompressed)
+        to_daemon.push_back(p.info);
+    for (auto& cv : st.ip.proto("udp")->convs)
+      if (cv && cv->inuse && cv->lport == wire::l2tp::kPort)
+        for (auto& b : cv->rq) {
+          auto l = wire::L2tpRepr::parse(b->span());
+          auto h = l ? wire::PppRepr::parse(l->payload) : Result<wire::PppRepr>(Err::BadArg);
+          ASSERT_TRUE(h);
+          queued.emplace_back(h->payload.begin(), h->payload.end());
+        }
+    if (start == c.ccp_opened) EXPECT_FALSE(to_daemon.empty()) << "IPCP came after CCP";
+    EXPECT_EQ(queued, to_daemon);
+  }
   // The IPv4 packets IP delivered, byte for byte. (The IPv6 ones, the
   // peers' router solicitations to ff02::2, are not for the stack; the
   // counts above cover them.)
