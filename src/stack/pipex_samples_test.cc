@@ -609,8 +609,8 @@ std::vector<Inner> after(const std::vector<Inner>& in, size_t start) {
 // them.
 void play(const Capture& c, bool as_server, size_t start,
           std::shared_ptr<const crypto::Libcrypto> lib) {
-  SCOPED_TRACE(std::string(as_server ? "as the server" : "as the client") + " from frame " +
-               std::to_string(start + 1));
+  SCOPED_TRACE(std::string(as_server ? "as the server" : "as the client") +
+               " registered after frame " + std::to_string(start + 1) + " (tshark's numbering)");
   const Side& us = as_server ? c.server : c.client;
   const Side& peer = as_server ? c.client : c.server;
   const std::vector<Inner> expect = after(as_server ? c.to_server : c.to_client, start);
