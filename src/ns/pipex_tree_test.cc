@@ -74,7 +74,7 @@ struct PipexTreeTest : ::testing::Test {
 
 TEST_F(PipexTreeTest, TheDirectoryAndItsFiles) {
   EXPECT_NE(names("").find("pipex/"), std::string::npos) << names("");
-  EXPECT_EQ(names("pipex"), "enable ctl closed err sessions/ ");
+  EXPECT_EQ(names("pipex"), "enable ctl closed stats err sessions/ ");
   EXPECT_EQ(names("pipex/sessions"), "");
   EXPECT_EQ(*tree.walk_path("pipex/sessions/.."), *tree.walk_path("pipex"));
   EXPECT_EQ(*tree.walk_path("pipex/.."), tree.root());

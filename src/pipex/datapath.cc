@@ -224,6 +224,7 @@ int Pipex::attach(Session& s) {
     if (s.protocol == PIPEX_PROTO_PPTP) ip_.hooks.add_ipproto(47, &pptp_hook_);
   }
   if (s.protocol == PIPEX_PROTO_L2TP) hook_l2tp_conv(s);
+  if (s.protocol == PIPEX_PROTO_PPTP) hook_gre_conv(s);
   return 0;
 }
 
@@ -245,6 +246,22 @@ void Pipex::hook_l2tp_conv(const Session& s) {
   }
 }
 
+// The daemon's non-session GRE (LCP, CCP) to a PPTP peer goes out through
+// its gre conversation to that peer for PPP (eproto 880b): the hook goes on
+// it for the daemon's output, whose sequence numbers the fast path shares.
+void Pipex::hook_gre_conv(const Session& s) {
+  Proto* gre = ip_.proto("gre");
+  if (!gre) return;
+  for (auto& c : gre->convs) {
+    if (!c || !c->inuse || c->state != ConvState::kConnected) continue;
+    if (c->raddr != s.peer || c->rport != wire::gre::kPptpProtocol) continue;
+    if (std::any_of(c->hooks.begin(), c->hooks.end(),
+                    [&](const ConvHook& h) { return h.hook == &pptp_hook_; }))
+      continue;
+    ip_.hooks.add_conv(*c, &pptp_hook_);
+  }
+}
+
 void Pipex::detach(Session& s) {
   if (s.route_added) (void)ip_.routes.remove(s.addr4, Ipaddr::mask_v4(mask_len(s)));
   if (s.route_added6) (void)ip_.routes.remove(s.addr6, Ipaddr::mask_v6(s.prefix6));
@@ -253,21 +270,25 @@ void Pipex::detach(Session& s) {
     by_peer_.erase(it);
   if (--count_[s.protocol] == 0) {
     if (s.protocol == PIPEX_PROTO_PPPOE) ip_.hooks.remove(&pppoe_hook_);
-    if (s.protocol == PIPEX_PROTO_PPTP) ip_.hooks.remove(&pptp_hook_);
-    if (s.protocol == PIPEX_PROTO_L2TP) unhook_convs();
+    if (s.protocol == PIPEX_PROTO_PPTP) {
+      ip_.hooks.remove(&pptp_hook_);
+      unhook_convs("gre", &pptp_hook_);
+    }
+    if (s.protocol == PIPEX_PROTO_L2TP) unhook_convs("udp", &l2tp_hook_);
   }
 }
 
-void Pipex::unhook_convs() {
-  if (Proto* udp = ip_.proto("udp"))
-    for (auto& c : udp->convs)
-      if (c) ip_.hooks.remove(&l2tp_hook_, c.get());
+void Pipex::unhook_convs(std::string_view proto, Hook* h) {
+  if (Proto* p = ip_.proto(proto))
+    for (auto& c : p->convs)
+      if (c) ip_.hooks.remove(h, c.get());
 }
 
 void Pipex::unhook_all() {
   ip_.hooks.remove(&pppoe_hook_);
   ip_.hooks.remove(&pptp_hook_);
-  unhook_convs();
+  unhook_convs("udp", &l2tp_hook_);
+  unhook_convs("gre", &pptp_hook_);
 }
 
 Pipex::PeerKey Pipex::peer_key(const Session& s) {
@@ -325,6 +346,9 @@ void Pipex::daemon_output(int protocol, const Ipaddr& dst, std::span<uint8_t> p)
 // ---- Input ----
 
 bool Pipex::Hook::claim(const HookIn& in, BlockPtr& b) {
+  // PPTP's hook is on gre conversations for their output only; its input
+  // is IP protocol 47's, before any conversation.
+  if (protocol == PIPEX_PROTO_PPTP && in.conv) return false;
   if (!px.enabled) {
     px.counters.InDisabled++;
     return false;

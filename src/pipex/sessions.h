@@ -254,8 +254,9 @@ class Pipex {
   int attach(Session& s);
   void detach(Session& s);
   void hook_l2tp_conv(const Session& s);
-  void unhook_convs();  // l2tp_hook_ off every UDP conversation
-  void unhook_all();    // ~Pipex: the hooks point into this object
+  void hook_gre_conv(const Session& s);
+  void unhook_convs(std::string_view proto, Hook* h);  // h off every conversation of proto
+  void unhook_all();                                   // ~Pipex: the hooks point into this object
 
   Ip& ip_;
   std::shared_ptr<const crypto::Libcrypto> crypto_;

@@ -20,6 +20,7 @@
 #include "media/testing.h"
 #include "pipex/mss.h"
 #include "pipex/sessions.h"
+#include "proto/gre.h"
 #include "proto/icmp.h"
 #include "proto/icmp6.h"
 #include "proto/udp.h"
@@ -139,6 +140,7 @@ struct PathTest : ::testing::Test {
     ip.add_proto(make_icmp(ip));
     ip.add_proto(make_icmp6(ip));
     ip.add_proto(make_udp(ip));
+    ip.add_proto(make_gre(ip));
     eth = *ip.ifc_clone();
     ASSERT_TRUE(ip.ifc_ctl(*eth, "bind ether veth7"));
     ASSERT_TRUE(ip.ifc_ctl(*eth, "add 192.0.2.2 255.255.255.0"));
@@ -431,6 +433,46 @@ TEST_F(PathTest, PptpEchoAndItsSequenceAndAcknowledgement) {
   EXPECT_EQ(px->counters.InNoSession, 1u);
   for (const Bytes& f : sent())
     EXPECT_NE(f[14 + 9], 47) << "no GRE answers it";
+}
+
+TEST_F(PathTest, PptpSequenceIsSharedWithTheDaemonsGreConversation) {
+  Proto* gre = ip.proto("gre");
+  Conv* daemon = *gre->clone("daemon");
+  ASSERT_TRUE(gre->ctl_message(*daemon, "connect 192.0.2.1!34827", l, nullptr));
+  auto r = base(PIPEX_PROTO_PPTP, 7);
+  r.pr_proto.pptp.snd_nxt = 100;
+  r.pr_proto.pptp.rcv_nxt = 5;
+  r.pr_proto.pptp.rcv_acked = 5;
+  ASSERT_EQ(add(r), 0);
+  // The fast path takes seq 5 and answers with seq 100.
+  frame_in(pptp_frame(ppp_ip(echo4(kClient, kUs)), 7, 5));
+  ASSERT_EQ(sent().size(), 1u);
+  // The peer's LCP Echo-Request, seq 6 acking 100, reaches the daemon as
+  // its own 5th, acking its 99th.
+  const Bytes lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4};
+  Bytes g = cat({be16(0x3081), be16(0x880b), be16(uint16_t(lcp.size())), be16(7), be16(0), be16(6),
+                 be16(0), be16(100), lcp});
+  frame_in(cat({ether(0x0800), ip4(kPeer, kUs, 47, g)}));
+  ASSERT_EQ(daemon->rq.size(), 1u);
+  const uint8_t* d = daemon->rq.front()->data();
+  EXPECT_EQ(load32(d + 8), 5u) << "seq less the one the fast path took";
+  EXPECT_EQ(load32(d + 12), 99u) << "ack less the one the fast path sent";
+  // The daemon answers with its numbers (seq 100, ack 5); the wire gets
+  // the shared ones (seq 101, ack 6).
+  Bytes reply = cat({be16(0x3081), be16(0x880b), be16(uint16_t(lcp.size())), be16(107), be16(0),
+                     be16(100), be16(0), be16(5), lcp});
+  ASSERT_TRUE(gre->write(*daemon, reply));
+  pump();
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  const uint8_t* w = out[0].data() + 14 + 20;
+  EXPECT_EQ(load32(w + 8), 101u);
+  EXPECT_EQ(load32(w + 12), 6u);
+  // The fast path goes on from there.
+  frame_in(pptp_frame(ppp_ip(echo4(kClient, kUs)), 7, 7));
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(load32(out[0].data() + 14 + 20 + 8), 102u);
 }
 
 TEST_F(PathTest, PptpAcknowledgesAloneAtHalfTheWindow) {
