@@ -137,7 +137,7 @@ session() { # NAME PPPD-OPTION
   else
     waitfile \$1.done 300; disconnect \$1; gone 50 && r \$1 ended
   fi
-  grep -E 'MPPE|Connection terminated|LCP terminated|CHAP|Terminating' /tmp/ppp.\$1.log | sed 's/^/L /'
+  grep -E 'MPPE|Connection terminated|LCP terminated|CHAP|Terminating|Term|PADT' /tmp/ppp.\$1.log | sed 's/^/L /'
 }
 session mppe require-mppe-128
 session plain nomppe
@@ -213,7 +213,7 @@ host_session() { # NAME PPP-ID MPPE(0/1) TIMEOUT
     FAILS=$((FAILS + 1))
   fi
   contains "$name: no errors counted" "ierrors 0 .*oerrors 0 " "$down"
-  contains "$name: the session ended as the client hung up" "^down $PROTO .*\((peer terminated|PADT)\)" "$down"
+  contains "$name: the session ended as the client hung up" "^down $PROTO .*\((peer terminated|PADT|CDN|StopCCN)\)" "$down"
 }
 
 host_session mppe 1 1 0
@@ -222,8 +222,6 @@ host_session idle 3 0 4
 wait "$GUEST"
 rc=$?
 [ $rc -eq 0 ] || { echo "FAIL: guest job exit $rc"; tail -40 "$WORK/guest.log"; FAILS=$((FAILS + 1)); }
-if [ "$FAILS" -ne 0 ]; then
-  echo "--- guest"; grep -E '^(R|L) ' "$WORK/guest.log" | tail -40
-  echo "--- ctld"; tail -40 "$WORK/ctld.log"
-fi
+echo "--- guest (R: the job's results, L: pppd's log)"; grep -E '^(R|L) ' "$WORK/guest.log" | tail -80
+echo "--- ctld"; tail -40 "$WORK/ctld.log"
 finish

@@ -371,6 +371,10 @@ void PppServer::ipcp_input(uint8_t code, uint8_t id, std::span<const uint8_t> da
   if (!nak.empty()) return send_cp(ipcp_.protocol, kConfNak, id, nak);
   send_cp(ipcp_.protocol, kConfAck, id, data);
   ipcp_.peer_ok = true;
+  // A client that requires MPPE opens IPCP only once CCP is up, and
+  // answers our earlier request with Terminate-Ack (RFC 1661 4.2, Closed):
+  // ask again now rather than at the next tick.
+  if (!ipcp_.acked) send_request(ipcp_);
 }
 
 void PppServer::ccp_input(uint8_t code, uint8_t id, std::span<const uint8_t> data) {
