@@ -42,7 +42,7 @@ enum : uint8_t {
 constexpr uint8_t kMsChapV2 = 0x81;         // CHAP algorithm (RFC 2759 section 2)
 constexpr uint32_t kMppeBits = 0x01000040;  // H (stateless) and S (128 bits), RFC 3078 2.1
 constexpr size_t kMsChapResponseLen = 49;   // peer challenge, 8 reserved, NT-Response, flags
-constexpr int kMaxTries = 10;
+constexpr int kMaxTries = 30;               // a second apart: generous for a slow (TCG) client
 
 void put16(Bytes& b, uint16_t v) {
   b.push_back(uint8_t(v >> 8));
