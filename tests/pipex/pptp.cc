@@ -1,17 +1,19 @@
 // pptp.cc — ctld's PPTP network server (RFC 2637): the control connection
 // on ninet's TCP port 1723 (Start-Control-Connection, Outgoing-Call, Echo,
 // Set-Link-Info, Call-Clear, Stop-Control-Connection), and the session's
-// PPP in enhanced GRE through ninet's `gre` directory (one conversation per
-// client address, `connect ADDR!34827`, kept for ctld's life: the directory
-// allows one per address and protocol type), where what pipex's PPTP hook leaves (LCP,
-// CHAP, IPCP, CCP's negotiation) arrives. pipex renumbers what reaches the
-// daemon into the daemon's share of the sequence space; what the daemon
-// sends after registration takes its numbers from the pipex session
-// (send()), as NOTES.md has the two shares form one space.
+// PPP in enhanced GRE through ninet's `gre` directory: one conversation per
+// client address (`connect ADDR!34827`), kept for ctld's life, as the
+// directory allows one per address and protocol type. What pipex's PPTP hook
+// leaves (LCP, CHAP, IPCP, CCP's negotiation) arrives there, renumbered into
+// the daemon's share of the sequence space. What ctld sends after
+// registration takes its numbers from the pipex session unless pipex hooks
+// the conversation and renumbers it itself (send_ppp), so that the two
+// shares form one space (NOTES.md).
 #include <arpa/inet.h>
 #include <fcntl.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <list>
 
@@ -85,6 +87,7 @@ struct Conn {
 struct Gre {
   std::unique_ptr<ns::Handle> ctl, data;
   Ipaddr peer;
+  int conv = -1;  // its number in the gre directory
   std::thread thread;
 };
 
@@ -140,10 +143,11 @@ class Pptp final : public Tunnel {
     if (!gre) return;
     std::optional<uint32_t> ack;
     uint32_t seq;
-    if (s.registered) {
+    if (s.registered && !pipex_renumbers(*gre)) {
       // The numbers are pipex's now: the next of the shared counter, and an
-      // acknowledgement of what the wire has received (datapath.cc's
-      // daemon_output, which a GRE conversation does not call).
+      // acknowledgement of what the wire has received (what datapath.cc's
+      // daemon_output does for a conversation pipex hooks; it does not hook
+      // the gre directory's).
       std::lock_guard<std::mutex> g(d_.stack().ip().mu);
       pipex::Session* ps = d_.stack().pipex().find(PIPEX_PROTO_PPTP, s.id);
       if (!ps) return;
@@ -151,6 +155,9 @@ class Pptp final : public Tunnel {
       seq = st.snd_nxt++;
       if (st.rcv_nxt != st.rcv_acked) ack = st.rcv_nxt - 1;
       st.rcv_acked = st.rcv_nxt;
+    } else if (s.registered) {
+      seq = 0;  // pipex writes both (daemon_output)
+      ack = 0;
     } else {
       CallSeq& q = seq_[s.id];
       seq = q.snd_nxt++;
@@ -334,6 +341,16 @@ class Pptp final : public Tunnel {
   }
 
   // The GRE conversation to the client (one for all its calls).
+  // Whether pipex has a hook on the gre conversation, which then renumbers
+  // what ctld sends into the sequence space it shares with ctld.
+  bool pipex_renumbers(const Gre& g) {
+    std::lock_guard<std::mutex> l(d_.stack().ip().mu);
+    Proto* p = d_.stack().ip().proto("gre");
+    if (!p || g.conv < 0 || size_t(g.conv) >= p->convs.size() || !p->convs[size_t(g.conv)])
+      return false;
+    return !p->convs[size_t(g.conv)]->hooks.empty();
+  }
+
   Gre* gre_of(const Ipaddr& a) {
     auto it = gres_.find(a.str());
     return it == gres_.end() ? nullptr : it->second.get();
@@ -357,6 +374,7 @@ class Pptp final : public Tunnel {
     g->ctl = std::move(*ctl);
     g->data = std::move(*data);
     g->peer = peer;
+    g->conv = std::atoi(trim(*n).c_str());
     Gre* raw = g.get();
     gres_[peer.str()] = std::move(g);
     raw->thread = std::thread([this, raw] { gre_loop(*raw); });
