@@ -142,8 +142,16 @@ int Pipex::add(Ifc& f, const pipex_session_req& r) {
       if (r.pr_peer_address.ss_family != AF_UNSPEC) return EINVAL;
       const std::string over(r.pr_proto.pppoe.over_ifname,
                              strnlen(r.pr_proto.pppoe.over_ifname, IF_NAMESIZE));
+      // The device as `bind` named it ("veth0"), without a medium's prefix
+      // ("afpacket:veth0", "fault(drop=1%):veth0"), or the interface number.
+      auto names = [&](const Ifc& g) {
+        const size_t colon = g.dev.rfind(':');
+        return g.dev == over || std::to_string(g.index) == over ||
+               (colon != std::string::npos &&
+                g.dev.compare(colon + 1, std::string::npos, over) == 0);
+      };
       for (auto& g : ip_.ifcs())
-        if (g && g->inuse && g->ether() && (g->dev == over || std::to_string(g->index) == over)) {
+        if (g && g->inuse && g->ether() && names(*g)) {
           s->over_ifc = g->index;
           break;
         }

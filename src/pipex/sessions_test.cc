@@ -159,6 +159,22 @@ TEST_F(PipexTest, PppoeNeedsAnEthernetInterfaceAndAnUnspecifiedPeer) {
   EXPECT_EQ(add(r), EINVAL) << "an interface that is not Ethernet";
 }
 
+TEST_F(PipexTest, PppoeNamesTheDeviceWithoutTheMediumsPrefix) {
+  std::lock_guard<std::mutex> g(ip.mu);
+  Ifc* pfx = *ip.ifc_clone();
+  ASSERT_TRUE(ip.ifc_ctl(*pfx, "bind ether afpacket:veth9"));
+  pipex_session_req r{};
+  r.pr_protocol = PIPEX_PROTO_PPPOE;
+  r.pr_session_id = 0x99;
+  r.pr_peer_address.ss_family = AF_UNSPEC;
+  std::strcpy(r.pr_proto.pppoe.over_ifname, "veth9");
+  ASSERT_EQ(add(r), 0) << "bound as afpacket:veth9";
+  EXPECT_EQ(px.find(PIPEX_PROTO_PPPOE, 0x99)->over_ifc, pfx->index);
+  r.pr_session_id = 0x9a;
+  std::strcpy(r.pr_proto.pppoe.over_ifname, "eth9");
+  EXPECT_EQ(add(r), EINVAL) << "a suffix of the name is not the name";
+}
+
 TEST_F(PipexTest, UnknownSessionsAndRequests) {
   EXPECT_EQ(add(l2tp(1)), 0);
   pipex_session_stat_req st{};
