@@ -40,7 +40,16 @@
 //       the heap in use (mallinfo2 uordblks) and the resident set
 //       (/proc/self/statm), and the route table's own count
 //       (RouteTable::memory_bytes); R=1 adds 100.64/10 through pppac first,
-//       so sessions add no route of their own (the cost of the route)
+//       so sessions add no route of their own (the cost of the route).
+//       Each pass runs twice in one stack: cold (the memory faulted in),
+//       then warm (after all were deleted: steady churn), the warm rates
+//       reported as add_per_s/del_per_s
+//   scale/add_delete_mppe/sessions:N   the same with stateless 128-bit MPPE
+//       both ways (two crypto::Mppe, four OpenSSL contexts, per session)
+//   scale/add_calls/sessions:10000/calls:K   warm L2TP adds while port 1701
+//       has K connected UDP calls (one per LAC peer)
+//   scale/lookup/KIND/sessions:N   diagnosis: the data path's lookups alone
+//       over random sessions (see BM_Find)
 //   scale/rte_lpm/sessions:N   rte_lpm_add then rte_lpm_delete of the same
 //       /32s (DPDK, when built with it)
 //   scale/fwd/DIR/sessions:N/spread:S   64-byte packets in DIR (in: L2TP
@@ -235,16 +244,21 @@ Bytes session_frame(int proto, const Mac& us, uint16_t sid, const Bytes& ppp_bod
   switch (proto) {
     case kL2tp: {
       Bytes l = cat({be16(0x0002), be16(1), be16(sid), {0xff, 0x03}, ppp_body});
-      return cat({ether(us, kPeerMac, 0x0800), ip4(kPeer, kUs, 17, udp(kPeer, kUs, 1701, 1701, l))});
+      return cat(
+          {ether(us, kPeerMac, 0x0800), ip4(kPeer, kUs, 17, udp(kPeer, kUs, 1701, 1701, l))});
     }
     case kPptp: {
       Bytes ppp = cat({{0xff, 0x03}, ppp_body});
-      Bytes g = cat({be16(0x3001), be16(0x880b), be16(uint16_t(ppp.size())), be16(sid), be32(0), ppp});
+      Bytes g =
+          cat({be16(0x3001), be16(0x880b), be16(uint16_t(ppp.size())), be16(sid), be32(0), ppp});
       return cat({ether(us, kPeerMac, 0x0800), ip4(kPeer, kUs, 47, g)});
     }
     default: {
-      Bytes f = cat({ether(us, kPeerMac, 0x8864), {0x11, 0x00}, be16(sid),
-                     be16(uint16_t(ppp_body.size())), ppp_body});
+      Bytes f = cat({ether(us, kPeerMac, 0x8864),
+                     {0x11, 0x00},
+                     be16(sid),
+                     be16(uint16_t(ppp_body.size())),
+                     ppp_body});
       if (f.size() < 60) f.resize(60, 0);
       return f;
     }
@@ -501,8 +515,9 @@ void BM_Pipex(benchmark::State& st, int proto, int mppe, bool in_dir, size_t pay
   } else {
     for (int i = 0; i < 64; i++) {
       if (in_dir)
-        frames.push_back(session_frame(proto, s.eth->mac, kSid,
-                                       cat({be16(0x0021), inner(framed(kSid), host_addr(i), payload)})));
+        frames.push_back(
+            session_frame(proto, s.eth->mac, kSid,
+                          cat({be16(0x0021), inner(framed(kSid), host_addr(i), payload)})));
       else
         frames.push_back(cat(
             {ether(s.host->mac, kHostMac, 0x0800), inner(host_addr(i), framed(kSid), payload)}));
@@ -524,8 +539,7 @@ void BM_Pipex(benchmark::State& st, int proto, int mppe, bool in_dir, size_t pay
   else
     cpu = run_batches(st, s, in, frames, NoPatch(), wrap);
   const uint64_t n = uint64_t(st.iterations()) * 64;
-  if (out->sent_count - before != n || session_errors(*s.px) != 0)
-    st.SkipWithError("frames lost");
+  if (out->sent_count - before != n || session_errors(*s.px) != 0) st.SkipWithError("frames lost");
   st.counters["acks_per_pkt"] =
       in_dir ? double(s.eth_m->sent_count - eth_before) / double(n) : 0;  // PPTP's ack-only packets
   per_packet(st, cpu, n, 20 + payload);
@@ -609,9 +623,9 @@ size_t rss_bytes() {
 
 // Adds sessions 0..n-1 of the scale table (timeout seconds each); aborts on
 // an error.
-void add_sessions(Stack& s, uint32_t n, uint16_t timeout = 0) {
+void add_sessions(Stack& s, uint32_t n, uint16_t timeout = 0, int mppe = kNoMppe) {
   for (uint32_t k = 0; k < n; k++) {
-    pipex_session_req r = request(scale_proto(k), scale_id(k), k + 1, kNoMppe, timeout);
+    pipex_session_req r = request(scale_proto(k), scale_id(k), k + 1, mppe, timeout);
     if (int e = s.px->ioctl(*s.pppac, PIPEXASESSION, &r)) {
       std::fprintf(stderr, "pipex_benchmark: PIPEXASESSION %u: %s\n", k, strerror(e));
       std::abort();
@@ -634,7 +648,7 @@ void delete_sessions(Stack& s, uint32_t n) {
 // Twice in one stack: the first adds fault in the memory the table, the
 // sessions and their routes grow into (cold); after all are deleted, the
 // same adds and deletes again (warm: a daemon's steady churn).
-void BM_AddDelete(benchmark::State& st, uint32_t n, bool pool_route) {
+void BM_AddDelete(benchmark::State& st, uint32_t n, bool pool_route, int mppe) {
   for (auto _ : st) {
     Stack s(true);
     std::lock_guard<std::mutex> g(s.ip.mu);
@@ -648,7 +662,7 @@ void BM_AddDelete(benchmark::State& st, uint32_t n, bool pool_route) {
     const size_t heap0 = heap_in_use(), rss0 = rss_bytes(), route0 = s.ip.routes.memory_bytes();
     const size_t routes0 = s.ip.routes.size();
     double t0 = thread_cpu();
-    add_sessions(s, n);
+    add_sessions(s, n, 0, mppe);
     const double add_cold = thread_cpu() - t0;
     const size_t heap1 = heap_in_use(), rss1 = rss_bytes(), route1 = s.ip.routes.memory_bytes();
     const size_t routes1 = s.ip.routes.size();
@@ -657,7 +671,7 @@ void BM_AddDelete(benchmark::State& st, uint32_t n, bool pool_route) {
     const double del_cold = thread_cpu() - t0;
     if (s.px->size() != 0) st.SkipWithError("sessions left");
     t0 = thread_cpu();
-    add_sessions(s, n);
+    add_sessions(s, n, 0, mppe);
     const double add_warm = thread_cpu() - t0;
     t0 = thread_cpu();
     delete_sessions(s, n);
@@ -692,7 +706,8 @@ void BM_AddWithCalls(benchmark::State& st, uint32_t n, int calls) {
     Proto* u = s.ip.proto("udp");
     Conv* listener = nullptr;
     for (auto& c : u->convs)
-      if (c && c->inuse && c->lport == 1701 && c->state == ConvState::kAnnounced) listener = c.get();
+      if (c && c->inuse && c->lport == 1701 && c->state == ConvState::kAnnounced)
+        listener = c.get();
     for (int j = 0; j < calls; j++)
       if (!u->new_call(*listener, kUs, 1701, Ipaddr::v4(0xc6120000u + uint32_t(j)), 1701,
                        ConvState::kConnected))
@@ -852,8 +867,7 @@ void BM_ScaleFwd(benchmark::State& st, bool in_dir, uint32_t n, bool spread) {
   double cpu = in_dir ? run_batches(st, s, *s.eth, frames, patch_in, NoWrap())
                       : run_batches(st, s, *s.host, frames, patch_out, NoWrap());
   const uint64_t pk = uint64_t(st.iterations()) * 64;
-  if (out->sent_count - before != pk || session_errors(*s.px) != 0)
-    st.SkipWithError("frames lost");
+  if (out->sent_count - before != pk || session_errors(*s.px) != 0) st.SkipWithError("frames lost");
   per_packet(st, cpu, pk, 20 + 64);
 }
 
@@ -915,7 +929,13 @@ void register_all() {
     for (bool pool : {false, true})
       benchmark::RegisterBenchmark(
           ("scale/add_delete/sessions:" + ns + "/pool_route:" + (pool ? "1" : "0")).c_str(),
-          BM_AddDelete, n, pool)
+          BM_AddDelete, n, pool, int(kNoMppe))
+          ->Iterations(1)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+    if (n <= 65535)  // MPPE's OpenSSL contexts: four per session
+      benchmark::RegisterBenchmark(("scale/add_delete_mppe/sessions:" + ns).c_str(), BM_AddDelete,
+                                   n, false, int(kStateless))
           ->Iterations(1)
           ->UseManualTime()
           ->Unit(benchmark::kMillisecond);
@@ -942,9 +962,9 @@ void register_all() {
           n);
   }
   for (int calls : {0, 1000, 10000})
-    benchmark::RegisterBenchmark(("scale/add_calls/sessions:10000/calls:" + std::to_string(calls))
-                                     .c_str(),
-                                 BM_AddWithCalls, 10000u, calls)
+    benchmark::RegisterBenchmark(
+        ("scale/add_calls/sessions:10000/calls:" + std::to_string(calls)).c_str(), BM_AddWithCalls,
+        10000u, calls)
         ->Iterations(1)
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);

@@ -8,7 +8,8 @@
 #
 # Every bench/*_benchmark.cc runs with --benchmark_repetitions=5
 # --benchmark_report_aggregates_only=true (route_benchmark's table builds run
-# 3 times, see there); JSON and console output go to $BUILD/bench-results/.
+# 3 times, see there; pipex_benchmark's scale runs are one iteration each);
+# JSON and console output go to $BUILD/bench-results/.
 # Then bench/ping_rtt.sh, bench/forward_e2e.sh (forwarding vs Linux, ~5 min) and the TCP
 # scripts (iperf3_e2e, tcp_rr_e2e, tcp_mem_e2e: ~12 min). Takes about 35 minutes on 2 cores, much of it
 # rte_lpm adding a million prefixes.
@@ -140,6 +141,56 @@ if f:
             print(f"  payload {payload:4} routes {routes:6}: ninet {fw:6.0f}   copy {copy:5.0f}"
                   f"   ratio to copy {ratio(fw, copy)}   to VPP 440 {ratio(fw, 440)}"
                   f"   to Linux 2600 {ratio(fw, 2600)}")
+
+p = medians("pipex_benchmark")
+if p:
+    def c(name, key="cycles_per_pkt"):
+        return p.get(name, {}).get(key)
+    print("pipex (cycles per packet, TSC; ratio to forwarding the same inner packets, section 9):")
+    for d in ("in", "out"):
+        for payload in (64, 1400):
+            base = c(f"forward/{d}/{payload}")
+            if not base:
+                continue
+            print(f"  {d:3} {payload:4}: forward {base:6.0f}", end="")
+            for proto in ("l2tp", "pptp", "pppoe"):
+                for m in ("none", "stateless", "stateful"):
+                    v = c(f"pipex/{proto}/{m}/{d}/{payload}")
+                    if v:
+                        print(f"   {proto}/{m} {v:6.0f} ({ratio(v, base)})", end="")
+            print()
+    for payload in (64, 1400):
+        rc4 = c(f"rc4/{payload}", "bytes_per_second")
+        if not rc4:
+            continue
+        print(f"  MPPE bytes/s vs EVP RC4 {rc4 / 1e6:.0f} MB/s, payload {payload}:", end="")
+        for m in ("stateless", "stateful"):
+            e = c(f"mppe_encrypt/{m}/{payload}", "bytes_per_second")
+            v = c(f"pipex/l2tp/{m}/out/{payload}", "bytes_per_second")
+            if e and v:
+                print(f"   {m}: Mppe alone {ratio(e, rc4)}, pipex l2tp out {ratio(v, rc4)}", end="")
+        print()
+    for n in (1000, 65535, 100000, 196605):
+        a = p.get(f"scale/add_delete/sessions:{n}/pool_route:0/manual_time")
+        if not a:
+            continue
+        l = p.get(f"scale/rte_lpm/sessions:{n}/manual_time", {})
+        print(f"  {n:6} sessions: add {a['add_per_s'] / 1e3:6.0f}k/s (cold {a['add_cold_per_s'] / 1e3:.0f}k/s),"
+              f" delete {a['del_per_s'] / 1e3:6.0f}k/s", end="")
+        if l:
+            print(f"; rte_lpm add {l['add_per_s'] / 1e3:.0f}k/s (ratio {ratio(a['add_per_s'], l['add_per_s'])}),"
+                  f" delete {l['del_per_s'] / 1e3:.0f}k/s (ratio {ratio(a['del_per_s'], l['del_per_s'])})", end="")
+        print(f"; heap {a['heap_per_session']:.0f} B + routes {a['route_bytes_per_session']:.0f} B per session")
+        for d in ("in", "out"):
+            one = c(f"scale/fwd/{d}/sessions:{n}/spread:0")
+            spread = c(f"scale/fwd/{d}/sessions:{n}/spread:1")
+            if one and spread:
+                print(f"          {d:3}: one session {one:5.0f} cycles, random session {spread:5.0f}"
+                      f" (ratio {ratio(spread, one)})")
+        i = p.get(f"scale/idle/sessions:{n}/manual_time")
+        if i:
+            print(f"          idle timer ns per session: refile {i['refile_ns_per_session']:.0f},"
+                  f" expire {i['expire_ns_per_session']:.0f}, reap {i['reap_ns_per_session']:.0f}")
 EOF
 grep -E "^(ninet|Linux) <->|^ratio" "$OUT/ping_rtt.txt" || true
 grep -h -E "^ratio" "$OUT/iperf3_e2e.txt" "$OUT/tcp_rr_e2e.txt" "$OUT/tcp_mem_e2e.txt" 2>/dev/null || true
