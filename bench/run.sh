@@ -160,13 +160,13 @@ if p:
                         print(f"   {proto}/{m} {v:6.0f} ({ratio(v, base)})", end="")
             print()
     for payload in (64, 1400):
-        rc4 = c(f"rc4/{payload}", "bytes_per_second")
+        rc4 = c(f"rc4/{payload}", "inner_bytes_per_s")
         if not rc4:
             continue
         print(f"  MPPE bytes/s vs EVP RC4 {rc4 / 1e6:.0f} MB/s, payload {payload}:", end="")
         for m in ("stateless", "stateful"):
-            e = c(f"mppe_encrypt/{m}/{payload}", "bytes_per_second")
-            v = c(f"pipex/l2tp/{m}/out/{payload}", "bytes_per_second")
+            e = c(f"mppe_encrypt/{m}/{payload}", "inner_bytes_per_s")
+            v = c(f"pipex/l2tp/{m}/out/{payload}", "inner_bytes_per_s")
             if e and v:
                 print(f"   {m}: Mppe alone {ratio(e, rc4)}, pipex l2tp out {ratio(v, rc4)}", end="")
         print()
