@@ -68,7 +68,9 @@
 // thread's CPU time, the TSC rate calibrated at start against
 // CLOCK_MONOTONIC, as forward_benchmark), inner_bytes_per_s (the inner IP
 // packets' bytes over the same CPU time; Google Benchmark's own
-// bytes_per_second also counts what the loop leaves out).
+// bytes_per_second also counts what the loop leaves out), allocs_per_pkt
+// (C++ allocations in the timed loop per packet), acks_per_pkt (PPTP's
+// ack-only packets sent per packet in).
 //
 //   ./build/bench/pipex_benchmark --benchmark_repetitions=5 \
 //       --benchmark_report_aggregates_only=true
