@@ -8,10 +8,11 @@
 #
 # Every bench/*_benchmark.cc runs with --benchmark_repetitions=5
 # --benchmark_report_aggregates_only=true (route_benchmark's table builds run
-# 3 times, see there; pipex_benchmark's scale runs are one iteration each);
+# 3 times, see there; pipex_benchmark's add/delete and timer runs are one
+# iteration each);
 # JSON and console output go to $BUILD/bench-results/.
 # Then bench/ping_rtt.sh, bench/forward_e2e.sh (forwarding vs Linux, ~5 min) and the TCP
-# scripts (iperf3_e2e, tcp_rr_e2e, tcp_mem_e2e: ~12 min). Takes about 35 minutes on 2 cores, much of it
+# scripts (iperf3_e2e, tcp_rr_e2e, tcp_mem_e2e: ~12 min). Takes about 45 minutes on 2 cores (pipex_benchmark ~10), much of it
 # rte_lpm adding a million prefixes.
 set -eu
 cd "$(dirname "$0")/.."
