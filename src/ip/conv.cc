@@ -123,6 +123,12 @@ Result<size_t> Conv::read(std::unique_lock<std::mutex>& l, std::span<uint8_t> bu
 }
 
 void Conv::reset() {
+  // Hooks hear of it first, while the conversation still has its addresses
+  // and ports (pipex forgets the port it hooked).
+  auto gone = std::move(hooks);
+  hooks.clear();
+  for (const ConvHook& h : gone)
+    h.hook->conv_closed(*this);
   auto groups = std::move(multi);
   multi.clear();
   for (auto& m : groups)
@@ -141,10 +147,6 @@ void Conv::reset() {
   rq_bytes = 0;
   rq_limit = kReadQueueBytes;
   incall.clear();
-  auto gone = std::move(hooks);
-  hooks.clear();
-  for (const ConvHook& h : gone)
-    h.hook->conv_closed(*this);
   ext.reset();
   inuse = held = false;
   owner = "network";

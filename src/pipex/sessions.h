@@ -40,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/clock.h"
@@ -214,6 +215,7 @@ class Pipex {
     int protocol;
     Hook(Pipex& px, int protocol) : px(px), protocol(protocol) {}
     bool claim(const HookIn& in, BlockPtr& b) override;
+    void conv_closed(Conv& c) override;
     void conv_output(Conv& c, const Ipaddr& dst, uint16_t dport,
                      std::span<uint8_t> payload) override;
   };
@@ -264,6 +266,8 @@ class Pipex {
       l2tp_hook_{*this, PIPEX_PROTO_L2TP};
   size_t count_[4] = {};  // sessions per PIPEX_PROTO_* (1 to 3)
   std::unordered_map<PeerKey, Session*, PeerKeyHash> by_peer_;  // sequenced sessions
+  std::unordered_set<uint16_t> l2tp_ports_;                     // local ports hooked for L2TP
+  std::unordered_set<Ipaddr, IpaddrHash> gre_peers_;            // peers whose gre convs are hooked
   std::unordered_map<Ipaddr, Session*, IpaddrHash> by_addr6_;   // framed prefix (masked)
   std::map<int, int> prefix_lens6_;                             // prefix lengths in use: count
   std::unordered_map<int, bool> mode_;                          // interfaces in pipex mode

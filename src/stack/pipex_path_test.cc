@@ -304,6 +304,53 @@ TEST_F(PathTest, L2tpEchoGoesInAndTheReplyComesBackThroughTheSession) {
   EXPECT_FALSE(l2tp_conv->rq.size()) << "nothing reached the daemon";
 }
 
+TEST_F(PathTest, ADaemonThatAnnouncesAgainIsHookedAgain) {
+  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  Proto* u = ip.proto("udp");
+  u->release(*l2tp_conv);  // the daemon closes its conversation...
+  Conv* again = *u->clone("daemon");
+  ASSERT_TRUE(u->ctl_message(*again, "announce 1701", l, nullptr));  // ...and announces anew
+  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 8)), 0);
+  frame_in(l2tp_frame(ppp_ip(echo4(A("10.0.0.8"), kUs)), 8));
+  EXPECT_EQ(sent().size(), 1u) << "the new conversation carries the hook";
+  EXPECT_EQ(px->find(PIPEX_PROTO_L2TP, 8)->stats.ipackets, 1u);
+}
+
+TEST_F(PathTest, L2tpOverAnIpv6Tunnel) {
+  const Ipaddr peer6 = A("2001:db8:1::1"), us6 = A("2001:db8:1::2");
+  ASSERT_TRUE(ip.arp_ctl("add 2001:db8:1::1 020000000001"));
+  auto r = base(PIPEX_PROTO_L2TP, 7);
+  r.pr_peer_address = {};
+  r.pr_local_address = {};
+  auto& peer = reinterpret_cast<sockaddr_in6&>(r.pr_peer_address);
+  peer.sin6_family = AF_INET6;
+  peer.sin6_port = htons(1701);
+  put_addr("2001:db8:1::1", &peer.sin6_addr);
+  auto& local = reinterpret_cast<sockaddr_in6&>(r.pr_local_address);
+  local.sin6_family = AF_INET6;
+  local.sin6_port = htons(1701);
+  put_addr("2001:db8:1::2", &local.sin6_addr);
+  ASSERT_EQ(add(r), 0);
+  Bytes l = cat({be16(0x0002), be16(1), be16(7), ppp_ip(echo4(kClient, kUs))});
+  frame_in(cat({ether(0x86dd), ip6(peer6, us6, 17, udp(peer6, us6, 1701, 1701, l))}));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  Bytes ipb(out[0].begin() + 14, out[0].end());
+  auto h = wire::Ip6Repr::parse(ipb);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->src, us6);
+  EXPECT_EQ(h->dst, peer6);
+  EXPECT_EQ(h->next_header, 17);
+  auto u = wire::UdpRepr::parse(us6, peer6, std::span(ipb).subspan(40));
+  ASSERT_TRUE(u) << "the UDP checksum over the IPv6 pseudo header";
+  Bytes m(u->data.begin(), u->data.end());
+  EXPECT_EQ(load16(&m[6]), 107);
+  expect_echo_reply4(Bytes(m.begin() + 12, m.end()), kUs, kClient);
+  // The same session from the IPv4 address of the peer is another peer.
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs))));
+  EXPECT_EQ(px->counters.InWrongPeer, 1u);
+}
+
 TEST_F(PathTest, L2tpSequencingContinuesTheDaemonsNumbers) {
   auto r = base(PIPEX_PROTO_L2TP, 7);
   r.pr_proto.l2tp.option_flags = PIPEX_L2TP_USE_SEQUENCING;
