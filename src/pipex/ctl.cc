@@ -123,7 +123,8 @@ Status on_session(Pipex& px, Ip& ip, std::string_view verb, int protocol, uint16
         return Error(Err::BadArg, "a description is one line of printable text");
     r.pdr_protocol = protocol;
     r.pdr_session_id = id;
-    std::memcpy(r.pdr_descr, text.data(), text.size());
+    if (!text.empty())
+      std::memcpy(r.pdr_descr, text.data(), text.size());  // (an empty view may be null)
     e = px.ioctl(*f, PIPEXSIFDESCR, &r);
   }
   if (e) return Error(ioctl_error(e, true).code(), name);
