@@ -398,19 +398,25 @@ bool Pipex::claim_pppoe(const HookIn& in, BlockPtr& b) {
   return ppp_input(*s, b, off, p->payload.size());
 }
 
+Session* Pipex::tunnel_session(int protocol, uint16_t id, const HookIn& in) {
+  Session* s = find(protocol, id);
+  if (!s) {
+    counters.InNoSession++;
+    return nullptr;
+  }
+  if (!in.ip || in.ip->src != s->peer) {
+    counters.InWrongPeer++;
+    return nullptr;
+  }
+  return s;
+}
+
 bool Pipex::claim_pptp(const HookIn& in, BlockPtr& b) {
   auto g = wire::GreRepr::parse(b->span());
   if (!g || g->version != wire::gre::kPptpVersion || g->protocol != wire::gre::kPptpProtocol)
     return false;  // not PPTP's: the gre directory's
-  Session* s = find(PIPEX_PROTO_PPTP, g->call_id);
-  if (!s) {
-    counters.InNoSession++;
-    return false;
-  }
-  if (!in.ip || in.ip->src != s->peer) {
-    counters.InWrongPeer++;
-    return false;
-  }
+  Session* s = tunnel_session(PIPEX_PROTO_PPTP, g->call_id, in);
+  if (!s) return false;
   auto& st = s->proto.pptp;
   // An acknowledgement is the fast path's to take in any packet of a
   // session: it frees our send window.
@@ -454,15 +460,8 @@ bool Pipex::claim_l2tp(const HookIn& in, BlockPtr& b) {
     return false;
   }
   if (l->control) return false;  // the daemon's
-  Session* s = find(PIPEX_PROTO_L2TP, l->session_id);
-  if (!s) {
-    counters.InNoSession++;
-    return false;
-  }
-  if (!in.ip || in.ip->src != s->peer) {
-    counters.InWrongPeer++;
-    return false;
-  }
+  Session* s = tunnel_session(PIPEX_PROTO_L2TP, l->session_id, in);
+  if (!s) return false;
   auto& st = s->proto.l2tp;
   if (l->has_seq) {
     const int16_t d = int16_t(uint16_t(l->ns - uint16_t(st.nr_nxt)));
@@ -491,6 +490,12 @@ bool Pipex::claim_l2tp(const HookIn& in, BlockPtr& b) {
 
 bool Pipex::ppp_input(Session& s, BlockPtr& b, size_t off, size_t len) {
   std::span<uint8_t> f = b->span().subspan(off, len);
+  // The frame is the fast path's but goes no further: the session's error.
+  auto drop = [&] {
+    s.stats.ierrors++;
+    b.reset();
+    return true;
+  };
   auto h = wire::PppRepr::parse(f);
   if (!h) return false;  // the daemon may make something of it
   const uint32_t flags = s.ppp_flags;
@@ -520,9 +525,7 @@ bool Pipex::ppp_input(Session& s, BlockPtr& b, size_t off, size_t len) {
   // From here on the frame is the fast path's.
   if (f.size() < 5 || (h->pfc && !(flags & PIPEX_PPP_PFC_ACCEPTED)) ||
       (!h->acf && (flags & PIPEX_PPP_HAS_ACF) && !(flags & PIPEX_PPP_ACFC_ACCEPTED))) {
-    s.stats.ierrors++;
-    b.reset();
-    return true;
+    return drop();
   }
   const size_t hl = h->header_len();
   b->pull(uint32_t(off + hl));
@@ -533,30 +536,22 @@ bool Pipex::ppp_input(Session& s, BlockPtr& b, size_t off, size_t len) {
     if (r.verdict == crypto::MppeVerdict::kResetRequest)
       ccp_output(s, kCcpResetRequest, uint8_t(++s.ccp_id));
     if (!r.ok()) {
-      s.stats.ierrors++;
-      b.reset();
-      return true;
+      return drop();
     }
     // The decrypted part starts with the inner protocol, one byte if odd.
     auto inner = r.data;
     const size_t pl = !inner.empty() && (inner[0] & 1) ? 1 : 2;
     if (inner.size() <= pl) {
-      s.stats.ierrors++;
-      b.reset();
-      return true;
+      return drop();
     }
     proto = pl == 1 ? inner[0] : load16(inner.data());
     b->pull(uint32_t(inner.data() - b->data() + pl));
     b->trim(uint32_t(inner.size() - pl));
     if (proto != wire::ppp::kIp4 && proto != wire::ppp::kIp6) {
-      s.stats.ierrors++;
-      b.reset();
-      return true;
+      return drop();
     }
   } else if (flags & PIPEX_PPP_MPPE_REQUIRED) {
-    s.stats.ierrors++;  // plain IP on a session that must encrypt
-    b.reset();
-    return true;
+    return drop();  // plain IP on a session that must encrypt
   }
   ip_input(s, std::move(b), proto == wire::ppp::kIp6);
   return true;
@@ -713,12 +708,7 @@ void Pipex::ppp_output(Session& s, BlockPtr b, uint16_t proto) {
       break;
     }
   }
-  SendParams sp;
-  sp.src = s.local;
-  sp.dst = s.peer;
-  sp.proto = s.protocol == PIPEX_PROTO_PPTP ? 47 : 17;
-  sp.ttl = 255;
-  if (!ip_.send(sp, std::move(b))) {
+  if (!tunnel_send(s, std::move(b))) {
     s.stats.oerrors++;
     counters.OutNoTunnel++;
     return;
@@ -744,12 +734,16 @@ void Pipex::pptp_ack(Session& s) {
   wire::GreRepr g = wire::GreRepr::pptp(s.peer_id, std::nullopt, st.rcv_nxt - 1);
   g.emit({b->put(uint32_t(g.header_len())), g.header_len()});
   st.rcv_acked = st.rcv_nxt;
+  (void)tunnel_send(s, std::move(b));
+}
+
+Status Pipex::tunnel_send(const Session& s, BlockPtr b) {
   SendParams sp;
   sp.src = s.local;
   sp.dst = s.peer;
-  sp.proto = 47;
-  sp.ttl = 255;
-  (void)ip_.send(sp, std::move(b));
+  sp.proto = s.protocol == PIPEX_PROTO_PPTP ? 47 : 17;
+  sp.ttl = 255;  // NOTES.md: the outer header's TTL
+  return ip_.send(sp, std::move(b));
 }
 
 }  // namespace ninet::pipex

@@ -222,6 +222,9 @@ class Pipex {
   friend struct Hook;
   friend class SessionMedium;
   bool claim_pppoe(const HookIn& in, BlockPtr& b);
+  // The session of a PPTP or L2TP frame from in's source, or nullptr
+  // (counted: no such session, or another peer).
+  Session* tunnel_session(int protocol, uint16_t id, const HookIn& in);
   bool claim_pptp(const HookIn& in, BlockPtr& b);
   bool claim_l2tp(const HookIn& in, BlockPtr& b);
   // The PPP frame at b[off, off+len) of session s: true when the fast path
@@ -236,6 +239,8 @@ class Pipex {
   void ppp_output(Session& s, BlockPtr b, uint16_t proto);
   void ccp_output(Session& s, uint8_t code, uint8_t id);
   void pptp_ack(Session& s);
+  // b (the tunnel's header onwards) in an IP packet from local to peer.
+  Status tunnel_send(const Session& s, BlockPtr b);
   // The daemon's L2TP data or PPTP GRE to the peer: into the shared sequence.
   void daemon_output(int protocol, const Ipaddr& dst, std::span<uint8_t> p);
   // Sessions by what the daemon's output names: the peer and its ids.
