@@ -300,6 +300,12 @@ class Proto {
   virtual void rcv(const IpRx& rx, BlockPtr b) = 0;
   // An ICMP error about a packet this protocol sent.
   virtual void advise(const Advice& a) {}
+  // A protocol below IP (ether: Ethernet frames of one type on one
+  // interface) has no IP protocol number, so IP delivers nothing to it;
+  // its connect/announce/bind are not addr!port and go to ctl(); and only
+  // the stack's owner may clone its conversations, as only the owner may
+  // clone an interface (its frames bypass the stack's addresses).
+  virtual bool link_level() const { return false; }
   // The status file's content ("Datagram ...\n").
   virtual std::string status(const Conv& c) const;
   // local/remote files: "addr!port\n".

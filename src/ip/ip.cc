@@ -95,7 +95,7 @@ void Ip::hangup_all() {
 }
 
 void Ip::add_proto(std::unique_ptr<Proto> p) {
-  by_number_[p->ipproto] = p.get();
+  if (!p->link_level()) by_number_[p->ipproto] = p.get();
   protos_.push_back(std::move(p));
 }
 

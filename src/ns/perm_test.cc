@@ -146,6 +146,33 @@ TEST_F(PermTest, ConversationsBelongToWhoClonedThem) {
   EXPECT_EQ(open_error("icmp/" + m + "/data", O_RDONLY, kNobody), Err::Access);
 }
 
+// ether (proto/ether.h) reaches the wire below IP: its clone is the
+// owner's, as ipifc/clone is; the rest of the tree treats it as any
+// protocol directory.
+TEST_F(PermTest, EtherConversationsAreTheOwnersAlone) {
+  Stat c = st("ether/clone");
+  EXPECT_EQ(c.owner, "root");
+  EXPECT_EQ(c.mode, 0660u);
+  EXPECT_TRUE(c.clone);
+  EXPECT_EQ(st("ether/stats").mode, 0444u);
+  EXPECT_EQ(open_error("ether/clone", O_RDONLY, kNobody), Err::Access);
+  EXPECT_EQ(open_error("ether/clone", O_RDWR, kGlenda), Err::Access);
+  EXPECT_EQ(cat_path(tree, "ether/stats", kNobody), "InFrames: 0\nInDrops: 0\nOutFrames: 0\n");
+  auto d = tree.readdir(*tree.walk_path("ether"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->size(), 2u) << "clone and stats: nobody got a conversation";
+  auto mine = open_path(tree, "ether/clone", O_RDWR, kRoot);
+  ASSERT_TRUE(mine);
+  std::string n = *mine->read_all();
+  EXPECT_EQ(st("ether/" + n + "/ctl").owner, "root");
+  // Interface 0 is loopback, not Ethernet: the ctl write says so.
+  auto w = mine->write("connect 0!0x8863");
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code(), Err::NoDevice);
+  EXPECT_EQ(cat_path(tree, "ether/" + n + "/err", kRoot), w.error().text() + "\n");
+  EXPECT_EQ(open_error("ether/" + n + "/ctl", O_RDWR, kNobody), Err::Access);
+}
+
 TEST_F(PermTest, OwnerChangesModeAndGivesItAway) {
   auto mine = open_path(tree, "icmp/clone", O_RDWR, kNobody);
   std::string dir = "icmp/" + *mine->read_all() + "/";

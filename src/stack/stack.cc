@@ -20,6 +20,7 @@
 #include "media/linux/open.h"
 #include "media/loopback.h"
 #include "media/pkt.h"
+#include "proto/ether.h"
 #include "proto/gre.h"
 #include "proto/icmp.h"
 #include "proto/icmp6.h"
@@ -62,9 +63,11 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   ip_->add_proto(make_udp(*ip_));
   ip_->add_proto(make_gre(*ip_));
   ip_->add_proto(make_tcp(*ip_));
+  ip_->add_proto(make_ether(*ip_));
   pipex_ = std::make_unique<pipex::Pipex>(*ip_);
   ip_->on_unbind = [this](Ifc& f) {
     if (pipex_) pipex_->remove_ifc(f.index);
+    if (Proto* e = ip_->proto("ether")) ether_unbound(*e, f.index);
   };
 }
 
