@@ -5,9 +5,9 @@
 //
 //   -c FILE   the stack's configuration (ninetd's syntax, cmd/config.h); it
 //             binds one interface with `bind pipex`, whose mode ctld sets
-//   -e DEV    serve PPPoE on Ethernet device DEV (bind it in FILE with
-//             `bind ether afpacket:DEV`: ctld reads the discovery and session
-//             frames on its own AF_PACKET sockets beside ninet's)
+//   -e DEV    serve PPPoE on Ethernet device DEV (bound in FILE with `bind
+//             ether`, any medium: ctld reads discovery and what pipex leaves
+//             of the sessions through the stack's ether directory)
 //   -l, -t    serve L2TP (udp 1701), PPTP (tcp 1723, GRE)
 //   -a, -r    our IPCP address; the first session's framed address
 //   -n        no MPPE (CCP is rejected)

@@ -63,7 +63,7 @@ ip -n "$NS_H" route add 10.64.0.0/24 via 10.71.0.1
 
 cat > "$WORK/ctld.conf" <<EOF
 stack 0
-ipifc/clone bind ether afpacket:$TAP
+ipifc/clone bind ether $TAP
 . add 10.70.0.1 255.255.255.0
 . iprouting 1
 ipifc/clone bind pipex

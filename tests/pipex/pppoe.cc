@@ -1,19 +1,11 @@
 // pppoe.cc — ctld's PPPoE access concentrator (RFC 2516): discovery (PADI ->
-// PADO, PADR -> PADS, PADT) and the session's PPP control frames, on two
-// AF_PACKET sockets of its own (ethertypes 0x8863 and 0x8864) on the device
-// that ninet's interface also has open with AF_PACKET (`bind ether
-// afpacket:DEV`). Both sockets see every frame, so this one also sees copies
-// of the session frames that pipex takes (IP, MPPE): PppServer ignores those
-// once the session is registered. (With AF_XDP, ninet's XDP program would
-// take the frames before any AF_PACKET socket sees them.)
-#include <arpa/inet.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
-#include <poll.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
+// PADO, PADR -> PADS, PADT) and the session's PPP control frames, through
+// the stack's own ether directory (proto/ether.h): two conversations on the
+// interface bound to the device, connected to 0x8863 and 0x8864, as a
+// daemon over 9P would hold them. pipex's PPPoE hook takes a session's IP
+// and MPPE before the 0x8864 conversation sees anything, so only what pipex
+// leaves (LCP, CHAP, IPCP, CCP, unknown sessions) arrives here.
+#include <fcntl.h>
 
 #include <atomic>
 #include <cstring>
@@ -27,68 +19,54 @@ namespace ninet::ctld {
 namespace {
 
 constexpr size_t kEtherLen = 14;
-constexpr size_t kMinFrame = 60;
+constexpr uint16_t kDiscovery = 0x8863, kSession = 0x8864;
 
 class Pppoe final : public Tunnel {
  public:
   Pppoe(Daemon& d, std::string dev) : d_(d), dev_(std::move(dev)) {}
-  ~Pppoe() override {
-    stop();
-    for (int fd : fds_)
-      if (fd >= 0) ::close(fd);
-  }
+  ~Pppoe() override { stop(); }
   const char* name() const override { return "pppoe"; }
 
   Status open() {
-    ifindex_ = int(if_nametoindex(dev_.c_str()));
-    if (!ifindex_) return Error(Err::NoDevice, dev_);
-    const uint16_t types[2] = {ETH_P_PPP_DISC, ETH_P_PPP_SES};
-    for (int i = 0; i < 2; i++) {
-      fds_[i] = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(types[i]));
-      if (fds_[i] < 0) return Error(Err::NoDevice, std::string("AF_PACKET: ") + strerror(errno));
-      sockaddr_ll sll{};
-      sll.sll_family = AF_PACKET;
-      sll.sll_protocol = htons(types[i]);
-      sll.sll_ifindex = ifindex_;
-      if (bind(fds_[i], reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0)
-        return Error(Err::NoDevice, dev_ + ": bind: " + strerror(errno));
+    {
+      std::lock_guard<std::mutex> g(d_.stack().ip().mu);
+      for (auto& f : d_.stack().ip().ifcs())
+        if (f && f->ether() && (f->dev == dev_ || f->dev.ends_with(":" + dev_))) ifc_ = f->index;
     }
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, dev_.c_str(), IFNAMSIZ - 1);
-    if (ioctl(fds_[0], SIOCGIFHWADDR, &ifr) < 0) return Error(Err::NoDevice, dev_ + ": no MAC");
-    std::memcpy(mac_, ifr.ifr_hwaddr.sa_data, 6);
-    thread_ = std::thread([this] { loop(); });
+    if (ifc_ < 0) return Error(Err::NoDevice, dev_ + ": no Ethernet interface bound to it");
+    for (int i = 0; i < 2; i++) {
+      auto c = connect(i == 0 ? kDiscovery : kSession, &ctl_[i], &data_[i]);
+      if (!c) return c;
+    }
+    for (int i = 0; i < 2; i++)
+      threads_[i] = std::thread([this, i] { loop(*data_[i]); });
     return {};
   }
 
   void stop() override {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
+    if (stop_.exchange(true)) return;
+    for (auto& d : data_)
+      if (d) d->interrupt();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
   }
 
   void send_ppp(Session& s, uint16_t protocol, const Bytes& info) override {
     // RFC 2516 section 7: no address and control field, two-byte protocol.
     Bytes p = {uint8_t(protocol >> 8), uint8_t(protocol)};
     p.insert(p.end(), info.begin(), info.end());
-    send_frame(peer(s), ETH_P_PPP_SES, wire::pppoe::kSessionData, s.id, p);
+    send_frame(peer(s), kSession, wire::pppoe::kSessionData, s.id, p);
   }
 
   void closed(Session& s) override {
-    send_frame(peer(s), ETH_P_PPP_DISC, wire::pppoe::kPadt, s.id, {});
+    send_frame(peer(s), kDiscovery, wire::pppoe::kPadt, s.id, {});
   }
 
   void fill(Session& s, pipex_session_req& r) override {
     // pipex.4: the peer is AF_UNSPEC with the peer's MAC as the destination
-    // of an Ethernet header in sa_data (docs/pipex.md).
-    // over_ifname by the interface's number: sessions.cc compares a name
-    // with what `bind` named, "afpacket:DEV" here, not DEV.
-    std::string over = dev_;
-    {
-      std::lock_guard<std::mutex> g(d_.stack().ip().mu);
-      for (auto& f : d_.stack().ip().ifcs())
-        if (f && f->ether() && (f->dev == dev_ || f->dev.ends_with(":" + dev_)))
-          over = std::to_string(f->index);
-    }
+    // of an Ethernet header in sa_data (docs/pipex.md). over_ifname by the
+    // interface's number: sessions.cc also takes what `bind` named.
+    std::string over = std::to_string(ifc_);
     std::memcpy(r.pr_proto.pppoe.over_ifname, over.c_str(),
                 std::min(over.size(), sizeof r.pr_proto.pppoe.over_ifname - 1));
   }
@@ -99,11 +77,35 @@ class Pppoe final : public Tunnel {
         reinterpret_cast<const sockaddr&>(s.tunnel.pr_peer_address).sa_data);
   }
 
+  // ether/clone, `connect IFC!TYPE`, and its data file, as the stack's owner.
+  Status connect(uint16_t type, std::unique_ptr<ns::Handle>* ctl,
+                 std::unique_ptr<ns::Handle>* data) {
+    ns::Tree& t = d_.tree();
+    const ns::User root{"root", true};
+    auto q = t.walk_path("ether/clone");
+    if (!q) return q.error();
+    auto c = t.open(*q, O_RDWR, root);
+    if (!c) return c.error();
+    *ctl = std::move(*c);
+    auto n = (*ctl)->read_all();
+    if (!n) return n.error();
+    while (!n->empty() && (n->back() == '\n' || n->back() == ' '))
+      n->pop_back();
+    if (auto r = (*ctl)->write("connect " + std::to_string(ifc_) + "!" + std::to_string(type)); !r)
+      return r.error();
+    auto dq = t.walk_path("ether/" + *n + "/data");
+    if (!dq) return dq.error();
+    auto h = t.open(*dq, O_RDWR, root);
+    if (!h) return h.error();
+    *data = std::move(*h);
+    return {};
+  }
+
+  // The stack puts the interface's MAC in the source and pads the frame.
   void send_frame(const uint8_t* dst, uint16_t type, uint8_t code, uint16_t sid,
                   const Bytes& payload) {
     Bytes f(kEtherLen + wire::pppoe::kHeaderLen);
     std::memcpy(f.data(), dst, 6);
-    std::memcpy(f.data() + 6, mac_, 6);
     f[12] = uint8_t(type >> 8);
     f[13] = uint8_t(type);
     f.insert(f.end(), payload.begin(), payload.end());
@@ -111,31 +113,21 @@ class Pppoe final : public Tunnel {
     h.code = code;
     h.session_id = sid;
     h.emit(std::span(f).subspan(kEtherLen));
-    if (f.size() < kMinFrame) f.resize(kMinFrame, 0);
-    sockaddr_ll sll{};
-    sll.sll_family = AF_PACKET;
-    sll.sll_ifindex = ifindex_;
-    sll.sll_halen = 6;
-    std::memcpy(sll.sll_addr, dst, 6);
-    (void)sendto(fds_[type == ETH_P_PPP_SES], f.data(), f.size(), 0,
-                 reinterpret_cast<sockaddr*>(&sll), sizeof sll);
+    (void)data_[type == kSession]->write(f, 0);
   }
 
-  void loop() {
+  void loop(ns::Handle& data) {
     uint8_t buf[2048];
     while (!stop_) {
-      pollfd p[2] = {{fds_[0], POLLIN, 0}, {fds_[1], POLLIN, 0}};
-      if (poll(p, 2, 200) <= 0) continue;
-      for (int i = 0; i < 2; i++) {
-        if (!(p[i].revents & POLLIN)) continue;
-        sockaddr_ll from{};
-        socklen_t fl = sizeof from;
-        ssize_t n = recvfrom(fds_[i], buf, sizeof buf, MSG_DONTWAIT,
-                             reinterpret_cast<sockaddr*>(&from), &fl);
-        if (n < ssize_t(kEtherLen) || from.sll_pkttype == PACKET_OUTGOING) continue;
-        std::lock_guard<std::mutex> g(d_.mu);
-        input(std::span<const uint8_t>(buf, size_t(n)));
+      auto n = data.read(buf, 0);
+      if (!n) {
+        if (n.error().code() == Err::Interrupted) break;
+        continue;
       }
+      if (*n == 0) break;  // the interface was unbound
+      if (*n < kEtherLen) continue;
+      std::lock_guard<std::mutex> g(d_.mu);
+      input(std::span<const uint8_t>(buf, *n));
     }
   }
 
@@ -144,7 +136,7 @@ class Pppoe final : public Tunnel {
     const uint8_t* src = f.data() + 6;
     auto h = wire::PppoeRepr::parse(type, f.subspan(kEtherLen));
     if (!h) return;
-    if (type == ETH_P_PPP_SES) {
+    if (type == kSession) {
       Session* s = d_.find(PIPEX_PROTO_PPPOE, h->session_id);
       if (!s || std::memcmp(peer(*s), src, 6) != 0) return;
       auto ppp = wire::PppRepr::parse(h->payload);
@@ -198,17 +190,16 @@ class Pppoe final : public Tunnel {
     }
     if (!service) n += wire::emit_pppoe_tag(tags.data() + n, wire::pppoe::kServiceName, {});
     tags.resize(n);
-    send_frame(dst, ETH_P_PPP_DISC, code, sid, tags);
+    send_frame(dst, kDiscovery, code, sid, tags);
   }
 
   Daemon& d_;
   std::string dev_;
-  int ifindex_ = 0;
-  int fds_[2] = {-1, -1};
-  uint8_t mac_[6] = {};
+  int ifc_ = -1;                                  // the interface bound to dev_
+  std::unique_ptr<ns::Handle> ctl_[2], data_[2];  // discovery, session
   uint16_t next_sid_ = 1;
   std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::thread threads_[2];
 };
 
 }  // namespace
