@@ -25,7 +25,8 @@
 // tables below, so single-byte mutations move between real verbs, paths and
 // addresses.
 //
-// Never bound: ether and netdev (real Linux devices). Only loopback and pkt.
+// Never bound: ether and netdev (real Linux devices). Only loopback and pkt
+// (so an ether conversation's connect is parsed, then refused).
 // Inputs over 8192 bytes are refused; run with -max_len=4096.
 //
 // Checked (a violation traps):
@@ -103,7 +104,7 @@ constexpr std::string_view kWords[] = {
     "1", "0", "-1", "2", "4294967295", "65535", "65536", "68", "1500", "4096", "16384", "4000",
     "3000", "1800000", "52:54:00:12:34:56", "01005e000001", "333300000001", "5000", "7",
     "10.0.0.1!5000", "127.0.0.1!7", "::1!7", "*", "*!0", "127.0.0.1!*", "!r", "0!r", "ospf", "none",
-    "ifc"};
+    "ifc", "0!0x8863", "1!34916", "0!0x0800"};
 
 constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ipifc/stats",
@@ -148,7 +149,11 @@ constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        ".",
                                        "/",
                                        "ipifc/0/..",
-                                       "icmp/0/../clone"};
+                                       "icmp/0/../clone",
+                                       "ether/clone",
+                                       "ether/stats",
+                                       "ether/0/ctl",
+                                       "ether/0/data"};
 
 // `~X` tokens become table words.
 std::string expand(std::string_view s, bool path) {

@@ -64,6 +64,13 @@ contains "nobody lists the sessions" "^l2tp\.7 " "$(as_nobody "$NINET" -m "$MNT"
 contains "files show their owner and mode" "^root 644$" "$(stat -c '%U %a' "$P/ctl")"
 contains "closed is the owner's alone" "^root 400$" "$(stat -c '%U %a' "$P/closed")"
 
+# ether (a PPPoE daemon's discovery frames): clone is the owner's alone.
+contains "ether/clone is the owner's, as ipifc/clone" "^root 660$" "$(stat -c '%U %a' "$MNT/ether/clone")"
+refused "open ether/clone" "cat $MNT/ether/clone"
+out=$(NINEP_UNAME=glenda $NP read ether/clone 2>&1)
+contains "9P: glenda may not open ether/clone" "permission denied" "$out"
+contains "the owner clones an ether conversation" "^[0-9]+$" "$(cat "$MNT/ether/clone")"
+
 # Over 9P: the attach name is the user.
 out=$(NINEP_UNAME=glenda $NP write pipex/ctl "delete l2tp 7" 2>&1)
 contains "9P: glenda may not delete a session" "permission denied" "$out"
