@@ -123,6 +123,15 @@ struct PathTest : ::testing::Test {
     r.pr_proto.l2tp.nr_nxt = 9;
     return r;
   }
+  // PPTP call 7 where the daemon left it: its next seq is 100, the peer's
+  // next 5, acknowledged.
+  static pipex_session_req sequenced_pptp() {
+    auto r = session_req(PIPEX_PROTO_PPTP, 7);
+    r.pr_proto.pptp.snd_nxt = 100;
+    r.pr_proto.pptp.rcv_nxt = 5;
+    r.pr_proto.pptp.rcv_acked = 5;
+    return r;
+  }
 
   // The peer's PPP frame of MPPE around an IPv4 packet, encrypted by tx.
   static Bytes encrypted(crypto::Mppe& tx, const Bytes& ip) {
@@ -312,11 +321,7 @@ TEST_F(PathTest, WhatTheFastPathDoesNotTakeReachesTheDaemonUnchanged) {
 }
 
 TEST_F(PathTest, PptpEchoAndItsSequenceAndAcknowledgement) {
-  auto r = session_req(PIPEX_PROTO_PPTP, 7);
-  r.pr_proto.pptp.snd_nxt = 100;
-  r.pr_proto.pptp.rcv_nxt = 5;
-  r.pr_proto.pptp.rcv_acked = 5;
-  ASSERT_EQ(add(r), 0);
+  ASSERT_EQ(add(sequenced_pptp()), 0);
   frame_in(pptp_frame(ppp_ip(echo4(kClient, kUs)), 7, 5));
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
@@ -346,11 +351,7 @@ TEST_F(PathTest, PptpSequenceIsSharedWithTheDaemonsGreConversation) {
   Proto* gre = ip.proto("gre");
   Conv* daemon = *gre->clone("daemon");
   ASSERT_TRUE(gre->ctl_message(*daemon, "connect 192.0.2.1!34827", l, nullptr));
-  auto r = session_req(PIPEX_PROTO_PPTP, 7);
-  r.pr_proto.pptp.snd_nxt = 100;
-  r.pr_proto.pptp.rcv_nxt = 5;
-  r.pr_proto.pptp.rcv_acked = 5;
-  ASSERT_EQ(add(r), 0);
+  ASSERT_EQ(add(sequenced_pptp()), 0);
   // The fast path takes seq 5 and answers with seq 100.
   frame_in(pptp_frame(ppp_ip(echo4(kClient, kUs)), 7, 5));
   ASSERT_EQ(sent().size(), 1u);
