@@ -75,7 +75,6 @@
 //   ./build/bench/pipex_benchmark --benchmark_repetitions=5 \
 //       --benchmark_report_aggregates_only=true
 //   ./build/bench/pipex_benchmark --benchmark_filter='^scale/'   # table scale only
-#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <openssl/evp.h>
@@ -104,10 +103,8 @@
 #include "ip/ip.h"
 #include "media/testing.h"
 #include "pipex/sessions.h"
+#include "pipex/testing.h"
 #include "proto/udp.h"
-#include "wire/ether.h"
-#include "wire/ip4.h"
-#include "wire/udp.h"
 
 #ifdef NINET_HAVE_DPDK
 #include <rte_eal.h>
@@ -139,7 +136,7 @@ void operator delete(void* p, size_t) noexcept {
 namespace ninet::pipex {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
+using namespace pipextest;
 
 // ---- Time (as forward_benchmark) ----
 
@@ -192,23 +189,6 @@ void per_packet(benchmark::State& st, double cpu_s, uint64_t packets, size_t inn
 
 // ---- Frames ----
 
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts)
-    out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-Bytes be16(uint16_t v) {
-  return {uint8_t(v >> 8), uint8_t(v)};
-}
-
-Bytes be32(uint32_t v) {
-  return cat({be16(uint16_t(v >> 16)), be16(uint16_t(v))});
-}
-
-const Ipaddr kPeer = *Ipaddr::parse("192.0.2.1"), kUs = *Ipaddr::parse("192.0.2.2");
-const uint8_t kPeerMac[6] = {0x02, 0, 0, 0, 0, 0x01};
 const uint8_t kHostMac[6] = {0x02, 0, 0, 0, 0, 0x77};
 constexpr uint32_t kFramedBase = 0x64400000;  // 100.64.0.0: session i is 100.64.0.0 + i
 constexpr uint16_t kSid = 7;                  // the data path's one session
@@ -220,24 +200,6 @@ Ipaddr framed(uint32_t i) {
 // The i-th host address of 172.16/12, as forward_benchmark.
 Ipaddr host_addr(int i) {
   return Ipaddr::v4(0xac100000u | uint32_t((i % 64) * 977 + 1));
-}
-
-Bytes ether(const Mac& dst, const uint8_t* src, uint16_t type) {
-  return cat({Bytes(dst.data(), dst.data() + 6), Bytes(src, src + 6), be16(type)});
-}
-
-Bytes ip4(const Ipaddr& src, const Ipaddr& dst, uint8_t proto, const Bytes& payload) {
-  Bytes p(20 + payload.size());
-  wire::Ip4Repr h;
-  h.src = src;
-  h.dst = dst;
-  h.proto = proto;
-  h.ttl = 64;
-  h.id = 7;
-  h.total_len = uint16_t(p.size());
-  h.emit(p.data());
-  std::copy(payload.begin(), payload.end(), p.begin() + 20);
-  return p;
 }
 
 // The inner packet: UDP (to the discard port: active traffic for the idle
@@ -252,12 +214,6 @@ Bytes inner(const Ipaddr& src, const Ipaddr& dst, size_t payload) {
   return ip4(src, dst, 17, u);
 }
 
-Bytes udp(const Ipaddr& src, const Ipaddr& dst, uint16_t sport, uint16_t dport, const Bytes& body) {
-  Bytes u(8 + body.size());
-  wire::UdpRepr{sport, dport, {}, true}.emit(src, dst, u, body);
-  return u;
-}
-
 constexpr int kL2tp = PIPEX_PROTO_L2TP, kPptp = PIPEX_PROTO_PPTP, kPppoe = PIPEX_PROTO_PPPOE;
 
 // Offsets in the peer's frames (no L2TP length or sequence fields).
@@ -266,29 +222,17 @@ constexpr size_t kPptpSeq = 14 + 20 + 8;
 constexpr size_t kIpCsum = 14 + 10, kIpDst = 14 + 16;
 
 // The peer's frame of session sid around a PPP frame that starts with its
-// protocol field (the ACF is added for L2TP and PPTP).
+// protocol field (the ACF is added for L2TP and PPTP; PPPoE's frames are never
+// short enough to be padded).
 Bytes session_frame(int proto, const Mac& us, uint16_t sid, const Bytes& ppp_body) {
+  const Outer o{.to_mac = us};
   switch (proto) {
-    case kL2tp: {
-      Bytes l = cat({be16(0x0002), be16(1), be16(sid), {0xff, 0x03}, ppp_body});
-      return cat(
-          {ether(us, kPeerMac, 0x0800), ip4(kPeer, kUs, 17, udp(kPeer, kUs, 1701, 1701, l))});
-    }
-    case kPptp: {
-      Bytes ppp = cat({{0xff, 0x03}, ppp_body});
-      Bytes g =
-          cat({be16(0x3001), be16(0x880b), be16(uint16_t(ppp.size())), be16(sid), be32(0), ppp});
-      return cat({ether(us, kPeerMac, 0x0800), ip4(kPeer, kUs, 47, g)});
-    }
-    default: {
-      Bytes f = cat({ether(us, kPeerMac, 0x8864),
-                     {0x11, 0x00},
-                     be16(sid),
-                     be16(uint16_t(ppp_body.size())),
-                     ppp_body});
-      if (f.size() < 60) f.resize(60, 0);
-      return f;
-    }
+    case kL2tp:
+      return l2tp_frame(cat({{0xff, 0x03}, ppp_body}), sid, o);
+    case kPptp:
+      return pptp_frame(cat({{0xff, 0x03}, ppp_body}), sid, 0, o);
+    default:
+      return pppoe_frame(ppp_body, sid, o);
   }
 }
 
@@ -301,63 +245,17 @@ const char* mppe_name(int m) {
   return m == kNoMppe ? "none" : m == kStateless ? "stateless" : "stateful";
 }
 
-void master_keys(pipex_session_req& r) {
-  for (int i = 0; i < 16; i++) {
-    r.pr_mppe_recv.master_key[i] = uint8_t(i);
-    r.pr_mppe_send.master_key[i] = uint8_t(0xa0 + i);
-  }
-}
-
-crypto::MppeConfig mppe_config(const pipex_mppe_req& m) {
-  crypto::MppeConfig c;
-  c.key_bits = m.keylenbits;
-  c.stateless = m.stateless != 0;
-  std::memcpy(c.master_key.data(), m.master_key, 16);
-  return c;
-}
-
 // The daemon's request for session `id` of `proto` with framed address
 // 100.64.0.0 + addr_index.
 pipex_session_req request(int proto, uint16_t id, uint32_t addr_index, int mppe,
                           uint16_t timeout = 0) {
-  pipex_session_req r{};
-  r.pr_protocol = proto;
-  r.pr_session_id = id;
-  r.pr_peer_session_id = uint16_t(id + 100);
+  pipex_session_req r = session_req(proto, id, framed(addr_index));
   r.pr_ppp_id = int(addr_index);
   r.pr_peer_mru = 1500;
   r.pr_timeout_sec = timeout;
-  r.pr_ppp_flags = PIPEX_PPP_ACFC_ACCEPTED | PIPEX_PPP_PFC_ACCEPTED;
-  const uint32_t a = htonl(kFramedBase + addr_index);
-  std::memcpy(&r.pr_ip_address, &a, 4);
-  if (proto != kPppoe) {
-    r.pr_ppp_flags |= PIPEX_PPP_HAS_ACF;
-    auto& peer = reinterpret_cast<sockaddr_in&>(r.pr_peer_address);
-    peer.sin_family = AF_INET;
-    peer.sin_port = htons(proto == kL2tp ? 1701 : 0);
-    inet_pton(AF_INET, "192.0.2.1", &peer.sin_addr);
-    auto& local = reinterpret_cast<sockaddr_in&>(r.pr_local_address);
-    local.sin_family = AF_INET;
-    local.sin_port = htons(proto == kL2tp ? 1701 : 0);
-    inet_pton(AF_INET, "192.0.2.2", &local.sin_addr);
-  } else {
-    auto& peer = reinterpret_cast<sockaddr&>(r.pr_peer_address);
-    peer.sa_family = AF_UNSPEC;
-    std::memcpy(peer.sa_data, kPeerMac, 6);
-    std::strcpy(r.pr_proto.pppoe.over_ifname, "veth7");
-  }
-  if (proto == kL2tp) {
-    r.pr_proto.l2tp.tunnel_id = 1;
-    r.pr_proto.l2tp.peer_tunnel_id = 2;
-  }
-  if (proto == kPptp) r.pr_proto.pptp.maxwinsz = 64;
   if (mppe != kNoMppe) {
-    r.pr_ppp_flags |= PIPEX_PPP_MPPE_ACCEPTED | PIPEX_PPP_MPPE_ENABLED | PIPEX_PPP_MPPE_REQUIRED;
-    for (auto* m : {&r.pr_mppe_recv, &r.pr_mppe_send}) {
-      m->stateless = mppe == kStateless ? 1 : 0;
-      m->keylenbits = 128;
-    }
-    master_keys(r);
+    set_mppe(r, mppe == kStateless, true);
+    set_master_keys(r);
   }
   return r;
 }
@@ -509,11 +407,11 @@ void BM_Forward(benchmark::State& st, bool in_dir, size_t payload) {
   std::vector<Bytes> frames;
   for (int i = 0; i < 64; i++) {
     if (in_dir)
-      frames.push_back(
-          cat({ether(s.eth->mac, kPeerMac, 0x0800), inner(framed(kSid), host_addr(i), payload)}));
+      frames.push_back(cat(
+          {ether(s.eth->mac, Mac(kPeerMac), 0x0800), inner(framed(kSid), host_addr(i), payload)}));
     else
-      frames.push_back(
-          cat({ether(s.host->mac, kHostMac, 0x0800), inner(host_addr(i), framed(kSid), payload)}));
+      frames.push_back(cat(
+          {ether(s.host->mac, Mac(kHostMac), 0x0800), inner(host_addr(i), framed(kSid), payload)}));
   }
   TestMedium* out = in_dir ? s.host_m : s.eth_m;
   const size_t before = out->sent_count;
@@ -558,9 +456,9 @@ void BM_Pipex(benchmark::State& st, int proto, int mppe, bool in_dir, size_t pay
     // Counts 0-255, encrypted by the peer.
     auto tx = crypto::Mppe::create(lib, mppe_config(req.pr_mppe_recv));
     for (int k = 0; k < 256; k++) {
-      Bytes m = cat({{0, 0}, be16(0x0021), inner(framed(kSid), host_addr(k), payload)});
-      if (!tx->encrypt(m)) Stack::fail("mppe encrypt");
-      frames.push_back(session_frame(proto, s.eth->mac, kSid, cat({be16(0x00fd), m})));
+      Bytes ppp = mppe_ppp(*tx, inner(framed(kSid), host_addr(k), payload), false);
+      if (ppp.empty()) Stack::fail("mppe encrypt");
+      frames.push_back(session_frame(proto, s.eth->mac, kSid, ppp));
     }
   } else {
     for (int i = 0; i < 64; i++) {
@@ -569,8 +467,8 @@ void BM_Pipex(benchmark::State& st, int proto, int mppe, bool in_dir, size_t pay
             session_frame(proto, s.eth->mac, kSid,
                           cat({be16(0x0021), inner(framed(kSid), host_addr(i), payload)})));
       else
-        frames.push_back(cat(
-            {ether(s.host->mac, kHostMac, 0x0800), inner(host_addr(i), framed(kSid), payload)}));
+        frames.push_back(cat({ether(s.host->mac, Mac(kHostMac), 0x0800),
+                              inner(host_addr(i), framed(kSid), payload)}));
     }
   }
   // The receiving MPPE state starts again when the peer's frames do.
@@ -893,7 +791,7 @@ void BM_ScaleFwd(benchmark::State& st, bool in_dir, uint32_t n, bool spread) {
                                    cat({be16(0x0021), inner(framed(1), host_addr(0), 64)})));
   else
     frames.push_back(
-        cat({ether(s.host->mac, kHostMac, 0x0800), inner(host_addr(0), framed(1), 64)}));
+        cat({ether(s.host->mac, Mac(kHostMac), 0x0800), inner(host_addr(0), framed(1), 64)}));
   frames.resize(64, frames[0]);
   // The template is session 0's (id 1, address 100.64.0.1); patch in session k's.
   auto patch_in = [&](Block& b, uint64_t i) {

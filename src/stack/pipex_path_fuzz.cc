@@ -15,32 +15,18 @@
 #include <cstring>
 #include <string>
 
-#include "base/endian.h"
 #include "base/fuzz_check.h"
 #include "ip/ip.h"
 #include "media/testing.h"
 #include "pipex/sessions.h"
+#include "pipex/testing.h"
 #include "proto/icmp.h"
 #include "proto/udp.h"
-#include "wire/ip4.h"
-#include "wire/udp.h"
 
 namespace ninet::pipex {
 namespace {
 
-// An address's bytes into an in_addr or in6_addr, as inet_pton would
-// (this layer keeps to ninet's own parser).
-template <typename T>
-void put_addr(const std::string& s, T* out) {
-  const Ipaddr a = *Ipaddr::parse(s);
-  if constexpr (sizeof(T) == 4)
-    std::memcpy(out, a.v4_bytes(), 4);
-  else
-    std::memcpy(out, a.data(), 16);
-}
-
-const uint8_t kPeerMac[6] = {0x02, 0, 0, 0, 0, 0x01};
-const uint8_t kOurMac[6] = {0x52, 0x54, 0, 0, 0, 0x01};
+using namespace pipextest;
 
 struct World {
   ManualClock clock;
@@ -56,7 +42,6 @@ struct World {
   Ifc* eth = nullptr;
   Ifc* hosts = nullptr;
   Ifc* pppac = nullptr;
-  Ipaddr peer = *Ipaddr::parse("192.0.2.1"), us = *Ipaddr::parse("192.0.2.2");
 
   World() {
     std::unique_lock<std::mutex> l(ip.mu);
@@ -90,78 +75,30 @@ struct World {
     if (!px->find(PIPEX_PROTO_PPPOE, 3)) add(PIPEX_PROTO_PPPOE, 3, false, false);
   }
 
+  // The test network's session (pipex/testing.h) with this target's own
+  // settings: no PPP id, a 30 s timeout for PPPoE, MSS clamping and the
+  // ingress filter, an IPv6 prefix, MPPE neither required nor keyed, UDP
+  // port 1701 for PPTP too, and no L2TP tunnel ids but sequencing (the
+  // union written as PPTP's snd_nxt 1 and maxwinsz 8 for both).
   void add(int proto, uint16_t id, bool mppe, bool stateless) {
-    pipex_session_req r{};
-    r.pr_protocol = proto;
-    r.pr_session_id = id;
-    r.pr_peer_session_id = uint16_t(id + 100);
-    r.pr_peer_mru = 1400;
+    pipex_session_req r = session_req(proto, id, "fuzz0");
+    r.pr_ppp_id = 0;
     r.pr_timeout_sec = proto == PIPEX_PROTO_PPPOE ? 30 : 0;
-    r.pr_ppp_flags = PIPEX_PPP_ACFC_ACCEPTED | PIPEX_PPP_PFC_ACCEPTED | PIPEX_PPP_ADJUST_TCPMSS |
-                     PIPEX_PPP_INGRESS_FILTER;
-    put_addr(("10.0.0." + std::to_string(id)).c_str(), &r.pr_ip_address);
-    r.pr_ip6_address.sin6_family = AF_INET6;
-    put_addr(("2001:db8:" + std::to_string(id) + "::").c_str(), &r.pr_ip6_address.sin6_addr);
-    r.pr_ip6_prefixlen = 64;
-    if (mppe) {
-      r.pr_ppp_flags |= PIPEX_PPP_MPPE_ACCEPTED | PIPEX_PPP_MPPE_ENABLED;
-      for (auto* m : {&r.pr_mppe_recv, &r.pr_mppe_send}) {
-        m->stateless = stateless;
-        m->keylenbits = 128;
-      }
-    }
-    if (proto == PIPEX_PROTO_PPPOE) {
-      auto& p = reinterpret_cast<sockaddr&>(r.pr_peer_address);
-      p.sa_family = AF_UNSPEC;
-      std::memcpy(p.sa_data, kPeerMac, 6);
-      std::strcpy(r.pr_proto.pppoe.over_ifname, "fuzz0");
-    } else {
-      r.pr_ppp_flags |= PIPEX_PPP_HAS_ACF;
-      auto& p = reinterpret_cast<sockaddr_in&>(r.pr_peer_address);
-      p.sin_family = AF_INET;
-      p.sin_port = htons(1701);
-      put_addr("192.0.2.1", &p.sin_addr);
-      auto& l = reinterpret_cast<sockaddr_in&>(r.pr_local_address);
-      l.sin_family = AF_INET;
-      l.sin_port = htons(1701);
-      put_addr("192.0.2.2", &l.sin_addr);
+    r.pr_ppp_flags |= PIPEX_PPP_ADJUST_TCPMSS | PIPEX_PPP_INGRESS_FILTER;
+    set_ip6_prefix(r, "2001:db8:" + std::to_string(id) + "::", 64);
+    if (mppe) set_mppe(r, stateless, false);
+    if (proto != PIPEX_PROTO_PPPOE) {
+      set_sockaddr(r.pr_peer_address, kPeer, 1701);
+      set_sockaddr(r.pr_local_address, kUs, 1701);
+      std::memset(&r.pr_proto, 0, sizeof r.pr_proto);
       r.pr_proto.l2tp.option_flags = PIPEX_L2TP_USE_SEQUENCING;  // (pptp: snd_nxt)
       r.pr_proto.pptp.maxwinsz = 8;
     }
     (void)px->ioctl(*pppac, PIPEXASESSION, &r);
   }
 
-  // Ethernet + IPv4 (+ UDP) around a transport payload.
-  BlockPtr frame(uint16_t type, std::span<const uint8_t> body, uint8_t proto) {
-    BlockPtr b = pool.alloc();
-    if (type == 0x8864) {
-      uint8_t* e = b->put(14);
-      std::memcpy(e, kOurMac, 6);
-      std::memcpy(e + 6, kPeerMac, 6);
-      store16(e + 12, type);
-      b->append(body.data(), uint32_t(body.size()));
-      return b;
-    }
-    size_t tl = (proto == 17 ? 8 : 0) + body.size();
-    uint8_t* e = b->put(uint32_t(14 + 20 + tl));
-    std::memcpy(e, kOurMac, 6);
-    std::memcpy(e + 6, kPeerMac, 6);
-    store16(e + 12, 0x0800);
-    wire::Ip4Repr h;
-    h.src = peer;
-    h.dst = us;
-    h.proto = proto;
-    h.ttl = 64;
-    h.total_len = uint16_t(20 + tl);
-    h.emit(e + 14);
-    if (proto == 17) {
-      std::memcpy(e + 42, body.data(), body.size());
-      wire::UdpRepr{1701, 1701, {}, true}.emit(peer, us, {e + 34, tl}, {e + 42, body.size()});
-    } else {
-      std::memcpy(e + 34, body.data(), body.size());
-    }
-    return b;
-  }
+  // A frame of the peer's (pipex/testing.h; IPv4's id 0) in a pool block.
+  BlockPtr copy(const Bytes& f) { return pool.copy(f.data(), uint32_t(f.size())); }
 };
 
 }  // namespace
@@ -190,19 +127,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 1:  // flags, tunnel, session; the fuzzer's bytes after
         body = {0x08, 0x02, 0, 1, 0, 1};
         body.insert(body.end(), p.begin(), p.end());
-        b = w->frame(0x0800, body, 17);
+        b = w->copy(l2tp_in_udp(body, {.ip_id = 0}));
         break;
       case 2: {  // K S A v1, 880b, payload length, call id; seq and ack are the fuzzer's
         const size_t pl = len >= 8 ? len - 8 : 0;
         body = {0x30, 0x81, 0x88, 0x0b, uint8_t(pl >> 8), uint8_t(pl), 0, 2};
         body.insert(body.end(), p.begin(), p.end());
-        b = w->frame(0x0800, body, 47);
+        b = w->copy(gre_in_ip4(body, {.ip_id = 0}));
         break;
       }
       case 3:
-        body = {0x11, 0, 0, 3, uint8_t(len >> 8), uint8_t(len)};
-        body.insert(body.end(), p.begin(), p.end());
-        b = w->frame(0x8864, body, 0);
+        b = w->copy(pppoe_in_ether(pppoe_session(3, Bytes(p.begin(), p.end()))));
         break;
       case 4:
         b = w->pool.copy(p.data(), uint32_t(len));

@@ -2,11 +2,11 @@
 // real UDP, ICMP and ICMPv6: a peer on an Ethernet interface sends its
 // session's PPP in L2TP, PPTP or PPPoE, the stack answers (an ICMP echo to
 // one of its addresses), and the answer must leave through the session's
-// tunnel. Frames in are built here byte by byte; frames out are read back
-// field by field. Also what the fast path must not take (another peer, an
-// unknown session, LCP, the switch off), and its per-session rules: the
-// ingress filter, ip_forward, MPPE both ways, CCP resets, MSS clamping,
-// multicast copies, IPv6 prefixes and the statistics.
+// tunnel. Frames in are built byte by byte (pipex/testing.h); frames out
+// are read back field by field. Also what the fast path must not take
+// (another peer, an unknown session, LCP, the switch off), and its
+// per-session rules: the ingress filter, ip_forward, MPPE both ways, CCP
+// resets, MSS clamping, multicast copies, IPv6 prefixes and the statistics.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -20,13 +20,12 @@
 #include "media/testing.h"
 #include "pipex/mss.h"
 #include "pipex/sessions.h"
+#include "pipex/testing.h"
 #include "proto/gre.h"
 #include "proto/icmp.h"
 #include "proto/icmp6.h"
 #include "proto/udp.h"
 #include "wire/ether.h"
-#include "wire/icmp.h"
-#include "wire/icmp6.h"
 #include "wire/ip4.h"
 #include "wire/ip6.h"
 #include "wire/udp.h"
@@ -34,90 +33,13 @@
 namespace ninet::pipex {
 namespace {
 
-// An address's bytes into an in_addr or in6_addr, as inet_pton would
-// (this layer keeps to ninet's own parser).
-template <typename T>
-void put_addr(const std::string& s, T* out) {
-  const Ipaddr a = *Ipaddr::parse(s);
-  if constexpr (sizeof(T) == 4)
-    std::memcpy(out, a.v4_bytes(), 4);
-  else
-    std::memcpy(out, a.data(), 16);
-}
-
-using Bytes = std::vector<uint8_t>;
+using namespace pipextest;
 
 Ipaddr A(std::string_view s) {
   return *Ipaddr::parse(s);
 }
 
-const uint8_t kPeerMac[6] = {0x02, 0, 0, 0, 0, 0x01};
-const uint8_t kOurMac[6] = {0x52, 0x54, 0, 0, 0, 0x01};  // TestMedium's first ether
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts)
-    out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-Bytes be16(uint16_t v) {
-  return {uint8_t(v >> 8), uint8_t(v)};
-}
-
-Bytes ether(uint16_t type) {
-  return cat({Bytes(kOurMac, kOurMac + 6), Bytes(kPeerMac, kPeerMac + 6), be16(type)});
-}
-
-Bytes ip4(const Ipaddr& src, const Ipaddr& dst, uint8_t proto, const Bytes& payload) {
-  Bytes p(20 + payload.size());
-  wire::Ip4Repr h;
-  h.src = src;
-  h.dst = dst;
-  h.proto = proto;
-  h.ttl = 64;
-  h.id = 7;
-  h.total_len = uint16_t(p.size());
-  h.emit(p.data());
-  std::copy(payload.begin(), payload.end(), p.begin() + 20);
-  return p;
-}
-
-Bytes ip6(const Ipaddr& src, const Ipaddr& dst, uint8_t next, const Bytes& payload) {
-  Bytes p(40 + payload.size());
-  wire::Ip6Repr h;
-  h.src = src;
-  h.dst = dst;
-  h.next_header = next;
-  h.hop_limit = 64;
-  h.payload_len = uint16_t(payload.size());
-  h.emit(p.data());
-  std::copy(payload.begin(), payload.end(), p.begin() + 40);
-  return p;
-}
-
-Bytes udp(const Ipaddr& src, const Ipaddr& dst, uint16_t sport, uint16_t dport, const Bytes& body) {
-  Bytes u(8 + body.size());
-  wire::UdpRepr{sport, dport, {}, true}.emit(src, dst, u, body);
-  return u;
-}
-
-// An ICMP echo request from src to dst carrying "ping".
-Bytes echo4(const Ipaddr& src, const Ipaddr& dst) {
-  Bytes m(8 + 4);
-  const Bytes data = {'p', 'i', 'n', 'g'};
-  wire::IcmpRepr{8, 0, 0x12340001, {}}.emit(m, data);
-  return ip4(src, dst, 1, m);
-}
-
-Bytes echo6(const Ipaddr& src, const Ipaddr& dst) {
-  Bytes m(8 + 4);
-  const Bytes data = {'p', 'i', 'n', 'g'};
-  wire::Icmp6Repr{128, 0, 0x12340001, {}}.emit(src, dst, m, data);
-  return ip6(src, dst, 58, m);
-}
-
-const Ipaddr kPeer = A("192.0.2.1"), kUs = A("192.0.2.2"), kClient = A("10.0.0.7");
+const Ipaddr kClient = A("10.0.0.7");
 
 struct PathTest : ::testing::Test {
   ManualClock clock;
@@ -190,62 +112,34 @@ struct PathTest : ::testing::Test {
     return v;
   }
 
-  pipex_session_req base(int proto, uint16_t id) {
-    pipex_session_req r{};
-    r.pr_protocol = proto;
-    r.pr_session_id = id;
-    r.pr_peer_session_id = uint16_t(id + 100);
-    r.pr_ppp_id = id;
-    r.pr_peer_mru = 1400;
-    r.pr_ppp_flags = PIPEX_PPP_ACFC_ACCEPTED | PIPEX_PPP_PFC_ACCEPTED;
-    put_addr(("10.0.0." + std::to_string(id)).c_str(), &r.pr_ip_address);
-    if (proto != PIPEX_PROTO_PPPOE) {
-      r.pr_ppp_flags |= PIPEX_PPP_HAS_ACF;
-      auto& peer = reinterpret_cast<sockaddr_in&>(r.pr_peer_address);
-      peer.sin_family = AF_INET;
-      peer.sin_port = htons(proto == PIPEX_PROTO_L2TP ? 1701 : 0);
-      put_addr("192.0.2.1", &peer.sin_addr);
-      auto& local = reinterpret_cast<sockaddr_in&>(r.pr_local_address);
-      local.sin_family = AF_INET;
-      local.sin_port = htons(proto == PIPEX_PROTO_L2TP ? 1701 : 0);
-      put_addr("192.0.2.2", &local.sin_addr);
-    } else {
-      auto& peer = reinterpret_cast<sockaddr&>(r.pr_peer_address);
-      peer.sa_family = AF_UNSPEC;
-      std::memcpy(peer.sa_data, kPeerMac, 6);
-      std::strcpy(r.pr_proto.pppoe.over_ifname, "veth7");
-    }
-    if (proto == PIPEX_PROTO_L2TP) {
-      r.pr_proto.l2tp.tunnel_id = 1;
-      r.pr_proto.l2tp.peer_tunnel_id = 2;
-    }
-    if (proto == PIPEX_PROTO_PPTP) r.pr_proto.pptp.maxwinsz = 64;
-    return r;
-  }
   int add(pipex_session_req r) { return px->ioctl(*pppac, PIPEXASESSION, &r); }
 
-  // The peer's frames for session 7 of each protocol, around a PPP frame.
-  Bytes l2tp_frame(const Bytes& ppp, uint16_t sid = 7, const Ipaddr& from = kPeer) {
-    Bytes l = cat({be16(0x0002), be16(1), be16(sid), ppp});  // T=0 L=0 S=0, version 2
-    return cat({ether(0x0800), ip4(from, kUs, 17, udp(from, kUs, 1701, 1701, l))});
+  // L2TP session 7 with sequencing, where the daemon left it: its next Ns
+  // is 40, the peer's next 9.
+  static pipex_session_req sequenced_l2tp() {
+    auto r = session_req(PIPEX_PROTO_L2TP, 7);
+    r.pr_proto.l2tp.option_flags = PIPEX_L2TP_USE_SEQUENCING;
+    r.pr_proto.l2tp.ns_nxt = 40;
+    r.pr_proto.l2tp.nr_nxt = 9;
+    return r;
   }
-  Bytes pptp_frame(const Bytes& ppp, uint16_t call = 7, uint32_t seq = 0,
-                   const Ipaddr& from = kPeer) {
-    // K and S, version 1, protocol 880b, payload length, call id, seq.
-    Bytes g = cat({be16(0x3001), be16(0x880b), be16(uint16_t(ppp.size())), be16(call),
-                   be16(uint16_t(seq >> 16)), be16(uint16_t(seq)), ppp});
-    return cat({ether(0x0800), ip4(from, kUs, 47, g)});
+  // PPTP call 7 where the daemon left it: its next seq is 100, the peer's
+  // next 5, acknowledged.
+  static pipex_session_req sequenced_pptp() {
+    auto r = session_req(PIPEX_PROTO_PPTP, 7);
+    r.pr_proto.pptp.snd_nxt = 100;
+    r.pr_proto.pptp.rcv_nxt = 5;
+    r.pr_proto.pptp.rcv_acked = 5;
+    return r;
   }
-  Bytes pppoe_frame(const Bytes& ppp, uint16_t sid = 7) {
-    Bytes f = cat({ether(0x8864), {0x11, 0x00}, be16(sid), be16(uint16_t(ppp.size())), ppp});
-    if (f.size() < 60) f.resize(60, 0xee);  // Ethernet padding, not PPP
+
+  // The peer's PPP frame of MPPE around an IPv4 packet, encrypted by tx.
+  static Bytes encrypted(crypto::Mppe& tx, const Bytes& ip) {
+    Bytes f = mppe_ppp(tx, ip);
+    EXPECT_FALSE(f.empty()) << "encrypt";
     return f;
   }
 };
-
-Bytes ppp_ip(const Bytes& ip, bool acf = true) {
-  return cat({acf ? Bytes{0xff, 0x03} : Bytes{}, be16(ip[0] >> 4 == 6 ? 0x0057 : 0x0021), ip});
-}
 
 // What an ICMP echo reply to kClient looks like: the inner packet of a
 // session frame that has been decapsulated by the test.
@@ -262,7 +156,7 @@ void expect_echo_reply4(const Bytes& inner, const Ipaddr& from, const Ipaddr& to
 }
 
 TEST_F(PathTest, L2tpEchoGoesInAndTheReplyComesBackThroughTheSession) {
-  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_L2TP, 7)), 0);
   frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs))));
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
@@ -305,12 +199,12 @@ TEST_F(PathTest, L2tpEchoGoesInAndTheReplyComesBackThroughTheSession) {
 }
 
 TEST_F(PathTest, ADaemonThatAnnouncesAgainIsHookedAgain) {
-  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_L2TP, 7)), 0);
   Proto* u = ip.proto("udp");
   u->release(*l2tp_conv);  // the daemon closes its conversation...
   Conv* again = *u->clone("daemon");
   ASSERT_TRUE(u->ctl_message(*again, "announce 1701", l, nullptr));  // ...and announces anew
-  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 8)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_L2TP, 8)), 0);
   frame_in(l2tp_frame(ppp_ip(echo4(A("10.0.0.8"), kUs)), 8));
   EXPECT_EQ(sent().size(), 1u) << "the new conversation carries the hook";
   EXPECT_EQ(px->find(PIPEX_PROTO_L2TP, 8)->stats.ipackets, 1u);
@@ -319,20 +213,11 @@ TEST_F(PathTest, ADaemonThatAnnouncesAgainIsHookedAgain) {
 TEST_F(PathTest, L2tpOverAnIpv6Tunnel) {
   const Ipaddr peer6 = A("2001:db8:1::1"), us6 = A("2001:db8:1::2");
   ASSERT_TRUE(ip.arp_ctl("add 2001:db8:1::1 020000000001"));
-  auto r = base(PIPEX_PROTO_L2TP, 7);
-  r.pr_peer_address = {};
-  r.pr_local_address = {};
-  auto& peer = reinterpret_cast<sockaddr_in6&>(r.pr_peer_address);
-  peer.sin6_family = AF_INET6;
-  peer.sin6_port = htons(1701);
-  put_addr("2001:db8:1::1", &peer.sin6_addr);
-  auto& local = reinterpret_cast<sockaddr_in6&>(r.pr_local_address);
-  local.sin6_family = AF_INET6;
-  local.sin6_port = htons(1701);
-  put_addr("2001:db8:1::2", &local.sin6_addr);
+  auto r = session_req(PIPEX_PROTO_L2TP, 7);
+  set_sockaddr(r.pr_peer_address, peer6, 1701);
+  set_sockaddr(r.pr_local_address, us6, 1701);
   ASSERT_EQ(add(r), 0);
-  Bytes l = cat({be16(0x0002), be16(1), be16(7), ppp_ip(echo4(kClient, kUs))});
-  frame_in(cat({ether(0x86dd), ip6(peer6, us6, 17, udp(peer6, us6, 1701, 1701, l))}));
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs)), 7, {.from = peer6, .to = us6}));
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
   Bytes ipb(out[0].begin() + 14, out[0].end());
@@ -352,14 +237,9 @@ TEST_F(PathTest, L2tpOverAnIpv6Tunnel) {
 }
 
 TEST_F(PathTest, L2tpSequencingContinuesTheDaemonsNumbers) {
-  auto r = base(PIPEX_PROTO_L2TP, 7);
-  r.pr_proto.l2tp.option_flags = PIPEX_L2TP_USE_SEQUENCING;
-  r.pr_proto.l2tp.ns_nxt = 40;
-  r.pr_proto.l2tp.nr_nxt = 9;
-  ASSERT_EQ(add(r), 0);
+  ASSERT_EQ(add(sequenced_l2tp()), 0);
   // Ns 9, Nr 40 from the peer, with S set.
-  Bytes l = cat({be16(0x0802), be16(1), be16(7), be16(9), be16(40), ppp_ip(echo4(kClient, kUs))});
-  frame_in(cat({ether(0x0800), ip4(kPeer, kUs, 17, udp(kPeer, kUs, 1701, 1701, l))}));
+  frame_in(l2tp_in_udp(l2tp_data_seq(1, 7, 9, 40, ppp_ip(echo4(kClient, kUs)))));
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
   const uint8_t* m = out[0].data() + 14 + 20 + 8;
@@ -367,23 +247,16 @@ TEST_F(PathTest, L2tpSequencingContinuesTheDaemonsNumbers) {
   EXPECT_EQ(load16(m + 8), 40) << "Ns continues from the request's ns_nxt";
   EXPECT_EQ(load16(m + 10), 10) << "Nr: the peer's next";
   // A packet 65 behind the expected Ns is dropped and counted.
-  Bytes old = cat({be16(0x0802), be16(1), be16(7), be16(uint16_t(10 - 65)), be16(41),
-                   ppp_ip(echo4(kClient, kUs))});
-  frame_in(cat({ether(0x0800), ip4(kPeer, kUs, 17, udp(kPeer, kUs, 1701, 1701, old))}));
+  frame_in(l2tp_in_udp(l2tp_data_seq(1, 7, uint16_t(10 - 65), 41, ppp_ip(echo4(kClient, kUs)))));
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(px->counters.InSeqDrops, 1u);
   EXPECT_EQ(px->find(PIPEX_PROTO_L2TP, 7)->stats.ierrors, 1u);
 }
 
 TEST_F(PathTest, L2tpSequenceIsSharedWithTheDaemon) {
-  auto r = base(PIPEX_PROTO_L2TP, 7);
-  r.pr_proto.l2tp.option_flags = PIPEX_L2TP_USE_SEQUENCING;
-  r.pr_proto.l2tp.ns_nxt = 40;
-  r.pr_proto.l2tp.nr_nxt = 9;
-  ASSERT_EQ(add(r), 0);
+  ASSERT_EQ(add(sequenced_l2tp()), 0);
   auto seq_frame = [&](uint16_t ns, uint16_t nr, const Bytes& ppp) {
-    Bytes l = cat({be16(0x0802), be16(1), be16(7), be16(ns), be16(nr), ppp});
-    return cat({ether(0x0800), ip4(kPeer, kUs, 17, udp(kPeer, kUs, 1701, 1701, l))});
+    return l2tp_in_udp(l2tp_data_seq(1, 7, ns, nr, ppp));
   };
   // The fast path takes Ns 9 and sends Ns 40.
   frame_in(seq_frame(9, 40, ppp_ip(echo4(kClient, kUs))));
@@ -403,12 +276,8 @@ TEST_F(PathTest, L2tpSequenceIsSharedWithTheDaemon) {
   Proto* u = ip.proto("udp");
   Conv* call = u->conv(l2tp_conv->incall.front());
   ASSERT_TRUE(call);
-  const Bytes reply = cat({be16(0x0802),
-                           be16(2),
-                           be16(107),
-                           be16(40),
-                           be16(10),
-                           {0xff, 0x03, 0xc0, 0x21, 0x0a, 0x01, 0x00, 0x08, 5, 6, 7, 8}});
+  const Bytes reply =
+      l2tp_data_seq(2, 107, 40, 10, {0xff, 0x03, 0xc0, 0x21, 0x0a, 0x01, 0x00, 0x08, 5, 6, 7, 8});
   ASSERT_TRUE(u->write(*call, reply));
   pump();
   auto out = sent();
@@ -426,12 +295,12 @@ TEST_F(PathTest, L2tpSequenceIsSharedWithTheDaemon) {
 }
 
 TEST_F(PathTest, WhatTheFastPathDoesNotTakeReachesTheDaemonUnchanged) {
-  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_L2TP, 7)), 0);
   // LCP Echo-Request on the session: the daemon's.
   const Bytes lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4};
   frame_in(l2tp_frame(lcp));
   ASSERT_EQ(daemon_queue().size(), 1u);
-  EXPECT_EQ(daemon_queue()[0], cat({be16(0x0002), be16(1), be16(7), lcp}));
+  EXPECT_EQ(daemon_queue()[0], l2tp_data(1, 7, lcp));
   EXPECT_EQ(l2tp_conv->incall.size(), 1u) << "a call for the peer, as ip(3) makes";
   // Data after the call was made is still the fast path's.
   frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs))));
@@ -439,7 +308,7 @@ TEST_F(PathTest, WhatTheFastPathDoesNotTakeReachesTheDaemonUnchanged) {
   EXPECT_EQ(daemon_queue().size(), 1u);
   // A session nobody registered, and another peer: also the daemon's, counted.
   frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs)), 8));
-  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs)), 7, A("192.0.2.9")));
+  frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs)), 7, {.from = A("192.0.2.9")}));
   EXPECT_EQ(px->counters.InNoSession, 1u);
   EXPECT_EQ(px->counters.InWrongPeer, 1u);
   EXPECT_EQ(daemon_queue().size(), 3u);
@@ -452,11 +321,7 @@ TEST_F(PathTest, WhatTheFastPathDoesNotTakeReachesTheDaemonUnchanged) {
 }
 
 TEST_F(PathTest, PptpEchoAndItsSequenceAndAcknowledgement) {
-  auto r = base(PIPEX_PROTO_PPTP, 7);
-  r.pr_proto.pptp.snd_nxt = 100;
-  r.pr_proto.pptp.rcv_nxt = 5;
-  r.pr_proto.pptp.rcv_acked = 5;
-  ASSERT_EQ(add(r), 0);
+  ASSERT_EQ(add(sequenced_pptp()), 0);
   frame_in(pptp_frame(ppp_ip(echo4(kClient, kUs)), 7, 5));
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
@@ -486,28 +351,21 @@ TEST_F(PathTest, PptpSequenceIsSharedWithTheDaemonsGreConversation) {
   Proto* gre = ip.proto("gre");
   Conv* daemon = *gre->clone("daemon");
   ASSERT_TRUE(gre->ctl_message(*daemon, "connect 192.0.2.1!34827", l, nullptr));
-  auto r = base(PIPEX_PROTO_PPTP, 7);
-  r.pr_proto.pptp.snd_nxt = 100;
-  r.pr_proto.pptp.rcv_nxt = 5;
-  r.pr_proto.pptp.rcv_acked = 5;
-  ASSERT_EQ(add(r), 0);
+  ASSERT_EQ(add(sequenced_pptp()), 0);
   // The fast path takes seq 5 and answers with seq 100.
   frame_in(pptp_frame(ppp_ip(echo4(kClient, kUs)), 7, 5));
   ASSERT_EQ(sent().size(), 1u);
   // The peer's LCP Echo-Request, seq 6 acking 100, reaches the daemon as
   // its own 5th, acking its 99th.
   const Bytes lcp = {0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4};
-  Bytes g = cat({be16(0x3081), be16(0x880b), be16(uint16_t(lcp.size())), be16(7), be16(0), be16(6),
-                 be16(0), be16(100), lcp});
-  frame_in(cat({ether(0x0800), ip4(kPeer, kUs, 47, g)}));
+  frame_in(gre_in_ip4(pptp_gre_ack(7, 6, 100, lcp)));
   ASSERT_EQ(daemon->rq.size(), 1u);
   const uint8_t* d = daemon->rq.front()->data();
   EXPECT_EQ(load32(d + 8), 5u) << "seq less the one the fast path took";
   EXPECT_EQ(load32(d + 12), 99u) << "ack less the one the fast path sent";
   // The daemon answers with its numbers (seq 100, ack 5); the wire gets
   // the shared ones (seq 101, ack 6).
-  Bytes reply = cat({be16(0x3081), be16(0x880b), be16(uint16_t(lcp.size())), be16(107), be16(0),
-                     be16(100), be16(0), be16(5), lcp});
+  Bytes reply = pptp_gre_ack(107, 100, 5, lcp);
   ASSERT_TRUE(gre->write(*daemon, reply));
   pump();
   auto out = sent();
@@ -523,7 +381,7 @@ TEST_F(PathTest, PptpSequenceIsSharedWithTheDaemonsGreConversation) {
 }
 
 TEST_F(PathTest, PptpAcknowledgesAloneAtHalfTheWindow) {
-  auto r = base(PIPEX_PROTO_PPTP, 7);
+  auto r = session_req(PIPEX_PROTO_PPTP, 7);
   r.pr_proto.pptp.maxwinsz = 4;
   ASSERT_EQ(add(r), 0);
   px->find(PIPEX_PROTO_PPTP, 7)->ip_forward = false;  // no replies: only acks go out
@@ -539,7 +397,7 @@ TEST_F(PathTest, PptpAcknowledgesAloneAtHalfTheWindow) {
 }
 
 TEST_F(PathTest, PppoeEchoWithPaddingAndNoAcf) {
-  ASSERT_EQ(add(base(PIPEX_PROTO_PPPOE, 7)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_PPPOE, 7)), 0);
   frame_in(pppoe_frame(ppp_ip(echo4(kClient, kUs), false)));
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
@@ -563,7 +421,7 @@ TEST_F(PathTest, PppoeEchoWithPaddingAndNoAcf) {
 }
 
 TEST_F(PathTest, ShortPppoeOutputIsPaddedToTheEthernetMinimum) {
-  ASSERT_EQ(add(base(PIPEX_PROTO_PPPOE, 7)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_PPPOE, 7)), 0);
   // A block that held other bytes goes back to the pool, to be reused.
   {
     BlockPtr junk = pool.alloc();
@@ -580,7 +438,7 @@ TEST_F(PathTest, ShortPppoeOutputIsPaddedToTheEthernetMinimum) {
 }
 
 TEST_F(PathTest, IngressFilterAndIpForward) {
-  auto r = base(PIPEX_PROTO_L2TP, 7);
+  auto r = session_req(PIPEX_PROTO_L2TP, 7);
   r.pr_ppp_flags |= PIPEX_PPP_INGRESS_FILTER;
   ASSERT_EQ(add(r), 0);
   frame_in(l2tp_frame(ppp_ip(echo4(A("10.0.0.99"), kUs))));  // a spoofed source
@@ -603,13 +461,13 @@ TEST_F(PathTest, IngressFilterAndIpForward) {
 }
 
 TEST_F(PathTest, PfcOnlyWhenAccepted) {
-  auto r = base(PIPEX_PROTO_L2TP, 7);
+  auto r = session_req(PIPEX_PROTO_L2TP, 7);
   r.pr_ppp_flags &= ~uint32_t(PIPEX_PPP_PFC_ACCEPTED);
   ASSERT_EQ(add(r), 0);
   frame_in(l2tp_frame(cat({{0xff, 0x03, 0x21}, echo4(kClient, kUs)})));
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(px->find(PIPEX_PROTO_L2TP, 7)->stats.ierrors, 1u);
-  auto r2 = base(PIPEX_PROTO_L2TP, 8);
+  auto r2 = session_req(PIPEX_PROTO_L2TP, 8);
   ASSERT_EQ(add(r2), 0);
   frame_in(l2tp_frame(cat({{0x21}, echo4(A("10.0.0.8"), kUs)}), 8));  // no ACF, one-byte protocol
   EXPECT_EQ(sent().size(), 1u);
@@ -618,34 +476,19 @@ TEST_F(PathTest, PfcOnlyWhenAccepted) {
 TEST_F(PathTest, MppeBothWaysAndCcpResets) {
   auto lib = crypto::Libcrypto::open();
   ASSERT_TRUE(lib);
-  auto r = base(PIPEX_PROTO_L2TP, 7);
-  r.pr_ppp_flags |= PIPEX_PPP_MPPE_ACCEPTED | PIPEX_PPP_MPPE_ENABLED | PIPEX_PPP_MPPE_REQUIRED;
-  for (auto* m : {&r.pr_mppe_recv, &r.pr_mppe_send}) {
-    m->stateless = 1;
-    m->keylenbits = 128;
-  }
-  for (int i = 0; i < 16; i++) {
-    r.pr_mppe_recv.master_key[i] = uint8_t(i);
-    r.pr_mppe_send.master_key[i] = uint8_t(0xa0 + i);
-  }
+  auto r = session_req(PIPEX_PROTO_L2TP, 7);
+  set_mppe(r, true, true);
+  set_master_keys(r);
   ASSERT_EQ(add(r), 0);
-  crypto::MppeConfig peer_tx{128, true, {}}, peer_rx{128, true, {}};
-  std::memcpy(peer_tx.master_key.data(), r.pr_mppe_recv.master_key, 16);
-  std::memcpy(peer_rx.master_key.data(), r.pr_mppe_send.master_key, 16);
-  auto tx = crypto::Mppe::create(*lib, peer_tx);
-  auto rx = crypto::Mppe::create(*lib, peer_rx);
+  auto tx = crypto::Mppe::create(*lib, mppe_config(r.pr_mppe_recv));
+  auto rx = crypto::Mppe::create(*lib, mppe_config(r.pr_mppe_send));
   ASSERT_TRUE(tx && rx);
 
-  auto encrypted = [&](const Bytes& ip) {
-    Bytes m = cat({{0, 0}, be16(0x0021), ip});
-    EXPECT_TRUE(tx->encrypt(m));
-    return cat({{0xff, 0x03, 0x00, 0xfd}, m});
-  };
   // Plain IP on a session that requires MPPE: dropped.
   frame_in(l2tp_frame(ppp_ip(echo4(kClient, kUs))));
   EXPECT_TRUE(sent().empty());
   for (int round = 0; round < 3; round++) {
-    frame_in(l2tp_frame(encrypted(echo4(kClient, kUs))));
+    frame_in(l2tp_frame(encrypted(*tx, echo4(kClient, kUs))));
     auto out = sent();
     ASSERT_EQ(out.size(), 1u) << round;
     Bytes p(out[0].begin() + 14 + 20 + 8 + 8, out[0].end());  // the PPP frame
@@ -675,7 +518,7 @@ TEST_F(PathTest, MppeBothWaysAndCcpResets) {
 TEST_F(PathTest, StatefulMppeLossAsksForAReset) {
   auto lib = crypto::Libcrypto::open();
   ASSERT_TRUE(lib);
-  auto r = base(PIPEX_PROTO_L2TP, 7);
+  auto r = session_req(PIPEX_PROTO_L2TP, 7);
   r.pr_ppp_flags |= PIPEX_PPP_MPPE_ACCEPTED;
   r.pr_mppe_recv.stateless = 0;
   r.pr_mppe_recv.keylenbits = 40;
@@ -684,15 +527,10 @@ TEST_F(PathTest, StatefulMppeLossAsksForAReset) {
   crypto::MppeConfig c{40, false, {}};
   auto tx = crypto::Mppe::create(*lib, c);
   ASSERT_TRUE(tx);
-  auto encrypted = [&](const Bytes& ip) {
-    Bytes m = cat({{0, 0}, be16(0x0021), ip});
-    EXPECT_TRUE(tx->encrypt(m));
-    return cat({{0xff, 0x03, 0x00, 0xfd}, m});
-  };
-  frame_in(l2tp_frame(encrypted(echo4(kClient, kUs))));
+  frame_in(l2tp_frame(encrypted(*tx, echo4(kClient, kUs))));
   EXPECT_EQ(sent().size(), 1u) << "the reply, in plain IP (no MPPE sending)";
-  (void)encrypted(echo4(kClient, kUs));  // lost
-  frame_in(l2tp_frame(encrypted(echo4(kClient, kUs))));
+  (void)encrypted(*tx, echo4(kClient, kUs));  // lost
+  frame_in(l2tp_frame(encrypted(*tx, echo4(kClient, kUs))));
   auto out = sent();
   ASSERT_EQ(out.size(), 1u);
   Bytes p(out[0].begin() + 14 + 20 + 8 + 8, out[0].end());
@@ -702,7 +540,7 @@ TEST_F(PathTest, StatefulMppeLossAsksForAReset) {
 }
 
 TEST_F(PathTest, TcpMssIsClampedBothWays) {
-  auto r = base(PIPEX_PROTO_L2TP, 7);
+  auto r = session_req(PIPEX_PROTO_L2TP, 7);
   r.pr_ppp_flags |= PIPEX_PPP_ADJUST_TCPMSS;
   r.pr_peer_mru = 1200;
   ASSERT_EQ(add(r), 0);
@@ -729,9 +567,9 @@ TEST_F(PathTest, TcpMssIsClampedBothWays) {
 }
 
 TEST_F(PathTest, MulticastIsCopiedToEverySessionOfTheInterface) {
-  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
-  ASSERT_EQ(add(base(PIPEX_PROTO_PPTP, 8)), 0);
-  ASSERT_EQ(add(base(PIPEX_PROTO_PPPOE, 9)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_L2TP, 7)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_PPTP, 8)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_PPPOE, 9)), 0);
   SendParams sp{kUs, A("224.0.0.9"), 17, 1, 0, false, pppac->index};
   ASSERT_TRUE(ip.send(sp, pool.alloc()));
   pump();
@@ -751,10 +589,8 @@ TEST_F(PathTest, MulticastIsCopiedToEverySessionOfTheInterface) {
 }
 
 TEST_F(PathTest, Ipv6PrefixInsideASession) {
-  auto r = base(PIPEX_PROTO_L2TP, 7);
-  r.pr_ip6_address.sin6_family = AF_INET6;
-  put_addr("2001:db8:7::", &r.pr_ip6_address.sin6_addr);
-  r.pr_ip6_prefixlen = 64;
+  auto r = session_req(PIPEX_PROTO_L2TP, 7);
+  set_ip6_prefix(r, "2001:db8:7::", 64);
   ASSERT_EQ(add(r), 0);
   const Ipaddr client6 = A("2001:db8:7::1234"), us6 = A("2001:db8:1::2");
   EXPECT_EQ(px->find_v6(client6), px->find(PIPEX_PROTO_L2TP, 7));
@@ -769,14 +605,14 @@ TEST_F(PathTest, Ipv6PrefixInsideASession) {
   EXPECT_EQ(h->dst, client6);
   EXPECT_EQ(inner[40], 129) << "echo reply";
   // A second session may not take the same prefix.
-  auto r2 = base(PIPEX_PROTO_L2TP, 8);
+  auto r2 = session_req(PIPEX_PROTO_L2TP, 8);
   r2.pr_ip6_address = r.pr_ip6_address;
   r2.pr_ip6_prefixlen = 64;
   EXPECT_EQ(add(r2), EADDRINUSE);
 }
 
 TEST_F(PathTest, SessionsAddAndRemoveTheirRoutes) {
-  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_L2TP, 7)), 0);
   const Route* rt = ip.routes.lookup(kClient);
   ASSERT_TRUE(rt);
   EXPECT_EQ(rt->ifc, pppac->index);
@@ -792,14 +628,14 @@ TEST_F(PathTest, SessionsAddAndRemoveTheirRoutes) {
   ASSERT_TRUE(
       ip.route_ctl("add 10.0.0.0 255.255.255.0 10.0.0.0 " + std::to_string(pppac->index), tag));
   size_t before = ip.routes.size();
-  ASSERT_EQ(add(base(PIPEX_PROTO_L2TP, 7)), 0);
+  ASSERT_EQ(add(session_req(PIPEX_PROTO_L2TP, 7)), 0);
   EXPECT_EQ(ip.routes.size(), before);
 }
 
 TEST_F(PathTest, PppxGivesEachSessionItsOwnInterface) {
   Ifc* dev = *ip.ifc_clone();
   ASSERT_TRUE(ip.ifc_ctl(*dev, "bind pppx"));
-  auto r = base(PIPEX_PROTO_L2TP, 9);
+  auto r = session_req(PIPEX_PROTO_L2TP, 9);
   put_addr("10.0.0.254", &r.pr_ip_srcaddr);
   ASSERT_EQ(px->ioctl(*dev, PIPEXASESSION, &r), 0) << "a pppx device needs no mode";
   Session* s = px->find(PIPEX_PROTO_L2TP, 9);
@@ -833,7 +669,7 @@ TEST_F(PathTest, PppxGivesEachSessionItsOwnInterface) {
 }
 
 TEST_F(PathTest, EchoTrafficIsActiveAndDnsIsNot) {
-  auto r = base(PIPEX_PROTO_L2TP, 7);
+  auto r = session_req(PIPEX_PROTO_L2TP, 7);
   r.pr_timeout_sec = 60;
   ASSERT_EQ(add(r), 0);
   Session* s = px->find(PIPEX_PROTO_L2TP, 7);

@@ -44,6 +44,7 @@
 #include "ip/ip.h"
 #include "media/testing.h"
 #include "pipex/sessions.h"
+#include "pipex/testing.h"
 #include "proto/icmp.h"
 #include "proto/udp.h"
 #include "wire/ether.h"
@@ -533,13 +534,6 @@ struct Stack {
   }
 };
 
-void set_in(sockaddr_storage& ss, const Ipaddr& a, uint16_t port) {
-  auto& s = reinterpret_cast<sockaddr_in&>(ss);
-  s.sin_family = AF_INET;
-  store16(reinterpret_cast<uint8_t*>(&s.sin_port), port);
-  store32(reinterpret_cast<uint8_t*>(&s.sin_addr), a.v4());
-}
-
 // The request a daemon on `us` would make after capture frame `start`: the
 // ids, addresses and keys of the recording; PPTP's sequence state as the
 // daemon left it.
@@ -557,25 +551,22 @@ pipex_session_req request(const Capture& c, const Side& us, const Side& peer, bo
   if (us.acked_acfc) r.pr_ppp_flags |= PIPEX_PPP_ACFC_ACCEPTED;
   if (peer.acked_pfc) r.pr_ppp_flags |= PIPEX_PPP_PFC_ENABLED;
   if (peer.acked_acfc) r.pr_ppp_flags |= PIPEX_PPP_ACFC_ENABLED;
-  store32(reinterpret_cast<uint8_t*>(&r.pr_ip_srcaddr), us.inner.v4());
-  store32(reinterpret_cast<uint8_t*>(&r.pr_ip_address), peer.inner.v4());
+  pipextest::put_addr(us.inner, &r.pr_ip_srcaddr);
+  pipextest::put_addr(peer.inner, &r.pr_ip_address);
   r.pr_ip_netmask.s_addr = 0xffffffff;
   r.pr_mppe_recv.stateless = r.pr_mppe_send.stateless = 1;
   r.pr_mppe_recv.keylenbits = r.pr_mppe_send.keylenbits = 128;
   std::memcpy(r.pr_mppe_recv.master_key, us.recv_key.data(), 16);
   std::memcpy(r.pr_mppe_send.master_key, us.send_key.data(), 16);
   switch (c.proto) {
-    case PIPEX_PROTO_PPPOE: {
-      auto& sa = reinterpret_cast<sockaddr&>(r.pr_peer_address);
-      sa.sa_family = AF_UNSPEC;
-      std::memcpy(sa.sa_data, peer.mac.data(), 6);
+    case PIPEX_PROTO_PPPOE:
+      pipextest::set_peer_mac(r, peer.mac);
       std::strcpy(r.pr_proto.pppoe.over_ifname, "eth0");
       break;
-    }
     case PIPEX_PROTO_PPTP: {
       r.pr_ppp_flags |= PIPEX_PPP_HAS_ACF;
-      set_in(r.pr_peer_address, peer.outer, 0);
-      set_in(r.pr_local_address, us.outer, 0);
+      pipextest::set_sockaddr(r.pr_peer_address, peer.outer, 0);
+      pipextest::set_sockaddr(r.pr_local_address, us.outer, 0);
       auto& st = r.pr_proto.pptp;
       for (const PppFrame& p : c.ppp) {
         if (p.frame > start) break;
@@ -587,8 +578,8 @@ pipex_session_req request(const Capture& c, const Side& us, const Side& peer, bo
     }
     default:
       r.pr_ppp_flags |= PIPEX_PPP_HAS_ACF;
-      set_in(r.pr_peer_address, peer.outer, wire::l2tp::kPort);
-      set_in(r.pr_local_address, us.outer, wire::l2tp::kPort);
+      pipextest::set_sockaddr(r.pr_peer_address, peer.outer, wire::l2tp::kPort);
+      pipextest::set_sockaddr(r.pr_local_address, us.outer, wire::l2tp::kPort);
       r.pr_proto.l2tp.tunnel_id = us.tunnel;
       r.pr_proto.l2tp.peer_tunnel_id = peer.tunnel;
       break;

@@ -14,7 +14,6 @@
 //   PPPoE session 9,                                   framed 10.0.0.9, 2001:db8:9::/64
 // An ICMP echo to one of the stack's addresses comes back through the
 // session it came from. Prints "in N out M" and each session's statistics.
-#include <arpa/inet.h>
 #include <pcap/pcap.h>
 
 #include <cstdio>
@@ -24,6 +23,7 @@
 #include "ip/ip.h"
 #include "media/testing.h"
 #include "pipex/sessions.h"
+#include "pipex/testing.h"
 #include "proto/icmp.h"
 #include "proto/icmp6.h"
 #include "proto/udp.h"
@@ -33,43 +33,12 @@ namespace {
 using namespace ninet;
 using namespace ninet::pipex;
 
-const uint8_t kPeerMac[6] = {0x02, 0, 0, 0, 0, 0x01};
-
+// The test network's session (pipex/testing.h) with a peer MRU of 1460, on
+// interface "eth", and an IPv6 prefix 2001:db8:id::/64.
 pipex_session_req session(int proto, uint16_t id) {
-  pipex_session_req r{};
-  r.pr_protocol = proto;
-  r.pr_session_id = id;
-  r.pr_peer_session_id = uint16_t(id + 100);
-  r.pr_ppp_id = id;
+  pipex_session_req r = pipextest::session_req(proto, id, "eth");
   r.pr_peer_mru = 1460;
-  r.pr_ppp_flags = PIPEX_PPP_ACFC_ACCEPTED | PIPEX_PPP_PFC_ACCEPTED;
-  inet_pton(AF_INET, ("10.0.0." + std::to_string(id)).c_str(), &r.pr_ip_address);
-  r.pr_ip6_address.sin6_family = AF_INET6;
-  inet_pton(AF_INET6, ("2001:db8:" + std::to_string(id) + "::").c_str(),
-            &r.pr_ip6_address.sin6_addr);
-  r.pr_ip6_prefixlen = 64;
-  if (proto == PIPEX_PROTO_PPPOE) {
-    auto& p = reinterpret_cast<sockaddr&>(r.pr_peer_address);
-    p.sa_family = AF_UNSPEC;
-    std::memcpy(p.sa_data, kPeerMac, 6);
-    std::strcpy(r.pr_proto.pppoe.over_ifname, "eth");
-    return r;
-  }
-  r.pr_ppp_flags |= PIPEX_PPP_HAS_ACF;
-  auto& p = reinterpret_cast<sockaddr_in&>(r.pr_peer_address);
-  p.sin_family = AF_INET;
-  p.sin_port = htons(proto == PIPEX_PROTO_L2TP ? 1701 : 0);
-  inet_pton(AF_INET, "192.0.2.1", &p.sin_addr);
-  auto& l = reinterpret_cast<sockaddr_in&>(r.pr_local_address);
-  l.sin_family = AF_INET;
-  l.sin_port = p.sin_port;
-  inet_pton(AF_INET, "192.0.2.2", &l.sin_addr);
-  if (proto == PIPEX_PROTO_L2TP) {
-    r.pr_proto.l2tp.tunnel_id = 1;
-    r.pr_proto.l2tp.peer_tunnel_id = 2;
-  } else {
-    r.pr_proto.pptp.maxwinsz = 64;
-  }
+  pipextest::set_ip6_prefix(r, "2001:db8:" + std::to_string(id) + "::", 64);
   return r;
 }
 
