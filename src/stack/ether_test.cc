@@ -13,9 +13,9 @@
 
 #include <cstring>
 
-#include "base/endian.h"
 #include "media/testing.h"
 #include "pipex/sessions.h"
+#include "pipex/testing.h"
 #include "proto/udp.h"
 
 namespace ninet {
@@ -23,29 +23,19 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-const Bytes kPeerMac = {0x02, 0, 0, 0, 0, 0x01};
-const Bytes kOurMac = {0x52, 0x54, 0, 0, 0, 0x01};  // TestMedium's first ether
+using pipextest::be16;
+using pipextest::cat;
+const Bytes kPeerMac(pipextest::kPeerMac, pipextest::kPeerMac + 6);
+const Bytes kOurMac(pipextest::kOurMac, pipextest::kOurMac + 6);
 const Bytes kBcast(6, 0xff);
 
 // An Ethernet frame from the peer: dst, src, type, payload.
 Bytes frame(const Bytes& dst, uint16_t type, const Bytes& payload) {
-  Bytes f = dst;
-  f.insert(f.end(), kPeerMac.begin(), kPeerMac.end());
-  f.push_back(uint8_t(type >> 8));
-  f.push_back(uint8_t(type));
-  f.insert(f.end(), payload.begin(), payload.end());
-  return f;
+  return cat({dst, kPeerMac, be16(type), payload});
 }
 // A PADI (RFC 2516 5.1): code 0x09, session 0, an empty Service-Name tag.
 const Bytes kPadi = {0x11, 0x09, 0x00, 0x00, 0x00, 0x04, 0x01, 0x01, 0x00, 0x00};
-// PPPoE session 7 carrying PPP: version/type 0x11, code 0, id, length.
-Bytes pppoe_session(const Bytes& ppp, uint16_t sid = 7) {
-  Bytes p = {
-      0x11, 0x00, uint8_t(sid >> 8), uint8_t(sid), uint8_t(ppp.size() >> 8), uint8_t(ppp.size())};
-  p.insert(p.end(), ppp.begin(), ppp.end());
-  return p;
-}
-// An LCP Echo-Request (code 9, id 1, magic 0) and an IPv4 packet, as PPP.
+// An LCP Echo-Request (code 9, id 1, magic 0), as PPPoE carries it.
 const Bytes kLcpEcho = {0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00};
 
 struct EtherTest : ::testing::Test {
@@ -299,31 +289,14 @@ TEST_F(EtherTest, PipexTakesItsSessionsIpAndTheDaemonGetsTheRest) {
   int one = 1;
   ASSERT_EQ(px->ioctl(*pppac, PIPEXSMODE, &one), 0);
   px->enabled = true;
-  pipex_session_req r{};
-  r.pr_protocol = PIPEX_PROTO_PPPOE;
-  r.pr_session_id = 7;
-  r.pr_peer_session_id = 7;
-  r.pr_ppp_id = 7;
-  r.pr_peer_mru = 1492;
-  const uint8_t client[4] = {10, 0, 0, 7};
-  std::memcpy(&r.pr_ip_address, client, 4);
-  auto& peer = reinterpret_cast<sockaddr&>(r.pr_peer_address);
-  peer.sa_family = AF_UNSPEC;
-  std::memcpy(peer.sa_data, kPeerMac.data(), 6);
-  std::strcpy(r.pr_proto.pppoe.over_ifname, "veth7");
+  pipex_session_req r = pipextest::session_req(PIPEX_PROTO_PPPOE, 7);
   ASSERT_EQ(px->ioctl(*pppac, PIPEXASESSION, &r), 0);
 
-  // IPv4 in the session (an empty UDP datagram to 192.0.2.2): pipex's.
-  Bytes ip4 = {0x00, 0x21, 0x45, 0,   0, 28, 0, 1,    0,    0,    64,   17, 0, 0, 10,
-               0,    0,    7,    192, 0, 2,  2, 0x30, 0x39, 0x30, 0x39, 0,  8, 0, 0};
-  store16(ip4.data() + 12, 0);
-  uint32_t sum = 0;
-  for (size_t i = 2; i < 22; i += 2)
-    sum += uint32_t(ip4[i] << 8 | ip4[i + 1]);
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  store16(ip4.data() + 12, uint16_t(~sum));
-  frame_in(frame(kOurMac, 0x8864, pppoe_session(ip4)));
+  // IPv4 in the session (a UDP datagram to 192.0.2.2): pipex's.
+  const Ipaddr client = Ipaddr::v4(10, 0, 0, 7);
+  const Bytes ip4 = pipextest::ip4(client, pipextest::kUs, 17,
+                                   pipextest::udp(client, pipextest::kUs, 5000, 9, {}));
+  frame_in(frame(kOurMac, 0x8864, pipextest::pppoe_session(7, pipextest::ppp_ip(ip4, false))));
   EXPECT_TRUE(ses->rq.empty()) << "the session's IP is the fast path's";
   pipex_session_stat_req st{};
   st.psr_protocol = PIPEX_PROTO_PPPOE;
@@ -331,9 +304,9 @@ TEST_F(EtherTest, PipexTakesItsSessionsIpAndTheDaemonGetsTheRest) {
   ASSERT_EQ(px->ioctl(*pppac, PIPEXGSTAT, &st), 0);
   EXPECT_EQ(st.psr_stat.ipackets, 1u);
 
-  const Bytes lcp = frame(kOurMac, 0x8864, pppoe_session(kLcpEcho));
+  const Bytes lcp = frame(kOurMac, 0x8864, pipextest::pppoe_session(7, kLcpEcho));
   frame_in(lcp);
-  const Bytes stranger = frame(kOurMac, 0x8864, pppoe_session(kLcpEcho, 99));
+  const Bytes stranger = frame(kOurMac, 0x8864, pipextest::pppoe_session(99, kLcpEcho));
   frame_in(stranger);
   auto q = queued(*ses);
   ASSERT_EQ(q.size(), 2u);
