@@ -282,7 +282,8 @@ class Ip {
   void nd_expire(Ifc& f, Time now);  // f's neighbour-discovery timer
 
   MediumFactory factory_;
-  Batch selfq_;  // packets to our own addresses and injected ones, input at the next flush()
+  Batch selfq_;       // packets to our own addresses and injected ones, input at the next flush()
+  Batch self_spare_;  // flush()'s other batch, kept for its capacity
   std::vector<std::unique_ptr<Ifc>> ifcs_;
   std::set<int> free_ifcs_;       // numbers of released interfaces, lowest first
   std::vector<int> polled_;       // see polled_ifcs()

@@ -293,7 +293,9 @@ void Ip::queue_frame(Ifc& f, BlockPtr b) {
 void Ip::flush() {
   // Our own packets first: their input may queue more output.
   for (int round = 0; round < 8 && !selfq_.empty(); round++) {
+    // selfq_ gets the spare's capacity, so injecting a batch allocates nothing.
     Batch q;
+    q.swap(self_spare_);
     q.swap(selfq_);
     for (BlockPtr& b : q) {
       int n = b->ifc;
@@ -314,6 +316,8 @@ void Ip::flush() {
       else
         ip4_input(*f, std::move(b));
     }
+    q.clear();
+    self_spare_.swap(q);
   }
   // Only the interfaces that queued something since the last flush.
   for (size_t i = 0; i < out_pending_.size(); i++) {

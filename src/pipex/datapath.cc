@@ -72,18 +72,24 @@ class SessionMedium : public Medium {
   size_t recv(Batch&, Pool&, size_t) override { return 0; }
   void attached(int ifc) override { ifc_ = ifc; }
   void send(Batch& batch) override {
+    // Output may queue more on other interfaces; the interface's queue gets
+    // the spare's capacity, so the next batch allocates nothing.
     Batch q;
-    q.swap(batch);  // output may queue more on other interfaces
+    q.swap(spare_);
+    q.swap(batch);
     for (BlockPtr& b : q) {
       stats_.out_packets++;
       stats_.out_bytes += b->size();
       px_.output(ifc_, std::move(b));
     }
+    q.clear();
+    spare_.swap(q);
   }
 
  private:
   Pipex& px_;
   int ifc_ = -1;
+  Batch spare_;
 };
 
 std::unique_ptr<Medium> Pipex::make_medium() {

@@ -40,8 +40,8 @@ bool Pipex::mode(int ifc) const {
 }
 
 Session* Pipex::find(int protocol, uint16_t id) const {
-  auto it = by_id_.find(key(protocol, id));
-  return it == by_id_.end() ? nullptr : it->second.get();
+  if (protocol < 1 || protocol > 3 || ids_[protocol].empty()) return nullptr;
+  return ids_[protocol][id];
 }
 
 Session* Pipex::find_v4(const Ipaddr& a) const {
@@ -51,8 +51,8 @@ Session* Pipex::find_v4(const Ipaddr& a) const {
   for (auto it = mask_lens_.rbegin(); it != mask_lens_.rend(); ++it) {
     const int len = it->first;
     const uint32_t m = len == 0 ? 0 : ~uint32_t(0) << (32 - len);
-    auto s = by_addr4_.find(x & m);
-    if (s != by_addr4_.end() && s->second->mask4.v4() == m) return s->second;
+    Session* s = by_addr4_.find(x & m);
+    if (s && s->mask4.v4() == m) return s;
   }
   return nullptr;
 }
@@ -222,13 +222,16 @@ int Pipex::add(Ifc& f, const pipex_session_req& r) {
   if (s->timeout_sec) s->timer.arm(now + Time(s->timeout_sec) * kSecond);
 
   if (addr != 0) {
-    by_addr4_[addr] = raw;
+    by_addr4_.insert(addr, raw);
     mask_lens_[__builtin_popcount(mask)]++;
   }
   if (s->prefix6) {
     by_addr6_[s->addr6] = raw;
     prefix_lens6_[s->prefix6]++;
   }
+  auto& ids = ids_[s->protocol];
+  if (ids.empty()) ids.assign(65536, nullptr);
+  ids[s->id] = raw;
   by_id_[key(s->protocol, s->id)] = std::move(s);
   return 0;
 }
@@ -282,6 +285,7 @@ void Pipex::free_session(Session* s) {
     auto it = prefix_lens6_.find(s->prefix6);
     if (it != prefix_lens6_.end() && --it->second == 0) prefix_lens6_.erase(it);
   }
+  ids_[s->protocol][s->id] = nullptr;
   by_id_.erase(key(s->protocol, s->id));  // destroys s (and cancels its timer)
   if (own >= 0) drop_session_ifc(own);
 }

@@ -50,6 +50,7 @@
 #include "crypto/mppe.h"
 #include "ip/hooks.h"
 #include "media/medium.h"
+#include "pipex/flat4.h"
 #include "pipex/pipex.h"
 
 namespace ninet {
@@ -276,10 +277,14 @@ class Pipex {
   std::unordered_map<Ipaddr, Session*, IpaddrHash> by_addr6_;   // framed prefix (masked)
   std::map<int, int> prefix_lens6_;                             // prefix lengths in use: count
   std::unordered_map<int, bool> mode_;                          // interfaces in pipex mode
-  std::unordered_map<uint32_t, std::unique_ptr<Session>> by_id_;
-  std::unordered_map<uint32_t, Session*> by_addr4_;  // framed network address (host order)
-  std::map<int, int> mask_lens_;                     // framed netmask lengths in use: count
-  std::list<Session*> closed_;                       // close-wait, not yet listed
+  std::unordered_map<uint32_t, std::unique_ptr<Session>> by_id_;  // owns them
+  // The data path's lookups, one probe each (BENCHMARKS.md section 9): by
+  // id, an array of 65,536 per protocol (made on its first session), and by
+  // framed network address (host order).
+  std::vector<Session*> ids_[4];
+  Flat4<Session> by_addr4_;
+  std::map<int, int> mask_lens_;  // framed netmask lengths in use: count
+  std::list<Session*> closed_;    // close-wait, not yet listed
 };
 
 }  // namespace ninet::pipex
