@@ -2,6 +2,8 @@
 // tables rendered as ip(3) text (iproute, arp, ipselftab, ipifc status/stats).
 #include "ip/ip.h"
 
+#include <algorithm>
+
 #include <cstdio>
 
 #include "base/checksum.h"
@@ -131,7 +133,14 @@ bool Ip::is_self(const Ipaddr& a) const {
 std::string Ip::selftab_text() const {
   std::string s;
   char buf[128];
-  for (auto& [a, e] : self_) {
+  // In address order, as a read of the file always lists them.
+  std::vector<std::pair<Ipaddr, const SelfEntry*>> all;
+  all.reserve(self_.size());
+  for (auto& [a, e] : self_)
+    all.emplace_back(a, &e);
+  std::sort(all.begin(), all.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (auto& [a, ep] : all) {
+    const SelfEntry& e = *ep;
     // ip(3): "the IPv4 route flag will never be set".
     std::string fl = route::flags_str(e.flags & ~route::kV4);
     std::snprintf(buf, sizeof buf, "%-40s %2d %-4s\n", a.str().c_str(), e.count, fl.c_str());

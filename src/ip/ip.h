@@ -30,6 +30,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
@@ -288,7 +289,9 @@ class Ip {
   std::set<int> free_ifcs_;       // numbers of released interfaces, lowest first
   std::vector<int> polled_;       // see polled_ifcs()
   std::vector<int> out_pending_;  // interfaces with frames queued since the last flush
-  std::map<Ipaddr, SelfEntry> self_;
+  // Searched by every packet in (twice for pipex's, once outer once
+  // inner): hashed, not ordered (selftab_text sorts).
+  std::unordered_map<Ipaddr, SelfEntry, IpaddrHash> self_;
   std::vector<std::unique_ptr<Proto>> protos_;
   std::array<Proto*, 256> by_number_{};
   uint16_t ip_id_ = 1;
