@@ -1,28 +1,54 @@
 #include "base/checksum.h"
 
+#include <bit>
+#include <cstring>
+
 #include "base/endian.h"
 #include "base/ipaddr.h"
 
 namespace ninet {
 
 uint32_t csum_partial(const uint8_t* p, size_t n, uint32_t sum) {
-  uint64_t s = sum;
+  // The ones' complement sum does not depend on byte order (RFC 1071 section
+  // 2(B)): add the words as they lie in memory, 64 bits at a time into a
+  // 128-bit accumulator (add with carry), fold, and swap the 16-bit result
+  // into network order once at the end.
+  // Two accumulators, so that the carry chains of alternate words overlap.
+  unsigned __int128 acc = 0, acc2 = 0;
+  uint64_t w[4];
+  while (n >= 32) {
+    std::memcpy(w, p, 32);
+    acc += w[0];
+    acc2 += w[1];
+    acc += w[2];
+    acc2 += w[3];
+    p += 32;
+    n -= 32;
+  }
+  acc += acc2;
   while (n >= 8) {
-    s += uint64_t(load32(p)) + load32(p + 4);
+    std::memcpy(w, p, 8);
+    acc += w[0];
     p += 8;
     n -= 8;
   }
-  while (n >= 2) {
-    s += load16(p);
-    p += 2;
-    n -= 2;
-  }
-  if (n) s += uint32_t(p[0]) << 8;
-  while (s >> 32)
-    s = (s & 0xffffffff) + (s >> 32);
-  // Fold to 32 bits without losing carries.
-  s = (s & 0xffff) + (s >> 16);
-  return uint32_t(s);
+  uint64_t tail = 0;  // the last 0-7 bytes, zero padded (an odd byte is a word's first)
+  if (n) std::memcpy(&tail, p, n);
+  acc += tail;
+  // 128 -> 64 -> 16 bits with end-around carries.
+  uint64_t x = uint64_t(acc), y = uint64_t(acc >> 64);
+  x += y;
+  if (x < y) x++;
+  x = (x & 0xffffffff) + (x >> 32);
+  x = (x & 0xffffffff) + (x >> 32);
+  x = (x & 0xffff) + (x >> 16);
+  x = (x & 0xffff) + (x >> 16);
+  uint64_t r = std::endian::native == std::endian::little ? __builtin_bswap16(uint16_t(x)) : x;
+  // Add the start value; fold to at most 17 bits, as callers add more.
+  r += sum;
+  r = (r & 0xffff) + (r >> 16);
+  r = (r & 0xffff) + (r >> 16);
+  return uint32_t(r);
 }
 
 uint16_t csum_fold(uint32_t sum) {

@@ -65,6 +65,11 @@ TEST(ChecksumTest, MatchesReferenceOverRandomData) {
       x = rng() % 4 ? uint8_t(rng()) | bias : uint8_t(rng());
     uint16_t want = uint16_t(~reference_sum(b));
     ASSERT_EQ(csum_fold(csum_partial(b.data(), b.size(), 0)), want) << b.size();
+    // At any alignment in memory.
+    Bytes shifted(b.size() + 7);
+    const size_t off = rng() % 8;
+    std::copy(b.begin(), b.end(), shifted.begin() + ptrdiff_t(off));
+    ASSERT_EQ(csum_fold(csum_partial(shifted.data() + off, b.size(), 0)), want) << off;
     // Any even split, carried through the start value, gives the same result.
     size_t cut = b.empty() ? 0 : (rng() % b.size()) & ~size_t(1);
     uint32_t s = csum_partial(b.data(), cut, 0);
