@@ -15,12 +15,37 @@
 #include <algorithm>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "ip/ip.h"
 #include "media/fault.h"
 #include "media/testing.h"
 
 namespace ninet::simtest {
+
+// ---- One stack driven by a test through its TestMedia ----
+
+// Runs ip until its media have nothing more (flush, then poll; at most 16
+// rounds).
+inline void pump(Ip& ip) {
+  for (int i = 0; i < 16; i++) {
+    ip.flush();
+    if (ip.poll() == 0) break;
+  }
+}
+// A frame arriving on m from its wire, then pump.
+inline void frame_in(Ip& ip, Pool& pool, TestMedium& m, const std::vector<uint8_t>& f) {
+  m.in.push_back(pool.copy(f.data(), uint32_t(f.size())));
+  pump(ip);
+}
+// What m sent, oldest first; m's list is emptied.
+inline std::vector<std::vector<uint8_t>> take_sent(TestMedium& m) {
+  std::vector<std::vector<uint8_t>> v;
+  for (auto& b : m.sent)
+    v.emplace_back(b->data(), b->data() + b->size());
+  m.sent.clear();
+  return v;
+}
 
 // One stack with one Ethernet interface on the simulated wire.
 struct Host {

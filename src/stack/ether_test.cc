@@ -13,6 +13,7 @@
 
 #include <cstring>
 
+#include "ip/sim_testing.h"
 #include "media/testing.h"
 #include "pipex/sessions.h"
 #include "pipex/testing.h"
@@ -68,23 +69,9 @@ struct EtherTest : ::testing::Test {
   }
   void TearDown() override { px.reset(); }
 
-  void pump() {
-    for (int i = 0; i < 16; i++) {
-      ip.flush();
-      if (ip.poll() == 0) break;
-    }
-  }
-  void frame_in(const Bytes& f) {
-    media[0]->in.push_back(pool.copy(f.data(), uint32_t(f.size())));
-    pump();
-  }
-  std::vector<Bytes> sent() {
-    std::vector<Bytes> v;
-    for (auto& b : media[0]->sent)
-      v.emplace_back(b->data(), b->data() + b->size());
-    media[0]->sent.clear();
-    return v;
-  }
+  void pump() { simtest::pump(ip); }
+  void frame_in(const Bytes& f) { simtest::frame_in(ip, pool, *media[0], f); }
+  std::vector<Bytes> sent() { return simtest::take_sent(*media[0]); }
   Conv* open(std::string_view connect) {
     Conv* c = *ether->clone("daemon");
     auto st = ether->ctl_message(*c, connect, l, nullptr);

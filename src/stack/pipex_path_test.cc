@@ -17,6 +17,7 @@
 #include "base/endian.h"
 #include "crypto/mppe.h"
 #include "ip/ip.h"
+#include "ip/sim_testing.h"
 #include "media/testing.h"
 #include "pipex/mss.h"
 #include "pipex/sessions.h"
@@ -83,23 +84,9 @@ struct PathTest : ::testing::Test {
     px.reset();  // before ip: its hooks and routes
   }
 
-  void pump() {
-    for (int i = 0; i < 16; i++) {
-      ip.flush();
-      if (ip.poll() == 0) break;
-    }
-  }
-  void frame_in(const Bytes& f) {
-    media[0]->in.push_back(pool.copy(f.data(), uint32_t(f.size())));
-    pump();
-  }
-  std::vector<Bytes> sent() {
-    std::vector<Bytes> v;
-    for (auto& b : media[0]->sent)
-      v.emplace_back(b->data(), b->data() + b->size());
-    media[0]->sent.clear();
-    return v;
-  }
+  void pump() { simtest::pump(ip); }
+  void frame_in(const Bytes& f) { simtest::frame_in(ip, pool, *media[0], f); }
+  std::vector<Bytes> sent() { return simtest::take_sent(*media[0]); }
 
   // Every datagram queued for the daemon on port 1701 (its announced
   // conversation and the calls made from it), oldest conversation first.
