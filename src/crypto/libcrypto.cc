@@ -9,11 +9,6 @@
 
 namespace ninet::crypto {
 
-namespace {
-
-// An Error for a failed OpenSSL call: what failed, and OpenSSL's reason for the
-// oldest error it queued. The queue is emptied, so that a later, unrelated
-// OpenSSL call in the process does not find our leftovers.
 Error ossl_error(Err code, std::string_view what) {
   std::string detail(what);
   if (unsigned long e = ERR_get_error()) {
@@ -27,6 +22,8 @@ Error ossl_error(Err code, std::string_view what) {
   ERR_clear_error();
   return Error(code, std::move(detail));
 }
+
+namespace {
 
 // The digest of the concatenation of parts; out.size() is the digest's length.
 Status one_digest(const EVP_MD* md, std::initializer_list<std::span<const uint8_t>> parts,

@@ -55,6 +55,11 @@ inline std::span<const uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
+// An Error for a failed OpenSSL call: what failed, and OpenSSL's reason for the
+// oldest error it queued. The queue is emptied, so that a later, unrelated
+// OpenSSL call in the process does not find our leftovers.
+Error ossl_error(Err code, std::string_view what);
+
 class Libcrypto {
  public:
   // module_dir: where to look for OpenSSL's legacy provider module (legacy.so);
@@ -64,6 +69,8 @@ class Libcrypto {
   Libcrypto(const Libcrypto&) = delete;
   Libcrypto& operator=(const Libcrypto&) = delete;
 
+  // The library context, for fetching what a caller keeps (esp.h's ciphers).
+  OSSL_LIB_CTX* ctx() const { return ctx_; }
   const EVP_MD* sha1_md() const { return sha1_; }
   const EVP_CIPHER* rc4_cipher() const { return rc4_; }
 
