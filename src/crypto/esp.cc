@@ -12,8 +12,10 @@
 #include "crypto/esp.h"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include <cstring>
 #include <string>
@@ -101,6 +103,19 @@ EspCipher::~EspCipher() {
   EVP_CIPHER_CTX_free(ctx_);
   EVP_CIPHER_CTX_free(dec_);
   EVP_CIPHER_free(cipher_);
+}
+
+Status EspCipher::make_iv(uint64_t seq, std::span<uint8_t> out) {
+  if (out.size() != iv_len_) return Error(Err::BadArg, "esp iv size");
+  if (alg_ == kNull) return {};
+  if (alg_ == kAesCtr) {
+    for (size_t i = 0; i < 8; i++)
+      out[i] = uint8_t(seq >> (56 - 8 * i));
+    return {};
+  }
+  if (RAND_bytes_ex(lib_->ctx(), out.data(), out.size(), 0) != 1)
+    return ossl_error(Err::Io, "openssl random iv");
+  return {};
 }
 
 Status EspCipher::encrypt(std::span<const uint8_t> iv, std::span<uint8_t> data) {
@@ -238,6 +253,14 @@ Status EspAuth::icv(std::span<const uint8_t> data, std::span<uint8_t> out) {
       return {};
     }
   }
+}
+
+bool EspAuth::verify(std::span<const uint8_t> data, std::span<const uint8_t> got) {
+  if (got.size() != icv_len()) return false;
+  if (alg_ == kNull) return true;
+  uint8_t want[kIcvLen];
+  if (!icv(data, want)) return false;
+  return CRYPTO_memcmp(want, got.data(), kIcvLen) == 0;
 }
 
 }  // namespace ninet::crypto

@@ -54,6 +54,10 @@ class EspCipher {
   // The payload with its trailer is a multiple of this (RFC 4303 2.4: at
   // least 4, the cipher's block for CBC).
   size_t block() const { return block_; }
+  // A sender's IV for its packet number seq (iv_len() bytes): random for
+  // CBC (RFC 4303 3.3.2: unpredictable; OpenSSL's DRBG), the number itself
+  // for CTR (RFC 3686 section 3: never reused under one key).
+  Status make_iv(uint64_t seq, std::span<uint8_t> out);
   // data in place; iv is iv_len() bytes. CBC needs a multiple of block().
   Status encrypt(std::span<const uint8_t> iv, std::span<uint8_t> data);
   Status decrypt(std::span<const uint8_t> iv, std::span<uint8_t> data);
@@ -86,6 +90,8 @@ class EspAuth {
   size_t icv_len() const { return alg_ == kNull ? 0 : kIcvLen; }
   // The ICV of data (its first icv_len() bytes of the full MAC) into icv.
   Status icv(std::span<const uint8_t> data, std::span<uint8_t> out);
+  // True if icv (icv_len() bytes) is data's: compared in constant time.
+  bool verify(std::span<const uint8_t> data, std::span<const uint8_t> icv);
   // The full 16-byte AES-XCBC-MAC (RFC 3566's test vectors give it whole).
   Status xcbc_full(std::span<const uint8_t> data, std::array<uint8_t, 16>& out);
 

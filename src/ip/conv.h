@@ -302,10 +302,14 @@ class Proto {
   virtual void advise(const Advice& a) {}
   // A protocol below IP (ether: Ethernet frames of one type on one
   // interface) has no IP protocol number, so IP delivers nothing to it;
-  // its connect/announce/bind are not addr!port and go to ctl(); and only
-  // the stack's owner may clone its conversations, as only the owner may
-  // clone an interface (its frames bypass the stack's addresses).
+  // its connect/announce/bind are its own (own_addresses); and only the
+  // stack's owner may clone its conversations, as only the owner may clone
+  // an interface (its frames bypass the stack's addresses).
   virtual bool link_level() const { return false; }
+  // connect/announce/bind are not ip(3)'s addr!port (ether's IFC!TYPE,
+  // esp's addr!spi with a 32-bit SPI): they go to ctl() like any other
+  // message of the protocol's own.
+  virtual bool own_addresses() const { return link_level(); }
   // The status file's content ("Datagram ...\n").
   virtual std::string status(const Conv& c) const;
   // local/remote files: "addr!port\n".

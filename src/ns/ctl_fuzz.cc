@@ -104,7 +104,8 @@ constexpr std::string_view kWords[] = {
     "1", "0", "-1", "2", "4294967295", "65535", "65536", "68", "1500", "4096", "16384", "4000",
     "3000", "1800000", "52:54:00:12:34:56", "01005e000001", "333300000001", "5000", "7",
     "10.0.0.1!5000", "127.0.0.1!7", "::1!7", "*", "*!0", "127.0.0.1!*", "!r", "0!r", "ospf", "none",
-    "ifc", "0!0x8863", "1!34916", "0!0x0800"};
+    "ifc", "0!0x8863", "1!34916", "0!0x0800", "esp", "ah", "aes_128_cbc", "hmac_sha1_96",
+    "000102030405060708090a0b0c0d0e0f", "127.0.0.1!*", "127.0.0.1!4660", "noheader"};
 
 constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ipifc/stats",
@@ -153,7 +154,10 @@ constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ether/clone",
                                        "ether/stats",
                                        "ether/0/ctl",
-                                       "ether/0/data"};
+                                       "ether/0/data",
+                                       "esp/clone",
+                                       "esp/0/ctl",
+                                       "esp/0/data"};
 
 // `~X` tokens become table words.
 std::string expand(std::string_view s, bool path) {

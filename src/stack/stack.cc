@@ -20,6 +20,7 @@
 #include "media/linux/open.h"
 #include "media/loopback.h"
 #include "media/pkt.h"
+#include "proto/esp.h"
 #include "proto/ether.h"
 #include "proto/gre.h"
 #include "proto/icmp.h"
@@ -62,6 +63,7 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   ip_->add_proto(make_icmp6(*ip_));
   ip_->add_proto(make_udp(*ip_));
   ip_->add_proto(make_gre(*ip_));
+  ip_->add_proto(make_esp(*ip_));
   ip_->add_proto(make_tcp(*ip_));
   ip_->add_proto(make_ether(*ip_));
   pipex_ = std::make_unique<pipex::Pipex>(*ip_);

@@ -98,7 +98,7 @@ rc=$?
 out=$(grep '^R ' "$WORK/guest.log")
 [ $rc -eq 0 ] || { echo "guest job: exit $rc"; tail -30 "$WORK/guest.log"; }
 
-contains "9P2000.u: ls shows the stack's files" "^R ls: arp ether gre icmp icmpv6 ipifc iproute ipselftab log ndb pipex tcp udp$" "$out"
+contains "9P2000.u: ls shows the stack's files" "^R ls: arp esp ether gre icmp icmpv6 ipifc iproute ipselftab log ndb pipex tcp udp$" "$out"
 contains "9P2000.u: ls ipifc" "^R ls-ipifc: 0 1 clone stats$" "$out"
 contains "9P2000.u: cat an interface's status" "^R status0: loopback" "$out"
 contains "9P2000.u: owners and modes show" "^R owner: root 644$" "$out"
@@ -114,7 +114,7 @@ contains "9P2000.u as nobody: unbind is refused (EACCES)" "^R nobody: .*Permissi
 contains "9P2000.u as nobody: a route is refused (EACCES)" "^R nobody-route: .*Permission denied" "$out"
 contains "9P2000.u as nobody: the status reads" "^R nobody-reads: loopback" "$out"
 contains "9P2000.u as nobody: a clone gives nobody a conversation" "^R nobody-conv: nobody 660$" "$out"
-contains "9P2000: ls" "^R ls-9p: arp ether gre icmp icmpv6 ipifc " "$out"
+contains "9P2000: ls" "^R ls-9p: arp esp ether gre icmp icmpv6 ipifc " "$out"
 contains "9P2000: echo add ... > ctl works" "^R add-9p ok$" "$out"
 contains "... and the address is there" "^R selftab-9p: 10\.6\.0\.1 " "$out"
 # Plain 9P2000 carries only the text, which Linux maps to an errno only when
