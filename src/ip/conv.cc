@@ -589,7 +589,7 @@ Status Proto::ctl_message(Conv& c, std::string_view msg, std::unique_lock<std::m
   Status st;
   if (a.empty()) {
     st = Error(Err::BadCtl, "empty control message");
-  } else if (link_level() && (a[0] == "connect" || a[0] == "announce" || a[0] == "bind")) {
+  } else if (raw() && (a[0] == "connect" || a[0] == "announce" || a[0] == "bind")) {
     st = ctl(c, a);
   } else if (a[0] == "connect") {
     st = ctl_connect(*this, c, a, l, cancel);

@@ -306,6 +306,14 @@ class Proto {
   // the stack's owner may clone its conversations, as only the owner may
   // clone an interface (its frames bypass the stack's addresses).
   virtual bool link_level() const { return false; }
+  // Not reached by IP protocol number and addr!port: below IP (link_level,
+  // ether) or a filter over whole IP packets (ipmux, which sees the packets
+  // of every protocol through an input hook). IP delivers nothing to it by
+  // number, its connect/announce/bind go to ctl(), and only the stack's
+  // owner may clone its conversations: they read or write packets that
+  // bypass the stack's addresses and other users' conversations. A flag of
+  // its own because ipmux is not below IP (link_level) but needs the same.
+  virtual bool raw() const { return link_level(); }
   // The status file's content ("Datagram ...\n").
   virtual std::string status(const Conv& c) const;
   // local/remote files: "addr!port\n".
