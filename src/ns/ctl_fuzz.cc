@@ -104,7 +104,10 @@ constexpr std::string_view kWords[] = {
     "1", "0", "-1", "2", "4294967295", "65535", "65536", "68", "1500", "4096", "16384", "4000",
     "3000", "1800000", "52:54:00:12:34:56", "01005e000001", "333300000001", "5000", "7",
     "10.0.0.1!5000", "127.0.0.1!7", "::1!7", "*", "*!0", "127.0.0.1!*", "!r", "0!r", "ospf", "none",
-    "ifc", "0!0x8863", "1!34916", "0!0x0800"};
+    "ifc", "0!0x8863", "1!34916", "0!0x0800",
+    // ipmux filters
+    "proto=01", "proto=11;data[2:3]=0007", "src=127.0.0.0&255.0.0.0", "dst=127.0.0.1|10.0.0.1",
+    "ifc=127.0.0.1;iph[0]=45", "data[0:1]=0800&ff00", "proto=zz"};
 
 constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ipifc/stats",
@@ -153,7 +156,12 @@ constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ether/clone",
                                        "ether/stats",
                                        "ether/0/ctl",
-                                       "ether/0/data"};
+                                       "ether/0/data",
+                                       "ipmux/clone",
+                                       "ipmux/stats",
+                                       "ipmux/0/ctl",
+                                       "ipmux/0/data",
+                                       "ipmux/0/remote"};
 
 // `~X` tokens become table words.
 std::string expand(std::string_view s, bool path) {
