@@ -306,10 +306,19 @@ class Proto {
   // stack's owner may clone its conversations, as only the owner may clone
   // an interface (its frames bypass the stack's addresses).
   virtual bool link_level() const { return false; }
-  // connect/announce/bind are not ip(3)'s addr!port (ether's IFC!TYPE,
-  // esp's addr!spi with a 32-bit SPI): they go to ctl() like any other
-  // message of the protocol's own.
-  virtual bool own_addresses() const { return link_level(); }
+  // Not reached by IP protocol number and addr!port: below IP (link_level,
+  // ether) or a filter over whole IP packets (ipmux, which sees the packets
+  // of every protocol through an input hook). IP delivers nothing to it by
+  // number, its connect/announce/bind are its own (own_addresses), and only
+  // the stack's owner may clone its conversations: they read or write
+  // packets that bypass the stack's addresses and other users'
+  // conversations. A flag of its own because ipmux is not below IP
+  // (link_level) but needs the same.
+  virtual bool raw() const { return link_level(); }
+  // connect/announce/bind are not ip(3)'s addr!port (ether's IFC!TYPE, an
+  // ipmux filter, esp's addr!spi with a 32-bit SPI): they go to ctl() like
+  // any other message of the protocol's own.
+  virtual bool own_addresses() const { return raw(); }
   // The status file's content ("Datagram ...\n").
   virtual std::string status(const Conv& c) const;
   // local/remote files: "addr!port\n".

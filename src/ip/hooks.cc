@@ -26,10 +26,15 @@ void InputHooks::add_conv(Conv& c, InputHook* h, int order) {
   insert_ordered(c.hooks, ConvHook{order, h});
 }
 
+void InputHooks::add_ip(InputHook* h, int order) {
+  insert_ordered(ip_, Entry{order, 0, h});
+}
+
 void InputHooks::remove(InputHook* h, Conv* c) {
   std::erase_if(ether_, [&](const Entry& e) { return e.hook == h; });
   for (auto& v : ipproto_)
     std::erase_if(v, [&](const Entry& e) { return e.hook == h; });
+  std::erase_if(ip_, [&](const Entry& e) { return e.hook == h; });
   if (c) std::erase_if(c->hooks, [&](const ConvHook& e) { return e.hook == h; });
 }
 
@@ -41,6 +46,12 @@ bool InputHooks::ether(Ifc& f, uint16_t type, BlockPtr& b) {
 
 bool InputHooks::ipproto(Ifc& f, const IpRx& rx, BlockPtr& b) {
   for (const Entry& e : ipproto_[rx.proto])
+    if (e.hook->claim(HookIn{.ifc = f, .ip = &rx}, b)) return true;
+  return false;
+}
+
+bool InputHooks::ip(Ifc& f, const IpRx& rx, BlockPtr& b) {
+  for (const Entry& e : ip_)
     if (e.hook->claim(HookIn{.ifc = f, .ip = &rx}, b)) return true;
   return false;
 }

@@ -1,9 +1,9 @@
 // hooks.h — input hooks: code that claims packets before IP or a protocol
 // sees them. pipex claims PPPoE session frames by ethertype, PPTP's GRE by
-// IP protocol and L2TP data on a UDP conversation; ipmux later claims by
-// filter. A hook takes only what it fully handles and leaves everything else
-// unchanged for the next hook and then the normal path (STYLE.md, OpenBSD
-// pipex).
+// IP protocol and L2TP data on a UDP conversation; ipmux claims whole IP
+// packets by filter (the ip point: every packet for us, reassembled, before
+// the IP protocol hooks and the protocols). A hook takes only what it fully handles and leaves
+// everything else unchanged for the next hook and then the normal path (STYLE.md, OpenBSD pipex).
 //
 //   struct Pppoe : InputHook {
 //     bool claim(const HookIn& in, BlockPtr& b) override {
@@ -14,6 +14,7 @@
 //   ip.hooks.add_ether(0x8864, &pppoe);            // PPPoE session stage
 //   ip.hooks.add_ipproto(47, &pptp, /*order=*/10); // lower order runs first
 //   ip.hooks.add_conv(*udp_conv, &l2tp);           // UDP payloads of one conversation
+//   ip.hooks.add_ip(&ipmux);                       // whole IP packets for us
 //   ip.hooks.remove(&pppoe);                       // from every point
 //
 // Hooks run on the engine thread with the stack lock held. Per packet the
@@ -37,8 +38,8 @@ class Ifc;
 struct HookIn {
   Ifc& ifc;                       // the arriving interface
   uint16_t ethertype = 0;         // ether hooks: b starts at the Ethernet header
-  const IpRx* ip = nullptr;       // ipproto and conv hooks: b starts at the transport header
-                                  // (ipproto) or its payload (conv)
+  const IpRx* ip = nullptr;       // ip, ipproto and conv hooks: b starts at the IP header
+                                  // (ip), the transport header (ipproto) or its payload (conv)
   Conv* conv = nullptr;           // conv hooks: the conversation the packet belongs to
   uint16_t sport = 0, dport = 0;  // conv hooks: the transport ports
 };
@@ -66,14 +67,17 @@ class InputHooks {
   void add_ether(uint16_t type, InputHook* h, int order = 0);
   void add_ipproto(uint8_t proto, InputHook* h, int order = 0);
   void add_conv(Conv& c, InputHook* h, int order = 0);
-  // Removes h from every ethertype and IP protocol, and from c if given.
+  void add_ip(InputHook* h, int order = 0);
+  // Removes h from every ethertype, IP protocol and the ip point, and from c if given.
   void remove(InputHook* h, Conv* c = nullptr);
 
   bool has_ether() const { return !ether_.empty(); }
   bool has_ipproto(uint8_t proto) const { return !ipproto_[proto].empty(); }
+  bool has_ip() const { return !ip_.empty(); }
   // Run the hooks of one point in order; true when one claimed b.
   bool ether(Ifc& f, uint16_t type, BlockPtr& b);
   bool ipproto(Ifc& f, const IpRx& rx, BlockPtr& b);
+  bool ip(Ifc& f, const IpRx& rx, BlockPtr& b);
   // For protocols: the hooks of c, on b (at the transport payload).
   static bool conv(Ifc& f, Conv& c, const IpRx& rx, uint16_t sport, uint16_t dport, BlockPtr& b);
   // For protocols: the hooks of c see output (InputHook::conv_output).
@@ -87,6 +91,7 @@ class InputHooks {
   };
   std::vector<Entry> ether_;
   std::vector<Entry> ipproto_[256];
+  std::vector<Entry> ip_;
 };
 
 }  // namespace ninet

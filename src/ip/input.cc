@@ -228,6 +228,11 @@ void Ip::deliver(Ifc& f, const IpRx& rx, BlockPtr b) {
       deliver(f, rx, std::move(s));
     return;
   }
+  // Whole IP packets (ipmux's filters): one emptiness test when none.
+  if (hooks.has_ip() && hooks.ip(f, rx, b)) {
+    stats.InDelivers++;
+    return;
+  }
   b->pull(rx.net_len);
   b->net_off = rx.net_len;
   if (hooks.has_ipproto(rx.proto) && hooks.ipproto(f, rx, b)) {

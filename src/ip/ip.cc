@@ -97,7 +97,7 @@ void Ip::hangup_all() {
 }
 
 void Ip::add_proto(std::unique_ptr<Proto> p) {
-  if (!p->link_level()) by_number_[p->ipproto] = p.get();
+  if (!p->raw()) by_number_[p->ipproto] = p.get();
   protos_.push_back(std::move(p));
 }
 

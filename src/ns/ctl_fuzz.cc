@@ -105,7 +105,10 @@ constexpr std::string_view kWords[] = {
     "3000", "1800000", "52:54:00:12:34:56", "01005e000001", "333300000001", "5000", "7",
     "10.0.0.1!5000", "127.0.0.1!7", "::1!7", "*", "*!0", "127.0.0.1!*", "!r", "0!r", "ospf", "none",
     "ifc", "0!0x8863", "1!34916", "0!0x0800", "esp", "ah", "aes_128_cbc", "hmac_sha1_96",
-    "000102030405060708090a0b0c0d0e0f", "127.0.0.1!*", "127.0.0.1!4660", "noheader"};
+    "000102030405060708090a0b0c0d0e0f", "127.0.0.1!*", "127.0.0.1!4660", "noheader",
+    // ipmux filters
+    "proto=01", "proto=11;data[2:3]=0007", "src=127.0.0.0&255.0.0.0", "dst=127.0.0.1|10.0.0.1",
+    "ifc=127.0.0.1;iph[0]=45", "data[0:1]=0800&ff00", "proto=zz"};
 
 constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ipifc/stats",
@@ -157,7 +160,12 @@ constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ether/0/data",
                                        "esp/clone",
                                        "esp/0/ctl",
-                                       "esp/0/data"};
+                                       "esp/0/data",
+                                       "ipmux/clone",
+                                       "ipmux/stats",
+                                       "ipmux/0/ctl",
+                                       "ipmux/0/data",
+                                       "ipmux/0/remote"};
 
 // `~X` tokens become table words.
 std::string expand(std::string_view s, bool path) {

@@ -51,8 +51,8 @@ constexpr Name kSessionFiles[] = {{"ctl", StackTree::fCtl, 0644},
                                   {"descr", StackTree::fDescr, 0444}};
 constexpr uint32_t kDirMode = 0555;
 constexpr uint32_t kIfcCloneMode = 0660;
-// Anyone may open a conversation, but only the owner one below IP
-// (Proto::link_level, ether: kIfcCloneMode).
+// Anyone may open a conversation, but only the owner one below IP or over
+// whole IP packets (Proto::raw: ether, ipmux; kIfcCloneMode).
 constexpr uint32_t kProtoCloneMode = 0666;
 constexpr uint32_t kStatsMode = 0444;
 
@@ -232,9 +232,8 @@ void StackTree::owner_mode(Qid q, std::string* owner, uint32_t* mode) {
       if (file(q) == fStats)
         *mode = kStatsMode;
       else
-        *mode = kind(q) == kIfcTop || stack_.ip().protos()[proto_of(q)]->link_level()
-                    ? kIfcCloneMode
-                    : kProtoCloneMode;
+        *mode = kind(q) == kIfcTop || stack_.ip().protos()[proto_of(q)]->raw() ? kIfcCloneMode
+                                                                               : kProtoCloneMode;
       return;
     case kIfcFile:
       n = find_name(kIfcFiles, std::size(kIfcFiles), file(q));
