@@ -16,7 +16,8 @@
 // pppoe: one PPPoE client per session, each with its own MAC (02:5e:ii:ii:ii:ii,
 // i the session's index): PADI/PADO/PADR/PADS, then the same PPP.
 //
-// Options: -T TUNNELS (l2tp; default SESSIONS/1000, 1-64), -P PARALLEL
+// Options: -T TUNNELS (l2tp; default SESSIONS/150, 1-400: l2tpns gives a
+// tunnel a control window of 4 messages and holds at most 499), -P PARALLEL
 // (sessions in setup at once, default 256), -u USER (a "%d" in it becomes the
 // session's index), -p PASSWORD, -w SECONDS (give up setting up after this,
 // default 600).
@@ -94,6 +95,13 @@ using Span = std::span<const uint8_t>;
 
 constexpr int kBatch = 64;
 constexpr uint16_t kL2tpPort = 1701;
+// Our UDP port of tunnel id: 1701, 1702... (l2tpns takes one tunnel per
+// peer address and port: an SCCRQ from a port it has a tunnel for is, to it,
+// out of sequence on that tunnel).
+constexpr uint16_t kMaxPorts = 60000;
+uint16_t tunnel_port(uint16_t id) {
+  return uint16_t(kL2tpPort + (id - 1u) % kMaxPorts);
+}
 constexpr uint64_t kSecond = 1000000000u;
 
 uint64_t now_ns() {
@@ -349,6 +357,10 @@ enum : uint16_t {
   kTagRelay = 0x0110,
 };
 constexpr int kMaxTries = 20;
+// PPP's restart timer (RFC 1661 4.6; l2tpns's default). Our LCP request goes
+// out when the server's arrives (or after this): an LNS ignores LCP before it
+// has processed ICCN, which a full control window may hold back.
+constexpr uint64_t kPppRestart = 3 * kSecond;
 
 enum class State : uint8_t { kWaiting, kStarting, kPpp, kUp, kDown };
 
@@ -378,6 +390,7 @@ struct Msg {
 };
 
 struct Tun {
+  uint16_t id = 0;  // ours: the index + 1, + the number of tunnels for each retry
   uint16_t peer_id = 0;
   bool up = false, down = false, need_ack = false;
   uint16_t ns_base = 0;  // Ns of q.front()
@@ -387,6 +400,7 @@ struct Tun {
   size_t sent = 0;
   uint64_t rtx = 0;
   int tries = 0;
+  uint64_t opened = 0;
   std::vector<uint32_t> waiting;  // sessions to start once the tunnel is up
 };
 
@@ -411,16 +425,18 @@ class Gen {
  private:
   // I/O
   void send_raw(const Bytes& f);
-  void send_l2tp(const Bytes& msg);
+  void send_l2tp(const Tun& t, const Bytes& msg);
   void ppp_send(Sess& s, uint16_t proto, const Bytes& info);
   void cp_send(Sess& s, uint16_t proto, uint8_t code, uint8_t id, Span data);
   void set_filter(bool data);
   void input(Span f);
   void arp_input(Span f);
+  void arp_request();
   void l2tp_input(Span u);
   void pppoe_disc_input(Span f);
   void pppoe_sess_input(Span f);
   // L2TP control
+  void tun_open(Tun& t);
   void tun_queue(Tun& t, uint16_t session, Bytes avps);
   void tun_xmit(Tun& t);
   void tun_send(Tun& t, const Msg& m, uint16_t ns);
@@ -439,6 +455,7 @@ class Gen {
   void ipcp_input(Sess& s, uint8_t code, uint8_t id, Span data);
   void progress(Sess& s);
   void start(Sess& s);
+  void icrq(Sess& s);
   void down(Sess& s, const char* why);
   void tick();
   void schedule();
@@ -455,8 +472,8 @@ class Gen {
   std::vector<Tun> tuns_;
   size_t next_start_ = 0;
   int in_setup_ = 0, up_ = 0, failed_ = 0, downs_ = 0;
-  bool reported_ = false, data_filter_ = true;
-  uint64_t t0_ = 0;
+  bool reported_ = false, data_filter_ = true, arp_ok_ = false;
+  uint64_t t0_ = 0, next_progress_ = 0;
   uint64_t rx_ctl_ = 0, rx_data_ = 0, bad_ = 0, echo_ = 0;
   std::shared_ptr<const ninet::crypto::Libcrypto> lib_;
   std::thread sender_;
@@ -485,7 +502,7 @@ bool Gen::open() {
     sess_[i].magic = uint32_t(rng_()) | 1;
   }
   if (o_.l2tp) {
-    int t = o_.tunnels > 0 ? o_.tunnels : std::clamp(o_.sessions / 1000, 1, 64);
+    int t = o_.tunnels > 0 ? o_.tunnels : std::clamp(o_.sessions / 150, 1, 400);
     tuns_.resize(size_t(std::min(t, o_.sessions)));
     for (size_t i = 0; i < sess_.size(); i++) {
       sess_[i].tun = uint16_t(i % tuns_.size());
@@ -528,7 +545,8 @@ void Gen::set_filter(bool data) {
   jmp(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, kDrop, kNext);  // a later fragment
   op(BPF_LDX | BPF_B | BPF_MSH, 14);
   op(BPF_LD | BPF_H | BPF_IND, 16);  // UDP destination port
-  jmp(BPF_JMP | BPF_JEQ | BPF_K, kL2tpPort, kNext, kDrop);
+  jmp(BPF_JMP | BPF_JGE | BPF_K, kL2tpPort, kNext, kDrop);
+  jmp(BPF_JMP | BPF_JGT | BPF_K, kL2tpPort + kMaxPorts - 1u, kDrop, kNext);
   op(BPF_LD | BPF_B | BPF_IND, 22);                       // L2TP flags
   jmp(BPF_JMP | BPF_JSET | BPF_K, 0x80, kAccept, kNext);  // T: control
   jmp(BPF_JMP | BPF_JSET | BPF_K, 0x02, kAccept, kNext);  // O: left to us
@@ -581,9 +599,9 @@ void Gen::send_raw(const Bytes& f0) {
   (void)sendto(fd_, f.data(), f.size(), 0, reinterpret_cast<sockaddr*>(&sll), sizeof sll);
 }
 
-void Gen::send_l2tp(const Bytes& msg) {
+void Gen::send_l2tp(const Tun& t, const Bytes& msg) {
   Bytes f = ether(o_.server_mac, o_.mac, ETH_P_IP);
-  append(f, ip_udp(o_.client_ip, o_.server_ip, kL2tpPort, kL2tpPort, msg));
+  append(f, ip_udp(o_.client_ip, o_.server_ip, tunnel_port(t.id), kL2tpPort, msg));
   send_raw(f);
 }
 
@@ -596,7 +614,7 @@ void Gen::ppp_send(Sess& s, uint16_t proto, const Bytes& info) {
     m.push_back(0x03);
     put16(m, proto);
     append(m, info);
-    send_l2tp(m);
+    send_l2tp(tuns_[s.tun], m);
   } else {
     uint8_t mac[6] = {
         0x02,          0x5e, uint8_t(s.idx >> 24), uint8_t(s.idx >> 16), uint8_t(s.idx >> 8),
@@ -639,6 +657,23 @@ Sess* Gen::by_mac(const uint8_t* m) {
 
 // ---- L2TP control connection.
 
+Bytes avp(uint16_t type, Span v) {
+  Bytes b;
+  put16(b, uint16_t(0x8000 | (6 + v.size())));
+  put16(b, 0);
+  put16(b, type);
+  append(b, v);
+  return b;
+}
+Bytes avp16(uint16_t type, uint16_t v) {
+  const uint8_t x[2] = {uint8_t(v >> 8), uint8_t(v)};
+  return avp(type, x);
+}
+Bytes avp32(uint16_t type, uint32_t v) {
+  const uint8_t x[4] = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+  return avp(type, x);
+}
+
 void Gen::tun_send(Tun& t, const Msg& m, uint16_t ns) {
   Bytes h = {0xc8, 0x02};  // T, L, S, version 2
   put16(h, uint16_t(12 + m.avps.size()));
@@ -647,7 +682,7 @@ void Gen::tun_send(Tun& t, const Msg& m, uint16_t ns) {
   put16(h, ns);
   put16(h, t.nr);
   append(h, m.avps);
-  send_l2tp(h);
+  send_l2tp(t, h);
   t.need_ack = false;
 }
 
@@ -655,8 +690,29 @@ void Gen::tun_xmit(Tun& t) {
   while (t.sent < t.q.size() && t.sent < t.window) {
     tun_send(t, t.q[t.sent], uint16_t(t.ns_base + t.sent));
     t.sent++;
-    if (!t.rtx) t.rtx = now_ns() + kSecond;
+    if (!t.rtx) t.rtx = now_ns() + (kSecond << std::min(t.tries, 3));
   }
+}
+
+// SCCRQ (RFC 2661 6.1) with our tunnel id t.id, on a fresh control connection.
+void Gen::tun_open(Tun& t) {
+  t.peer_id = t.ns_base = t.nr = 0;
+  t.up = false;
+  t.window = 4;
+  t.q.clear();
+  t.sent = 0;
+  t.rtx = 0;
+  t.tries = 0;
+  t.opened = now_ns();
+  Bytes a = avp16(kAvpMessageType, kSccrq);
+  append(a, avp16(kAvpProtocolVersion, 0x0100));
+  const uint8_t caps[4] = {0, 0, 0, 3};
+  append(a, avp(kAvpFramingCaps, caps));
+  const std::string host = "session_gen";
+  append(a, avp(kAvpHostName, Span(reinterpret_cast<const uint8_t*>(host.data()), host.size())));
+  append(a, avp16(kAvpTunnelId, t.id));
+  append(a, avp16(kAvpWindow, 64));
+  tun_queue(t, 0, std::move(a));
 }
 
 void Gen::tun_queue(Tun& t, uint16_t session, Bytes avps) {
@@ -674,26 +730,9 @@ void Gen::tun_ack(Tun& t, uint16_t nr) {
   }
   if (moved) {
     t.tries = 0;
-    t.rtx = t.sent ? now_ns() + kSecond : 0;
+    t.rtx = t.sent ? now_ns() + kSecond : 0;  // (tries is 0 again)
     tun_xmit(t);
   }
-}
-
-Bytes avp(uint16_t type, Span v) {
-  Bytes b;
-  put16(b, uint16_t(0x8000 | (6 + v.size())));
-  put16(b, 0);
-  put16(b, type);
-  append(b, v);
-  return b;
-}
-Bytes avp16(uint16_t type, uint16_t v) {
-  const uint8_t x[2] = {uint8_t(v >> 8), uint8_t(v)};
-  return avp(type, x);
-}
-Bytes avp32(uint16_t type, uint32_t v) {
-  const uint8_t x[4] = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
-  return avp(type, x);
 }
 
 void Gen::l2tp_input(Span u) {
@@ -724,8 +763,9 @@ void Gen::l2tp_input(Span u) {
   }
   if (fl & 0x8000) {
     rx_ctl_++;
-    if (!(fl & 0x0800) || !(fl & 0x4000) || tid == 0 || tid > tuns_.size()) return void(bad_++);
-    Tun& t = tuns_[tid - 1u];
+    if (!(fl & 0x0800) || !(fl & 0x4000) || tid == 0) return void(bad_++);
+    Tun& t = tuns_[(tid - 1u) % tuns_.size()];
+    if (t.id != tid) return void(bad_++);
     tun_ack(t, nr);
     if (at == len) return;  // a ZLB acknowledgement
     if (ns != t.nr) {       // a repeat (or out of order): acknowledge what we have
@@ -739,7 +779,7 @@ void Gen::l2tp_input(Span u) {
     return;
   }
   Sess* s = by_sid(sid);
-  if (!s || s->state < State::kPpp || s->state == State::kDown || tid != s->tun + 1u)
+  if (!s || s->state < State::kPpp || s->state == State::kDown || tid != tuns_[s->tun].id)
     return void(bad_++);
   ppp_input(*s, u.subspan(at, len - at));
 }
@@ -790,7 +830,7 @@ void Gen::control_input(Tun& t, const uint8_t* hdr, uint16_t sid, Span p) {
       tun_queue(t, session_id, std::move(a));
       s->state = State::kPpp;
       s->tries = 0;
-      lcp_request(*s);
+      s->deadline = now_ns() + kPppRestart;  // LCP: the server's request first
       return;
     }
     case kCdn: {
@@ -878,7 +918,7 @@ void Gen::pppoe_disc_input(Span f) {
       s->cookie = std::move(cookie);
       s->relay = std::move(relay);
       s->tries = 0;
-      s->deadline = now_ns() + 2 * kSecond;
+      s->deadline = now_ns() + kPppRestart;
       padr(*s);
       return;
     case kPads:
@@ -891,7 +931,7 @@ void Gen::pppoe_disc_input(Span f) {
       s->relay.shrink_to_fit();
       s->state = State::kPpp;
       s->tries = 0;
-      lcp_request(*s);
+      s->deadline = now_ns() + kPppRestart;  // LCP: the server's request first
       return;
     case kPadt:
       if (s->state != State::kDown && sid == s->peer_sid) down(*s, "PADT");
@@ -987,7 +1027,7 @@ void Gen::lcp_request(Sess& s) {
     put32(o, s.magic);
   }
   cp_send(s, kLcp, kConfReq, s.lcp_id, o);
-  s.deadline = now_ns() + 2 * kSecond;
+  s.deadline = now_ns() + kPppRestart;
 }
 
 void Gen::lcp_input(Sess& s, uint8_t code, uint8_t id, Span data) {
@@ -1022,6 +1062,7 @@ void Gen::lcp_input(Sess& s, uint8_t code, uint8_t id, Span data) {
       s.auth = auth;
       s.chap_alg = alg;
       s.lcp_peer = true;
+      if (s.lcp_id == 0) lcp_request(s);
       return;
     }
     case kConfAck:
@@ -1060,7 +1101,7 @@ void Gen::pap_request(Sess& s) {
   d.push_back(uint8_t(o_.password.size()));
   d.insert(d.end(), o_.password.begin(), o_.password.end());
   cp_send(s, kPap, 1, s.pap_id, d);
-  s.deadline = now_ns() + 2 * kSecond;
+  s.deadline = now_ns() + kPppRestart;
 }
 
 void Gen::chap_input(Sess& s, uint8_t code, uint8_t id, Span data) {
@@ -1110,7 +1151,7 @@ void Gen::ipcp_request(Sess& s) {
   Bytes o = {3, 6};
   put32(o, s.addr);
   cp_send(s, kIpcp, kConfReq, s.ipcp_id, o);
-  s.deadline = now_ns() + 2 * kSecond;
+  s.deadline = now_ns() + kPppRestart;
 }
 
 void Gen::ipcp_input(Sess& s, uint8_t code, uint8_t id, Span data) {
@@ -1171,16 +1212,24 @@ void Gen::progress(Sess& s) {
 void Gen::start(Sess& s) {
   s.state = State::kStarting;
   s.tries = 0;
-  s.deadline = now_ns() + 2 * kSecond;
+  s.deadline = now_ns() + kPppRestart;
   in_setup_++;
   if (o_.l2tp) {
-    Bytes a = avp16(kAvpMessageType, kIcrq);
-    append(a, avp16(kAvpSessionId, uint16_t(s.idx + 1)));
-    append(a, avp32(kAvpCallSerial, s.idx + 1));
-    tun_queue(tuns_[s.tun], 0, std::move(a));
+    icrq(s);
   } else {
     padi(s);
   }
+}
+
+// ICRQ (RFC 2661 6.6): our session id is the index + 1. Sent again when no
+// ICRP came in 10 s (a server that lost its ICRP acknowledges our resent
+// ICRQ without answering it again: a new ICRQ is a new call).
+void Gen::icrq(Sess& s) {
+  Bytes a = avp16(kAvpMessageType, kIcrq);
+  append(a, avp16(kAvpSessionId, uint16_t(s.idx + 1)));
+  append(a, avp32(kAvpCallSerial, s.idx + 1));
+  tun_queue(tuns_[s.tun], 0, std::move(a));
+  s.deadline = now_ns() + 10 * kSecond;
 }
 
 void Gen::down(Sess& s, const char* why) {
@@ -1220,6 +1269,21 @@ void Gen::schedule() {
 void Gen::tick() {
   const uint64_t now = now_ns();
   for (Tun& t : tuns_) {
+    // No SCCRP 10 s after the SCCRQ (a server that lost its SCCRP acknowledges
+    // our resent SCCRQ without answering it again): a new tunnel id.
+    if (t.opened && !t.up && !t.down && now > t.opened + 10 * kSecond) {
+      if (t.id + tuns_.size() > 65535) {
+        t.down = true;
+        for (Sess& s : sess_)
+          if (&tuns_[s.tun] == &t) down(s, "no tunnel");
+        continue;
+      }
+      std::fprintf(stderr, "session_gen: tunnel %u: no SCCRP, again as %zu\n", t.id,
+                   t.id + tuns_.size());
+      t.id = uint16_t(t.id + tuns_.size());
+      tun_open(t);
+      continue;
+    }
     if (t.down || !t.rtx || now < t.rtx) continue;
     if (++t.tries > 10) {
       t.down = true;
@@ -1238,9 +1302,14 @@ void Gen::tick() {
       down(s, "setup timed out");
       continue;
     }
-    s.deadline = now + 2 * kSecond;
+    s.deadline = now + kPppRestart;
     if (s.state == State::kStarting) {
-      if (!o_.l2tp) s.have_ac ? padr(s) : padi(s);  // (L2TP: the tunnel resends ICRQ)
+      if (o_.l2tp) {
+        s.tries += 4;  // every 10 s: 4 times
+        icrq(s);
+      } else {
+        s.have_ac ? padr(s) : padi(s);
+      }
     } else if (!s.lcp_acked) {
       lcp_request(s);
     } else if (s.lcp_open() && s.auth == kPap && !s.authed) {
@@ -1265,7 +1334,7 @@ bool Gen::build(int size, uint32_t dst, FrameSet* fs) {
       put16(m, kIp);
       append(m, in);
       f = ether(o_.server_mac, o_.mac, ETH_P_IP);
-      append(f, ip_udp(o_.client_ip, o_.server_ip, kL2tpPort, kL2tpPort, m));
+      append(f, ip_udp(o_.client_ip, o_.server_ip, tunnel_port(tuns_[s.tun].id), kL2tpPort, m));
     } else {
       uint8_t mac[6] = {
           0x02,          0x5e, uint8_t(s.idx >> 24), uint8_t(s.idx >> 16), uint8_t(s.idx >> 8),
@@ -1323,11 +1392,30 @@ void Gen::command(const std::string& line) {
   std::fflush(stdout);
 }
 
+// An ARP request (RFC 826) from CLIENT_IP for SERVER_IP: the server learns
+// our MAC before its first reply (a server that drops its first packet while
+// it resolves ours would lose an SCCRP, which it does not resend).
+void Gen::arp_request() {
+  static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  Bytes r = ether(bcast, o_.mac, ETH_P_ARP);
+  const uint8_t hdr[8] = {0, 1, 8, 0, 6, 4, 0, 1};
+  r.insert(r.end(), hdr, hdr + 8);
+  r.insert(r.end(), o_.mac, o_.mac + 6);
+  put32(r, o_.client_ip);
+  r.resize(r.size() + 6, 0);
+  put32(r, o_.server_ip);
+  send_raw(r);
+}
+
 void Gen::arp_input(Span f) {
-  // A request (RFC 826) for CLIENT_IP: answered with our MAC.
-  if (!o_.l2tp || f.size() < 42 || get16(&f[14]) != 1 || get16(&f[16]) != ETH_P_IP ||
-      get16(&f[20]) != 1 || get32(&f[38]) != o_.client_ip)
+  if (!o_.l2tp || f.size() < 42 || get16(&f[14]) != 1 || get16(&f[16]) != ETH_P_IP) return;
+  if (get16(&f[20]) == 2 && get32(&f[28]) == o_.server_ip) {  // the server's reply
+    if (std::memcmp(&f[22], o_.server_mac, 6) != 0) bad_++;
+    arp_ok_ = true;
     return;
+  }
+  // A request for CLIENT_IP: answered with our MAC.
+  if (get16(&f[20]) != 1 || get32(&f[38]) != o_.client_ip) return;
   Bytes r = ether(f.data() + 22, o_.mac, ETH_P_ARP);
   const uint8_t hdr[8] = {0, 1, 8, 0, 6, 4, 0, 2};
   r.insert(r.end(), hdr, hdr + 8);
@@ -1356,7 +1444,8 @@ void Gen::input(Span f) {
           (get16(&f[20]) & 0x3fff))
         return void(bad_++);
       const uint8_t* u = &f[14 + ihl];
-      if (get16(u + 2) != kL2tpPort || get16(u + 4) < 8 || get16(u + 4) > tot - ihl)
+      if (get16(u + 2) < kL2tpPort || get16(u + 2) >= kL2tpPort + kMaxPorts || get16(u + 4) < 8 ||
+          get16(u + 4) > tot - ihl)
         return void(bad_++);
       return l2tp_input(Span(u + 8, get16(u + 4) - 8u));
     }
@@ -1367,20 +1456,9 @@ void Gen::input(Span f) {
 
 void Gen::run() {
   t0_ = now_ns();
-  if (o_.l2tp) {
-    for (size_t i = 0; i < tuns_.size(); i++) {
-      Bytes a = avp16(kAvpMessageType, kSccrq);
-      append(a, avp16(kAvpProtocolVersion, 0x0100));
-      const uint8_t caps[4] = {0, 0, 0, 3};
-      append(a, avp(kAvpFramingCaps, caps));
-      const std::string host = "session_gen";
-      append(a,
-             avp(kAvpHostName, Span(reinterpret_cast<const uint8_t*>(host.data()), host.size())));
-      append(a, avp16(kAvpTunnelId, uint16_t(i + 1)));
-      append(a, avp16(kAvpWindow, 64));
-      tun_queue(tuns_[i], 0, std::move(a));
-    }
-  }
+  next_progress_ = t0_ + 10 * kSecond;
+  bool opened = !o_.l2tp;
+  uint64_t next_arp = 0;
   constexpr int kRx = 64;
   static uint8_t bufs[kRx][2048];
   mmsghdr msgs[kRx];
@@ -1390,7 +1468,7 @@ void Gen::run() {
   uint64_t next_tick = now_ns();
   for (;;) {
     pollfd p[2] = {{fd_, POLLIN, 0}, {0, POLLIN, 0}};
-    const int np = (reported_ && in_open) ? 2 : 1;
+    const int np = in_open ? 2 : 1;
     (void)poll(p, nfds_t(np), sending_ ? 20 : 100);
     for (int round = 0; round < 16; round++) {
       for (int i = 0; i < kRx; i++) {
@@ -1422,6 +1500,21 @@ void Gen::run() {
     }
     if (!in_open && !sending_ && !sender_.joinable()) return;
     const uint64_t now = now_ns();
+    if (!opened && arp_ok_) {
+      for (size_t i = 0; i < tuns_.size(); i++) {
+        tuns_[i].id = uint16_t(i + 1);
+        tun_open(tuns_[i]);
+      }
+      opened = true;
+    } else if (!opened && now >= next_arp) {
+      arp_request();
+      next_arp = now + 200000000;
+    }
+    if (!reported_ && now >= next_progress_) {
+      std::fprintf(stderr, "session_gen: %.0f s: up %d, in setup %d, failed %d\n",
+                   double(now - t0_) / 1e9, up_, in_setup_, failed_);
+      next_progress_ = now + 10 * kSecond;
+    }
     if (now >= next_tick) {
       tick();
       next_tick = now + 100000000;
