@@ -63,7 +63,7 @@ CTLD=$BUILD/tests/ctld
 L2TPNS=${L2TPNS:-/usr/sbin/l2tpns}
 RUNS=${RUNS:-3}
 SECS=${SECS:-3}
-SESSIONS=${SESSIONS:-"1 1000 50000"}
+SESSIONS=${SESSIONS:-"1 1000 20000"}
 SIZES=${SIZES:-"64 1400"}
 DIRS=${DIRS:-"up down"}
 MODES=${MODES:-"ninet l2tpns"}
@@ -290,7 +290,7 @@ gen_up() {
   esac
   case $MODE in ninet) user=client pass=secret123 ;; *) user=u%d pass=any ;; esac
   # shellcheck disable=SC2086
-  nice -n "$NICE" ip netns exec "$NS_C" "$GEN" $args -u "$user" -p "$pass" -w 900 \
+  nice -n "$NICE" ip netns exec "$NS_C" "$GEN" $args -u "$user" -p "$pass" -w 900 -P "${PARALLEL:-1024}" \
     <"$WORK/gen.in" >"$WORK/gen.out" 2>"$WORK/gen.err" &
   GEN_PID=$!
   exec 3>"$WORK/gen.in"

@@ -1222,14 +1222,14 @@ void Gen::start(Sess& s) {
 }
 
 // ICRQ (RFC 2661 6.6): our session id is the index + 1. Sent again when no
-// ICRP came in 10 s (a server that lost its ICRP acknowledges our resent
+// ICRP came in 30 s (a server that lost its ICRP acknowledges our resent
 // ICRQ without answering it again: a new ICRQ is a new call).
 void Gen::icrq(Sess& s) {
   Bytes a = avp16(kAvpMessageType, kIcrq);
   append(a, avp16(kAvpSessionId, uint16_t(s.idx + 1)));
   append(a, avp32(kAvpCallSerial, s.idx + 1));
   tun_queue(tuns_[s.tun], 0, std::move(a));
-  s.deadline = now_ns() + 10 * kSecond;
+  s.deadline = now_ns() + 30 * kSecond;
 }
 
 void Gen::down(Sess& s, const char* why) {
@@ -1305,7 +1305,7 @@ void Gen::tick() {
     s.deadline = now + kPppRestart;
     if (s.state == State::kStarting) {
       if (o_.l2tp) {
-        s.tries += 4;  // every 10 s: 4 times
+        s.tries += 9;  // every 30 s, twice (each is a new call to a server)
         icrq(s);
       } else {
         s.have_ac ? padr(s) : padi(s);
