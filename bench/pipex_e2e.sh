@@ -4,7 +4,7 @@
 # bench/session_gen, their packets forwarded both ways.
 #
 #   sudo sh bench/pipex_e2e.sh                  (builds nothing; BUILD=... to choose)
-#   sudo RUNS=3 SECS=3 SESSIONS="1 1000 50000" SIZES="64 1400" MODES="ninet l2tpns" \
+#   sudo RUNS=3 SECS=3 SESSIONS="1 1000 20000" SIZES="64 1400" MODES="ninet l2tpns" \
 #        PROTO=l2tp sh bench/pipex_e2e.sh
 #
 #   client ns (session_gen) --veth-- server ns --veth-- sink ns
@@ -48,7 +48,15 @@
 #   cyc/pkt    the server's CPU cycles per forwarded packet (TSC rate from
 #              /proc/cpuinfo), and "all": with the sender's CPU added (its
 #              sending thread's user and system time, which includes the
-#              veth's receive into the server's socket or ring).
+#              veth's receive into the server's socket or ring);
+#   softirqd   CPU seconds per second of the kernel's ksoftirqd threads
+#              (softirq work deferred there: counted in no process above);
+#   pps/top    forwarded packets per CPU second of the server's busiest
+#              thread (ninet's engine; l2tpns has one): without ctld's PPPoE
+#              thread, which reads a copy of every session frame.
+# Sessions: at most 65,535 (session_gen; ninet's L2TP ids are 16 bits) and
+# 59,999 for l2tpns (MAXSESSION 60000), whose setup slows to ~130/s at tens of
+# thousands of sessions. PARALLEL (1024) sessions are set up at once.
 # Medians over RUNS runs, then ratios ninet/l2tpns.
 # PERF=1 records the whole system with perf(1) during the first run's
 # first size of each mode and direction at the largest session count
@@ -310,6 +318,16 @@ gen_up() {
 
 rx() { in_ns "$1" cat "/sys/class/net/$2/statistics/rx_packets"; }
 server_ns() { cat /proc/"$SERVER_PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
+# "TID NS" of each of the server's threads.
+thread_ns() {
+  for t in /proc/"$SERVER_PID"/task/*; do echo "${t##*/} $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"; done
+}
+# CPU nanoseconds of the kernel's ksoftirqd threads: softirq work (veth
+# receive, IP forwarding) that ran in none of the processes measured.
+softirqd_ns() {
+  for p in $(pgrep -x "ksoftirqd/[0-9]*"); do cat "/proc/$p/schedstat"; done 2>/dev/null |
+    awk '{ s += $1 } END { printf "%.0f", s }'
+}
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
 
 # one MODE N SIZE DIR: appends "mode n size dir run offered fwd loss srvcpu pps/core cyc cyc_all".
@@ -317,6 +335,8 @@ one() {
   case $4 in up) far_ns=$NS_SK far=$S0 ;; down) far_ns=$NS_C far=$C0 ;; esac
   r0=$(rx "$far_ns" "$far")
   c0=$(server_ns)
+  k0=$(softirqd_ns)
+  thread_ns >"$WORK/threads0"
   if [ -n "${PERF:-}" ] && [ "$RUN" = 1 ] && [ "$3" = "${SIZES%% *}" ] && [ "$2" = "$NMAX" ]; then
     perf record -q -a -g -F 999 -o "$WORK/perf.data" -- sleep "$SECS" >/dev/null 2>&1 &
     PERF_PID=$!
@@ -337,21 +357,29 @@ one() {
     PERF_PID=""
     {
       perf report -i "$WORK/perf.data" --no-children -g none --sort comm --stdio 2>/dev/null | grep "%" | head -12
-      perf report -i "$WORK/perf.data" --no-children -g none --sort comm,dso,sym --stdio 2>/dev/null | grep "%" | head -60
+      perf report -i "$WORK/perf.data" --no-children -g none --comms ctld,l2tpns,session_gen \
+        --sort comm,dso,sym --stdio 2>/dev/null | grep "%" | head -70
     } >"$OLDPWD_RUN/perf-pipex-$1-$4-$2.txt"
   fi
   sleep 0.3 # what is still queued in the server
   r1=$(rx "$far_ns" "$far")
   c1=$(server_ns)
-  echo "$out" | awk -v m="$1" -v n="$2" -v size="$3" -v dir="$4" -v run="$RUN" -v fwd=$((r1 - r0)) \
-    -v sc=$((c1 - c0)) -v mhz="$TSC_MHZ" '{
+  k1=$(softirqd_ns)
+  thread_ns >"$WORK/threads1"
+  # The server's busiest threads (CPU seconds per second), e.g. ctld's engine
+  # apart from its PPPoE thread, which reads a copy of every session frame.
+  busiest=$(awk -v el="$SECS" 'NR == FNR { a[$1] = $2; next } { if ($1 in a) printf "%.2f\n", ($2 - a[$1]) / 1e9 / el }' \
+    "$WORK/threads0" "$WORK/threads1" | sort -rn | head -3 | tr '\n' ' ')
+  top=${busiest%% *}
+  echo "$out" | awk -v top="${top:-0}" -v m="$1" -v n="$2" -v size="$3" -v dir="$4" -v run="$RUN" -v fwd=$((r1 - r0)) \
+    -v sc=$((c1 - c0)) -v kc=$((k1 - k0)) -v mhz="$TSC_MHZ" '{
       sent = $2; el = $4; gen = $8 + $10; srv = sc / 1e9
       loss = (sent > 0 ? 100 * (1 - fwd / sent) : 0); if (loss < 0) loss = 0
-      printf "%s %s %s %s %s %.0f %.0f %.2f %.3f %.0f %.0f %.0f\n", m, n, size, dir, run, sent / el,
+      printf "%s %s %s %s %s %.0f %.0f %.2f %.3f %.0f %.0f %.0f %.3f %.0f\n", m, n, size, dir, run, sent / el,
         fwd / el, loss, srv / el, (srv > 0 ? fwd / srv : 0), (fwd > 0 ? srv * mhz * 1e6 / fwd : 0),
-        (fwd > 0 ? (srv + gen) * mhz * 1e6 / fwd : 0)
+        (fwd > 0 ? (srv + gen) * mhz * 1e6 / fwd : 0), kc / 1e9 / el, (top > 0 ? fwd / el / top : 0)
     }' >>"$WORK/results"
-  tail -1 "$WORK/results" | awk '{ printf "    %-6s %6s sessions %4s B %-4s: offered %8d pps  forwarded %8d pps  loss %6.2f%%  server cpu %.2f  %8d pps/core  %6d cyc/pkt (all %d)\n", $1, $2, $3, $4, $6, $7, $8, $9, $10, $11, $12 }'
+  tail -1 "$WORK/results" | awk -v b="$busiest" '{ printf "    %-6s %6s sessions %4s B %-4s: offered %8d pps  forwarded %8d pps  loss %6.2f%%  server cpu %.2f  %8d pps/core  %6d cyc/pkt (all %d)  ksoftirqd cpu %.2f  busiest threads %s\n", $1, $2, $3, $4, $6, $7, $8, $9, $10, $11, $12, $13, b }'
 }
 
 NMAX=$(for n in $SESSIONS; do echo "$n"; done | sort -n | tail -1)
@@ -386,21 +414,22 @@ done
 echo "   load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== medians over $RUNS runs"
-printf '%-7s %8s %5s %-5s %10s %10s %7s %8s %10s %8s %8s\n' mode sessions size dir offered forwarded loss% srv_cpu pps/core cyc/pkt cyc_all
+printf '%-7s %8s %5s %-5s %10s %10s %7s %8s %10s %8s %8s %8s %10s\n' mode sessions size dir offered forwarded loss% srv_cpu pps/core cyc/pkt cyc_all softirqd pps/top
 for n in $SESSIONS; do
   for size in $SIZES; do
     for dir in $DIRS; do
       for mode in $MODES; do
         sel() { awk -v m="$mode" -v n="$n" -v s="$size" -v d="$dir" -v c="$1" \
           '$1 == m && $2 == n && $3 == s && $4 == d { print $c }' "$WORK/results" | median; }
-        printf '%-7s %8s %5s %-5s %10s %10s %7s %8s %10s %8s %8s\n' "$mode" "$n" "$size" "$dir" \
-          "$(sel 6)" "$(sel 7)" "$(sel 8)" "$(sel 9)" "$(sel 10)" "$(sel 11)" "$(sel 12)"
+        printf '%-7s %8s %5s %-5s %10s %10s %7s %8s %10s %8s %8s %8s %10s\n' "$mode" "$n" "$size" "$dir" \
+          "$(sel 6)" "$(sel 7)" "$(sel 8)" "$(sel 9)" "$(sel 10)" "$(sel 11)" "$(sel 12)" "$(sel 13)" "$(sel 14)"
       done
     done
   done
 done | tee "$WORK/medians"
-echo "== ratios ninet/l2tpns (medians): forwarded pps, forwarded per server CPU second"
-awk '{ k = $2 " " $3 " " $4; if ($1 == "ninet") { f[k] = $6; p[k] = $9 } else if ($1 == "l2tpns") { lf[k] = $6; lp[k] = $9 } }
-  END { for (k in f) if ((k in lf) && lf[k] > 0 && lp[k] > 0)
-    printf "%s: forwarded %.2f  pps/core %.2f\n", k, f[k] / lf[k], p[k] / lp[k] }' "$WORK/medians" | sort -n
+echo "== ratios ninet/l2tpns (medians): forwarded pps, per server CPU second, per busiest thread's CPU second"
+awk '{ k = $2 " " $3 " " $4; if ($1 == "ninet") { f[k] = $6; p[k] = $9; t[k] = $13 }
+    else if ($1 == "l2tpns") { lf[k] = $6; lp[k] = $9; lt[k] = $13 } }
+  END { for (k in f) if ((k in lf) && lf[k] > 0 && lp[k] > 0 && lt[k] > 0)
+    printf "%s: forwarded %.2f  pps/core %.2f  pps/top %.2f\n", k, f[k] / lf[k], p[k] / lp[k], t[k] / lt[k] }' "$WORK/medians" | sort -n
 exit 0
