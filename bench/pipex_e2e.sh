@@ -57,7 +57,9 @@
 # Sessions: at most 65,535 (session_gen; ninet's L2TP ids are 16 bits) and
 # 59,999 for l2tpns (MAXSESSION 60000), whose setup slows to ~130/s at tens of
 # thousands of sessions. PARALLEL (1024) sessions are set up at once.
-# Medians over RUNS runs, then ratios ninet/l2tpns.
+# Medians over RUNS runs, then ratios ninet/l2tpns. COUNT=1 lets the data
+# frames of the downstream runs through session_gen's socket filter, which
+# counts them (rx_data in its stats; a check, it costs CPU).
 # PERF=1 records the whole system with perf(1) during the first run's
 # first size of each mode and direction at the largest session count
 # (perf-pipex-MODE-DIR-N.txt in the current directory).
@@ -350,6 +352,7 @@ one() {
     done
     out=$(grep '^sent ' "$WORK/gen.out" | tail -1)
   else
+    [ -n "${COUNT:-}" ] && echo "count 1" >&3
     out=$(in_ns "$NS_SK" nice -n "$NICE" "$GEN" plain "$S0" "$S1_MAC" $SINK_SRC "$FIRST" "$UP" "$3" "$RATE" "$SECS")
   fi
   if [ -n "${PERF_PID:-}" ]; then
@@ -362,6 +365,12 @@ one() {
     } >"$OLDPWD_RUN/perf-pipex-$1-$4-$2.txt"
   fi
   sleep 0.3 # what is still queued in the server
+  if [ -n "${COUNT:-}" ] && [ "$4" = down ]; then
+    echo "count 0" >&3
+    echo stats >&3
+    sleep 0.2
+    echo "    session_gen counted: $(grep '^stats' "$WORK/gen.out" | tail -1)"
+  fi
   r1=$(rx "$far_ns" "$far")
   c1=$(server_ns)
   k1=$(softirqd_ns)
