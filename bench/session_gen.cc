@@ -5,11 +5,14 @@
 //   session_gen pppoe IFNAME SESSIONS [options]
 //   session_gen plain IFNAME DST_MAC SRC_IP FIRST_DST COUNT SIZE RATE SECONDS
 //
-// l2tp: an LAC. Opens TUNNELS tunnels (SCCRQ/SCCRP/SCCCN) to SERVER_IP:1701,
-// then SESSIONS sessions spread over them (ICRQ/ICRP/ICCN), each with its own
-// PPP: LCP (answering the server's options; our request has only a magic
-// number), PAP or CHAP (MD5 or MS-CHAPv2) as the server asks, and IPCP, which
-// gives the session its framed address. CLIENT_IP is answered for ARP by this
+// l2tp: an LAC. First an ARP request for SERVER_IP (so that the server knows
+// our MAC before it answers), then TUNNELS tunnels (SCCRQ/SCCRP/SCCCN) to
+// SERVER_IP:1701, each from its own UDP port (1701, 1702, ...), then SESSIONS
+// sessions spread over them (ICRQ/ICRP/ICCN), each with its own PPP: LCP
+// (answering the server's options, rejecting what it does not know; our
+// request, sent once the server's has come, has only a magic number), PAP or
+// CHAP (MD5 or MS-CHAPv2) as the server asks, and IPCP, which gives the
+// session its framed address. CLIENT_IP is answered for ARP by this
 // program with a MAC of its own (02:5e:00:00:00:01), not the device's, so
 // that the client namespace's kernel drops the server's frames at once
 // (PACKET_OTHERHOST) instead of running them through its IP and UDP input.
@@ -17,14 +20,16 @@
 // i the session's index): PADI/PADO/PADR/PADS, then the same PPP.
 //
 // Options: -T TUNNELS (l2tp; default SESSIONS/150, 1-400: l2tpns gives a
-// tunnel a control window of 4 messages and holds at most 499), -P PARALLEL
+// tunnel a control window of 4 messages and holds at most 499 tunnels), -P PARALLEL
 // (sessions in setup at once, default 256), -u USER (a "%d" in it becomes the
 // session's index), -p PASSWORD, -w SECONDS (give up setting up after this,
 // default 600).
 //
 // Control is reliable where the protocol asks for it: L2TP control messages
 // in order within the server's receive window, retransmitted (go-back-N)
-// after a second; PPP requests and PPPoE discovery resent every 2 s, 20 times.
+// after 1 s, doubling to 8 s; a tunnel without SCCRP after 10 s is opened
+// again under a new id, a session without ICRP after 30 s asks again (twice);
+// PPP requests and PPPoE discovery are resent every 3 s, 20 times.
 // LCP Echo-Requests are answered, so a server's keepalive keeps the sessions
 // up. Anything malformed or unexpected from the server is counted ("bad"),
 // never trusted.
