@@ -63,6 +63,9 @@
 # PERF=1 records the whole system with perf(1) during the first run's
 # first size of each mode and direction at the largest session count
 # (perf-pipex-MODE-DIR-N.txt in the current directory).
+# KEEP=DIR keeps the run's files (logs of ctld, l2tpns, RADIUS, session_gen,
+# the startup-config, the results); L2TPNS_DEBUG=N sets l2tpns's debug level
+# (default 1; 3-4 log every control message and slow it down).
 # Needs root, l2tpns (apt-get install l2tpns: its package starts a daemon
 # on /etc/l2tpns's configuration, stop it with systemctl), /usr/bin/python3.
 OLDPWD_RUN=$PWD
