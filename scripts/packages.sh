@@ -7,6 +7,9 @@ PKGS="build-essential cmake ninja-build ccache pkg-config clang clang-format lib
   libpcap-dev dpdk-dev libdpdk-dev libxdp-dev libbpf-dev
   iproute2 iputils-ping traceroute ethtool tshark tcpdump iperf3 netcat-openbsd python3 kmod
   qemu-system-x86 python3-scapy nftables hping3 socat curl"
+# Not l2tpns (bench/pipex_e2e.sh's baseline): its postinst starts the daemon on
+# /etc/l2tpns's configuration (invoke-rc.d / deb-systemd-invoke start); the
+# script says what to install when it is missing.
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
