@@ -83,10 +83,10 @@ MODES=${MODES:-"ninet l2tpns"}
 PROTO=${PROTO:-l2tp}  # l2tp or pppoe
 RATE=${RATE:-0}
 # ninet's medium on the veths: "" (bind ether: AF_XDP where it attaches),
-# afpacket: or xdp:. PPPoE needs afpacket: (ctld reads discovery and PPP
-# control frames on AF_PACKET sockets beside ninet's).
+# afpacket: or xdp:. (The PPPoE figures in BENCHMARKS.md were taken with
+# afpacket:, when ctld still read discovery on AF_PACKET sockets of its own;
+# it now uses the stack's ether directory, which works on any medium.)
 NINET_MEDIUM=${NINET_MEDIUM-}
-[ "$PROTO" = pppoe ] && NINET_MEDIUM=${NINET_MEDIUM:-afpacket:}
 NICE=${NICE:--10}
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
