@@ -73,6 +73,8 @@ class EspCipher {
   EVP_CIPHER_CTX* ctx_ = nullptr;   // encrypts (and, for CTR, decrypts)
   EVP_CIPHER_CTX* dec_ = nullptr;   // CBC's decrypting context
   std::array<uint8_t, 4> nonce_{};  // aes_ctr
+  std::vector<uint8_t> rand_;       // CBC IVs to come (make_iv)
+  size_t rand_pos_ = 0;
 };
 
 class EspAuth {
