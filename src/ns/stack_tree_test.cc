@@ -29,7 +29,7 @@ TEST_F(TreeTest, RootListsTheStackFilesAndProtocols) {
   std::string names;
   for (auto& s : *d)
     names += s.name + " ";
-  EXPECT_EQ(names, "ipifc iproute arp log ndb ipselftab icmp icmpv6 udp gre tcp ether pipex ");
+  EXPECT_EQ(names, "ipifc iproute arp log ndb ipselftab icmp icmpv6 udp gre tcp rudp ether pipex ");
   EXPECT_FALSE(tree.walk_path("ipifc/0").ok());
   EXPECT_FALSE(tree.walk_path("tcpx").ok());
 }

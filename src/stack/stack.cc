@@ -24,6 +24,7 @@
 #include "proto/gre.h"
 #include "proto/icmp.h"
 #include "proto/icmp6.h"
+#include "proto/rudp.h"
 #include "proto/tcp/tcp.h"
 #include "proto/udp.h"
 
@@ -63,6 +64,7 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   ip_->add_proto(make_udp(*ip_));
   ip_->add_proto(make_gre(*ip_));
   ip_->add_proto(make_tcp(*ip_));
+  ip_->add_proto(make_rudp(*ip_));
   ip_->add_proto(make_ether(*ip_));
   pipex_ = std::make_unique<pipex::Pipex>(*ip_);
   ip_->on_unbind = [this](Ifc& f) {
