@@ -33,6 +33,11 @@ constexpr size_t kMaxMessage = 65535 - wire::rudp::kHeaderLen;
 uint32_t next_seq(uint32_t s) {
   return s + 1 == 0 ? 1 : s + 1;
 }
+// How many next_seq steps lead from `from` to `to` (to != 0); a number
+// behind `from` gives a huge one.
+uint32_t seq_distance(uint32_t from, uint32_t to) {
+  return to - from - (to < from ? 1 : 0);
+}
 
 class Rudp;
 
@@ -50,16 +55,26 @@ struct Remote {
   // delivered in order, which we acknowledge.
   uint32_t rcvgen = 0, rcvseq = 0;
   bool ack_due = false;  // an ack-only packet is to be sent (ack timer armed)
+  // Messages received ahead of the next one: ahead[i] is number rcvseq +
+  // 1 + i (null: not here yet). ahead[0] is there only while the read
+  // queue has no room for it.
+  std::deque<BlockPtr> ahead;
   // Messages sent and not acknowledged, oldest first, with their numbers.
   std::deque<std::pair<uint32_t, BlockPtr>> unacked;
   size_t unacked_bytes = 0;
   int tries = 0;  // retransmissions since the last progress
+  // Fast retransmission: after a repeated ack, the first unacknowledged
+  // message went again; until `recover` (the last sent then) is
+  // acknowledged, each ack that advances short of it sends the next hole.
+  bool recovering = false;
+  uint32_t recover = 0;
   Timer rexmit, ack;
 };
 
 struct RudpConv : ConvExt {
   std::map<std::pair<Ipaddr, uint16_t>, std::unique_ptr<Remote>> remotes;
-  int randdrop = 0;  // percent of outgoing packets dropped (ctl randdrop)
+  int randdrop = 0;      // percent of outgoing packets dropped (ctl randdrop)
+  bool stalled = false;  // a remote's next message waits for room in the read queue
 };
 
 class Rudp : public Proto {
@@ -71,6 +86,7 @@ class Rudp : public Proto {
   Result<size_t> write(Conv& c, std::span<const uint8_t> data) override;
   bool message_fits(const Conv& c, std::span<const uint8_t> msg) const override;
   size_t qout(const Conv& c) const override;
+  void consumed(Conv& c) override;
   void rcv(const IpRx& rx, BlockPtr b) override;
   std::string status(const Conv& c) const override;
   std::string stats() const override;
@@ -95,11 +111,17 @@ class Rudp : public Proto {
   // carrying the current acknowledgement.
   void transmit(Remote& r, uint32_t seq, uint32_t gen, std::span<const uint8_t> body);
   void schedule_ack(Remote& r);
-  void acked_through(Remote& r, uint32_t ack);
+  // Drops what ack acknowledges; false if that is nothing.
+  bool acked_through(Remote& r, uint32_t ack);
+  void fast_retransmit(Remote& r);
+  // A message of r's current generation: kept, then what is in order is
+  // delivered, as far as the read queue takes it.
+  void accept(Remote& r, uint32_t seq, BlockPtr b);
+  void deliver_in_order(Remote& r);
   // The remote rebooted, or must be treated so: tell err, drop what is
   // queued to it, start a new generation.
   void reboot(Remote& r, std::string_view why);
-  void deliver(Conv& c, const IpRx& rx, uint16_t sport, uint16_t dport, BlockPtr b);
+  void deliver(Remote& r, BlockPtr b);
   void no_port(const IpRx& rx, BlockPtr b);
   void drop(const IpRx& rx, const std::string& why);
   void log(const Remote& r, const std::string& what);
@@ -107,6 +129,7 @@ class Rudp : public Proto {
   uint64_t in_datagrams_ = 0, no_ports_ = 0, in_errors_ = 0, out_datagrams_ = 0;
   uint64_t retransmits_ = 0, acks_out_ = 0, out_of_order_ = 0, stale_gen_ = 0;
   uint64_t timeouts_ = 0, new_gen_ = 0, hangups_ = 0, rand_drops_ = 0;
+  uint64_t fast_retransmits_ = 0, duplicates_ = 0;
 };
 
 Remote::Remote(Rudp& p, Conv& c, const Ipaddr& addr, uint16_t port)
@@ -306,8 +329,9 @@ void Rudp::on_rexmit(Remote& r, Time now) {
     return;
   }
   r.tries++;
-  // Go back N: the remote refuses anything but the next message, so every
-  // unacknowledged one goes again, in order.
+  r.recovering = false;
+  // Go back N, as Plan 9: its receivers refuse anything but the next
+  // message, so every unacknowledged one goes again, in order.
   for (auto& [seq, m] : r.unacked) {
     retransmits_++;
     transmit(r, seq, r.sndgen, m->span());
@@ -315,8 +339,8 @@ void Rudp::on_rexmit(Remote& r, Time now) {
   r.rexmit.arm(now + kRexmitUnit * (r.tries + 1));
 }
 
-void Rudp::acked_through(Remote& r, uint32_t ack) {
-  if (r.unacked.empty()) return;
+bool Rudp::acked_through(Remote& r, uint32_t ack) {
+  if (r.unacked.empty()) return false;
   // The position of `ack` in the queue, allowing for the skipped 0.
   uint32_t d = ack - r.unacked.front().first;
   size_t n = 0;
@@ -324,7 +348,7 @@ void Rudp::acked_through(Remote& r, uint32_t ack) {
     n = d + 1;
   else if (d >= 1 && d - 1 < r.unacked.size() && r.unacked[d - 1].first == ack)
     n = d;
-  if (n == 0) return;  // an old ack, or one for nothing we sent
+  if (n == 0) return false;  // an old ack, or one for nothing we sent
   for (size_t i = 0; i < n; i++) {
     r.unacked_bytes -= r.unacked.front().second->size();
     r.unacked.pop_front();
@@ -335,7 +359,29 @@ void Rudp::acked_through(Remote& r, uint32_t ack) {
     r.rexmit.cancel();
   else
     r.rexmit.arm(ip.clock.now() + kRexmitUnit);
+  if (r.recovering) {
+    // A partial ack (RFC 6582's NewReno): the receiver has everything up
+    // to the next hole, which goes now rather than after a timeout.
+    if (!r.unacked.empty() && seq_distance(r.unacked.front().first, r.recover) < kMaxUnacked) {
+      fast_retransmits_++;
+      transmit(r, r.unacked.front().first, r.sndgen, r.unacked.front().second->span());
+    } else {
+      r.recovering = false;
+    }
+  }
   r.conv.wake();  // writers waiting for room
+  return true;
+}
+
+void Rudp::fast_retransmit(Remote& r) {
+  // The receiver acknowledged again what it had acknowledged: something
+  // after a hole (or a duplicate) reached it. Send the hole once; partial
+  // acks send the next ones (acked_through).
+  if (r.recovering || r.unacked.empty()) return;
+  r.recovering = true;
+  r.recover = r.sndseq;
+  fast_retransmits_++;
+  transmit(r, r.unacked.front().first, r.sndgen, r.unacked.front().second->span());
 }
 
 void Rudp::reboot(Remote& r, std::string_view why) {
@@ -344,6 +390,8 @@ void Rudp::reboot(Remote& r, std::string_view why) {
   log(r, std::string(why) + ": new generation");
   r.unacked.clear();
   r.unacked_bytes = 0;
+  r.ahead.clear();
+  r.recovering = false;
   r.rexmit.cancel();
   r.ack.cancel();
   r.ack_due = false;
@@ -372,20 +420,72 @@ void Rudp::no_port(const IpRx& rx, BlockPtr b) {
   ip.icmp_error(*b, IcmpErr::kPortUnreach);
 }
 
-void Rudp::deliver(Conv& c, const IpRx& rx, uint16_t sport, uint16_t dport, BlockPtr b) {
+void Rudp::deliver(Remote& r, BlockPtr b) {
+  Conv& c = r.conv;
   if (c.headers) {
     if (b->headroom() < udphdr::kLen) b = ip.pool.copy(b->data(), b->size());
     uint8_t* h = b->push(udphdr::kLen);
-    auto ifcaddr = ip.source_for(rx.src, rx.ifc);
-    std::memcpy(h + udphdr::kRaddr, rx.src.data(), Ipaddr::kLen);
-    std::memcpy(h + udphdr::kLaddr, rx.dst.data(), Ipaddr::kLen);
-    std::memcpy(h + udphdr::kIfcaddr, (ifcaddr ? *ifcaddr : rx.dst).data(), Ipaddr::kLen);
-    store16(h + udphdr::kRport, sport);
-    store16(h + udphdr::kLport, dport);
+    // ifcaddr: our address towards the sender (ip(3): "V6 interface
+    // address (receive only)").
+    auto ifcaddr = ip.source_for(r.addr);
+    std::memcpy(h + udphdr::kRaddr, r.addr.data(), Ipaddr::kLen);
+    std::memcpy(h + udphdr::kLaddr, r.laddr.data(), Ipaddr::kLen);
+    std::memcpy(h + udphdr::kIfcaddr, (ifcaddr ? *ifcaddr : r.laddr).data(), Ipaddr::kLen);
+    store16(h + udphdr::kRport, r.port);
+    store16(h + udphdr::kLport, c.lport);
   }
   bool ok = c.enqueue(std::move(b));
-  (void)ok;  // rcv checked the room
+  (void)ok;  // deliver_in_order checked the room
   in_datagrams_++;
+}
+
+void Rudp::accept(Remote& r, uint32_t seq, BlockPtr b) {
+  // Plan 9's receiver refuses all but the next message, so one loss costs
+  // the sender a timeout and the whole window again. Keeping what comes
+  // ahead (at most 100: the sender's limit) and acknowledging the last in
+  // order lets one retransmission fill the hole; the wire is the same.
+  uint32_t k = seq_distance(r.rcvseq, seq);
+  if (k == 0 || k > kMaxUnacked) {
+    duplicates_++;  // delivered before (our ack was lost), or beyond any window
+  } else {
+    if (r.ahead.size() < k) r.ahead.resize(k);
+    if (r.ahead[k - 1]) {
+      duplicates_++;
+    } else {
+      if (k > 1) out_of_order_++;
+      r.ahead[k - 1] = std::move(b);
+    }
+  }
+  deliver_in_order(r);
+  // Every message is answered: the ack says how far we are, and an
+  // unchanged one tells the sender of a hole (fast_retransmit).
+  schedule_ack(r);
+}
+
+void Rudp::deliver_in_order(Remote& r) {
+  Conv& c = r.conv;
+  while (!r.ahead.empty() && r.ahead.front()) {
+    size_t len = r.ahead.front()->size() + (c.headers ? udphdr::kLen : 0);
+    if (c.rq_bytes + len > c.rq_limit) {
+      // Kept, and not acknowledged, until a reader makes room (consumed).
+      ext(c).stalled = true;
+      return;
+    }
+    deliver(r, std::move(r.ahead.front()));
+    r.ahead.pop_front();
+    r.rcvseq = next_seq(r.rcvseq);
+  }
+}
+
+void Rudp::consumed(Conv& c) {
+  RudpConv& x = ext(c);
+  if (!x.stalled) return;
+  x.stalled = false;
+  for (auto& [k, r] : x.remotes) {
+    uint32_t before = r->rcvseq;
+    deliver_in_order(*r);
+    if (r->rcvseq != before) schedule_ack(*r);
+  }
 }
 
 void Rudp::rcv(const IpRx& rx, BlockPtr b) {
@@ -438,26 +538,14 @@ void Rudp::rcv(const IpRx& rx, BlockPtr b) {
     }
     r.rcvgen = u->sgen;
   }
-  if (u->ack) acked_through(r, u->ack);
+  if (u->ack) {
+    // An ack-only packet that repeats the last ack: a hole at the peer.
+    if (!acked_through(r, u->ack) && u->seq == 0 && u->ack == r.ackrcvd) fast_retransmit(r);
+  }
   if (u->seq == 0) return;  // an ack only
-  if (u->seq != next_seq(r.rcvseq)) {
-    // A duplicate (our ack was lost) or one after a gap: refused; the ack
-    // tells the sender where we are.
-    out_of_order_++;
-    schedule_ack(r);
-    return;
-  }
-  size_t len = u->data.size() + (c->headers ? udphdr::kLen : 0);
-  if (c->rq_bytes + len > c->rq_limit) {
-    // Not taken, so not acknowledged: the sender tries again later.
-    drop(rx, "read queue full on conversation " + std::to_string(c->index));
-    return;
-  }
-  r.rcvseq = u->seq;
-  schedule_ack(r);
   b->trim(uint32_t(wire::rudp::kHeaderLen + u->data.size()));
   b->pull(wire::rudp::kHeaderLen);
-  deliver(*c, rx, u->src_port, u->dst_port, std::move(b));
+  accept(r, u->seq, std::move(b));
 }
 
 std::string Rudp::status(const Conv& c) const {
@@ -475,8 +563,10 @@ std::string Rudp::stats() const {
   line("InErrors", in_errors_);
   line("OutDatagrams", out_datagrams_);
   line("Retransmits", retransmits_);
+  line("FastRetransmits", fast_retransmits_);
   line("AcksOut", acks_out_);
   line("OutOfOrder", out_of_order_);
+  line("Duplicates", duplicates_);
   line("StaleGen", stale_gen_);
   line("Timeouts", timeouts_);
   line("NewGen", new_gen_);

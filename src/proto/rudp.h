@@ -13,13 +13,18 @@
 // our messages are numbered 1, 2, ... in a generation of our own (a random
 // number chosen when we first talk to that remote, and again after every
 // reboot); every packet carries the last message received in order from
-// the remote and the remote's generation as the acknowledgement. A message
-// that is not the next one is refused (and answered with an ack), so the
-// sender goes back to the first unacknowledged one: delivery is in order
-// and exactly once. Acks ride on data, or go alone (seq 0) once per burst
-// of input (a timer due at once, which runs after the input batch).
-// Unacknowledged messages are all sent again 200 ms × tries after the last
-// progress (tries 1..10); when 10 retransmissions are not enough, the
+// the remote and the remote's generation as the acknowledgement. The
+// receiver delivers in order and once: a message ahead of the next one is
+// kept (up to 100 ahead; Plan 9 refuses it, the wire is the same) and a
+// duplicate dropped. Acks ride on data, or go alone (seq 0) once per burst
+// of input (a timer due at once, which runs after the input batch). An
+// ack-only packet that repeats the last ack tells the sender of a hole: it
+// sends the first unacknowledged message again at once, and the next hole
+// at each ack that advances short of what was sent then (RFC 6582's partial
+// acks). Otherwise unacknowledged messages are all sent again (go-back-N,
+// as Plan 9) 200 ms × tries after the last progress (tries 1..10); a
+// message the reader has no room for is kept unacknowledged until a read
+// makes room. When 10 retransmissions are not enough, the
 // remote is treated as rebooted: "hangup addr!port" goes to err, the
 // queued messages are dropped and a new generation starts (the
 // conversation itself goes on). A packet of a new generation from the
@@ -39,10 +44,12 @@
 // retransmissions and the reboot rule handle a dead peer).
 //
 // rudp/stats: InDatagrams (messages delivered), NoPorts, InErrors
-// (malformed, or refused for a full read queue), OutDatagrams (messages
-// sent once), Retransmits (messages sent again), AcksOut (packets with only
-// an ack), OutOfOrder (messages refused as not the next one: duplicates or
-// after a gap), StaleGen (packets of a generation we do not know, or
+// (malformed), OutDatagrams (messages
+// sent once), Retransmits (messages sent again after a timeout),
+// FastRetransmits (holes sent again after a repeated or partial ack),
+// AcksOut (packets with only an ack), OutOfOrder (messages that came ahead
+// of the next one, kept), Duplicates (messages had already, or beyond 100
+// ahead: dropped), StaleGen (packets of a generation we do not know, or
 // acknowledging one we left), Timeouts (reboots after 10 tries),
 // NewGen (reboots of a remote detected), Hangups (remotes forgotten by a
 // hangup, ours or theirs), RandDrops. status: "Open qin N qout M" (M:

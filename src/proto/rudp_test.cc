@@ -153,6 +153,51 @@ TEST(Rudp, RanddropLosesPacketsNotMessages) {
   EXPECT_EQ(rudp(s.a)->qout(*cli), 0u);
 }
 
+TEST(Rudp, OneRetransmissionFillsAHole) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  Conv* cli = open(s.a, {"connect 10.0.0.2!7000"});
+  ASSERT_TRUE(send(s.a, *cli, u32(1)).ok());
+  s.run_for(ms(1));  // ARP
+  ASSERT_EQ(drain(s.b, *srv).size(), 1u);
+  for (uint32_t i = 2; i <= 6; i++)
+    ASSERT_TRUE(send(s.a, *cli, u32(i)).ok());
+  s.a.ip.flush();
+  ASSERT_EQ(s.a.wire->sent.size(), 5u);
+  s.a.wire->sent.erase(s.a.wire->sent.begin());  // message 2 is lost
+  Time t0 = s.clock.now();
+  std::vector<uint32_t> got;
+  s.run_until(t0 + ms(10), [&] {
+    for (auto& m : drain(s.b, *srv))
+      got.push_back(load32(m.data() + 52));
+  });
+  EXPECT_EQ(got, (std::vector<uint32_t>{2, 3, 4, 5, 6})) << "long before the 200 ms timeout";
+  EXPECT_EQ(stat(s.b, "OutOfOrder"), 4u) << "3 to 6 kept";
+  EXPECT_EQ(stat(s.a, "FastRetransmits"), 1u) << "after the repeated ack of 1";
+  EXPECT_EQ(stat(s.a, "Retransmits"), 0u);
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 0u);
+}
+
+TEST(Rudp, AFullReadQueueHoldsMessagesUnacknowledged) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  srv->rq_limit = 2 * (52 + 4);
+  Conv* cli = open(s.a, {"connect 10.0.0.2!7000"});
+  for (uint32_t i = 1; i <= 5; i++)
+    ASSERT_TRUE(send(s.a, *cli, u32(i)).ok());
+  s.run_for(ms(1));
+  EXPECT_EQ(srv->rq.size(), 2u);
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 12u) << "3 not taken, so not acknowledged";
+  std::vector<uint32_t> got;
+  s.run_until(s.clock.now() + ms(10), [&] {
+    for (auto& m : drain(s.b, *srv))  // each read makes room for the next
+      got.push_back(load32(m.data() + 52));
+  });
+  EXPECT_EQ(got, (std::vector<uint32_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 0u);
+  EXPECT_EQ(stat(s.a, "Retransmits"), 0u);
+}
+
 TEST(Rudp, AnnounceWithoutHeadersReadsButCannotAnswer) {
   Sim s;
   Conv* srv = open(s.b, {"announce 7000"});
