@@ -104,7 +104,7 @@ constexpr std::string_view kWords[] = {
     "1", "0", "-1", "2", "4294967295", "65535", "65536", "68", "1500", "4096", "16384", "4000",
     "3000", "1800000", "52:54:00:12:34:56", "01005e000001", "333300000001", "5000", "7",
     "10.0.0.1!5000", "127.0.0.1!7", "::1!7", "*", "*!0", "127.0.0.1!*", "!r", "0!r", "ospf", "none",
-    "ifc", "0!0x8863", "1!34916", "0!0x0800"};
+    "ifc", "0!0x8863", "1!34916", "0!0x0800", "randdrop", "rudp"};
 
 constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ipifc/stats",
@@ -153,7 +153,14 @@ constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ether/clone",
                                        "ether/stats",
                                        "ether/0/ctl",
-                                       "ether/0/data"};
+                                       "ether/0/data",
+                                       "rudp/clone",
+                                       "rudp/stats",
+                                       "rudp/0/ctl",
+                                       "rudp/0/data",
+                                       "rudp/0/err",
+                                       "rudp/0/status",
+                                       "rudp/1/data"};
 
 // `~X` tokens become table words.
 std::string expand(std::string_view s, bool path) {
@@ -488,6 +495,7 @@ class Session {
   }
 
   void write_data(Open& o, const std::string& data) {
+    if (would_block_write(o, bytes(data))) return;
     auto r = o.h->write(bytes(data), 0);
     trace("data", r ? std::to_string(*r) : r.error().text());
     if (!r && r.error().code() == Err::Ok) fail("data write failed without a code");
@@ -499,6 +507,18 @@ class Session {
     auto dst = Ipaddr::parse(b);
     if (!src || !dst || src->is_v4() != dst->is_v4()) return;
     write_data(o, echo_packet(*src, *dst, uint16_t(++seq_)));
+  }
+
+  // Whether a data write would wait: rudp's 101st unacknowledged message
+  // to a remote that never answers (nothing would end the wait).
+  bool would_block_write(Open& o, std::span<const uint8_t> d) {
+    if (T::kind(o.q) != T::kConvFile || T::file(o.q) != T::fData) return false;
+    Ip& ip = stack_.ip();
+    std::lock_guard<std::mutex> g(ip.mu);
+    if (T::proto_of(o.q) >= ip.protos().size()) return false;
+    Proto* p = ip.protos()[T::proto_of(o.q)].get();
+    Conv* c = p->conv(int(T::num(o.q)));
+    return c && !c->stream && !p->message_fits(*c, d);
   }
 
   // Whether a read of a stream handle would block now.
