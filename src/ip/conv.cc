@@ -368,7 +368,11 @@ bool Proto::queue_call(Conv& listener, Conv& call) {
 
 Result<size_t> Proto::write_data(Conv& c, std::span<const uint8_t> data,
                                  std::unique_lock<std::mutex>& l, const std::atomic<bool>* cancel) {
-  if (!c.stream) return write(c, data);
+  if (!c.stream) {
+    c.cv.wait(l, [&] { return message_fits(c, data) || c.hungup || (cancel && cancel->load()); });
+    if (!message_fits(c, data) && !c.hungup) return Error(Err::Interrupted);
+    return write(c, data);
+  }
   size_t done = 0;
   while (done < data.size()) {
     c.cv.wait(l, [&] { return send_space(c) > 0 || c.hungup || (cancel && cancel->load()); });

@@ -242,7 +242,8 @@ class Proto {
   // may wait on it until the conversation leaves Connecting.
   Status ctl_message(Conv& c, std::string_view msg, std::unique_lock<std::mutex>& l,
                      const std::atomic<bool>* cancel);
-  // A write of `data`. Datagram protocols take one message per write.
+  // A write of `data`. Datagram protocols take one message per write,
+  // after waiting while message_fits() is false (a signal ends the wait).
   // Stream protocols (Conv::stream) take what send_space() allows, and the
   // write waits for space until all is taken; it returns early with the
   // count taken so far (or an error if none) on a signal or a hangup.
@@ -292,6 +293,10 @@ class Proto {
   // Bytes a stream protocol's write() would take now (its free send buffer).
   // When space opens, the protocol calls c.wake().
   virtual size_t send_space(const Conv& c) const { return SIZE_MAX; }
+  // For a datagram protocol with flow control (RUDP: at most 100
+  // unacknowledged messages per remote): false while a write of msg must
+  // wait; the protocol calls c.wake() when that may have changed.
+  virtual bool message_fits(const Conv& c, std::span<const uint8_t> msg) const { return true; }
   // Bytes queued to send (status's qout).
   virtual size_t qout(const Conv& c) const { return 0; }
   // A reader took data from c's read queue (TCP may open its window).

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -72,8 +73,15 @@ struct Sim {
   Host a, b;
 
   Sim(const std::string& fa, const std::string& fb, const std::function<void(Ip&)>& protos)
-      : a(clock, pool, fa, 1, 11, protos), b(clock, pool, fb, 2, 22, protos) {
+      : a(clock, pool, fa, 1, 11, protos), b(clock, pool, fb, 2, 22, protos), protos_(protos) {
     setup(a.ip, "10.0.0.1", "fd00::1");
+    setup(b.ip, "10.0.0.2", "fd00::2");
+  }
+  // Host b reboots: a new stack (seeded `seed`) on the same addresses and
+  // MAC; pointers into the old one are gone.
+  void restart_b(const std::string& faults, uint64_t seed) {
+    std::destroy_at(&b);
+    std::construct_at(&b, clock, pool, faults, 2, seed, protos_);
     setup(b.ip, "10.0.0.2", "fd00::2");
   }
   static void setup(Ip& ip, const std::string& v4, const std::string& v6) {
@@ -120,6 +128,9 @@ struct Sim {
     settle();
     after();
   }
+
+ private:
+  std::function<void(Ip&)> protos_;
 };
 
 }  // namespace ninet::simtest

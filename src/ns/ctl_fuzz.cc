@@ -108,7 +108,7 @@ constexpr std::string_view kWords[] = {
     "000102030405060708090a0b0c0d0e0f", "127.0.0.1!*", "127.0.0.1!4660", "noheader",
     // ipmux filters
     "proto=01", "proto=11;data[2:3]=0007", "src=127.0.0.0&255.0.0.0", "dst=127.0.0.1|10.0.0.1",
-    "ifc=127.0.0.1;iph[0]=45", "data[0:1]=0800&ff00", "proto=zz"};
+    "ifc=127.0.0.1;iph[0]=45", "data[0:1]=0800&ff00", "proto=zz", "randdrop", "rudp"};
 
 constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ipifc/stats",
@@ -165,7 +165,14 @@ constexpr std::string_view kPaths[] = {"ipifc/clone",
                                        "ipmux/stats",
                                        "ipmux/0/ctl",
                                        "ipmux/0/data",
-                                       "ipmux/0/remote"};
+                                       "ipmux/0/remote",
+                                       "rudp/clone",
+                                       "rudp/stats",
+                                       "rudp/0/ctl",
+                                       "rudp/0/data",
+                                       "rudp/0/err",
+                                       "rudp/0/status",
+                                       "rudp/1/data"};
 
 // `~X` tokens become table words.
 std::string expand(std::string_view s, bool path) {
@@ -500,6 +507,7 @@ class Session {
   }
 
   void write_data(Open& o, const std::string& data) {
+    if (would_block_write(o, bytes(data))) return;
     auto r = o.h->write(bytes(data), 0);
     trace("data", r ? std::to_string(*r) : r.error().text());
     if (!r && r.error().code() == Err::Ok) fail("data write failed without a code");
@@ -511,6 +519,18 @@ class Session {
     auto dst = Ipaddr::parse(b);
     if (!src || !dst || src->is_v4() != dst->is_v4()) return;
     write_data(o, echo_packet(*src, *dst, uint16_t(++seq_)));
+  }
+
+  // Whether a data write would wait: rudp's 101st unacknowledged message
+  // to a remote that never answers (nothing would end the wait).
+  bool would_block_write(Open& o, std::span<const uint8_t> d) {
+    if (T::kind(o.q) != T::kConvFile || T::file(o.q) != T::fData) return false;
+    Ip& ip = stack_.ip();
+    std::lock_guard<std::mutex> g(ip.mu);
+    if (T::proto_of(o.q) >= ip.protos().size()) return false;
+    Proto* p = ip.protos()[T::proto_of(o.q)].get();
+    Conv* c = p->conv(int(T::num(o.q)));
+    return c && !c->stream && !p->message_fits(*c, d);
   }
 
   // Whether a read of a stream handle would block now.

@@ -29,8 +29,9 @@ TEST_F(TreeTest, RootListsTheStackFilesAndProtocols) {
   std::string names;
   for (auto& s : *d)
     names += s.name + " ";
-  EXPECT_EQ(names,
-            "ipifc iproute arp log ndb ipselftab icmp icmpv6 udp gre esp tcp ether ipmux pipex ");
+  EXPECT_EQ(
+      names,
+      "ipifc iproute arp log ndb ipselftab icmp icmpv6 udp gre esp tcp rudp ether ipmux pipex ");
   EXPECT_FALSE(tree.walk_path("ipifc/0").ok());
   EXPECT_FALSE(tree.walk_path("tcpx").ok());
 }

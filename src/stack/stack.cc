@@ -26,6 +26,7 @@
 #include "proto/icmp.h"
 #include "proto/icmp6.h"
 #include "proto/ipmux.h"
+#include "proto/rudp.h"
 #include "proto/tcp/tcp.h"
 #include "proto/udp.h"
 
@@ -66,6 +67,7 @@ Stack::Stack(int number, Clock* clock) : number_(number) {
   ip_->add_proto(make_gre(*ip_));
   ip_->add_proto(make_esp(*ip_));
   ip_->add_proto(make_tcp(*ip_));
+  ip_->add_proto(make_rudp(*ip_));
   ip_->add_proto(make_ether(*ip_));
   ip_->add_proto(make_ipmux(*ip_));
   pipex_ = std::make_unique<pipex::Pipex>(*ip_);

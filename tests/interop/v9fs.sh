@@ -98,7 +98,7 @@ rc=$?
 out=$(grep '^R ' "$WORK/guest.log")
 [ $rc -eq 0 ] || { echo "guest job: exit $rc"; tail -30 "$WORK/guest.log"; }
 
-contains "9P2000.u: ls shows the stack's files" "^R ls: arp esp ether gre icmp icmpv6 ipifc ipmux iproute ipselftab log ndb pipex tcp udp$" "$out"
+contains "9P2000.u: ls shows the stack's files" "^R ls: arp esp ether gre icmp icmpv6 ipifc ipmux iproute ipselftab log ndb pipex rudp tcp udp$" "$out"
 contains "9P2000.u: ls ipifc" "^R ls-ipifc: 0 1 clone stats$" "$out"
 contains "9P2000.u: cat an interface's status" "^R status0: loopback" "$out"
 contains "9P2000.u: owners and modes show" "^R owner: root 644$" "$out"

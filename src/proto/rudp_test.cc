@@ -1,0 +1,238 @@
+// Tests of the rudp directory on two stacks over a perfect simulated wire
+// (proto/rudp_testing.h): the ctl messages and their errors, connect and
+// headers mode both ways, IPv6, acknowledgements, hangup, randdrop, the
+// port-unreachable answer, status and stats.
+#include <gtest/gtest.h>
+
+#include "proto/rudp_testing.h"
+
+namespace ninet {
+namespace {
+
+using namespace rudptest;
+
+const Ipaddr kA = Ipaddr::v4(10, 0, 0, 1), kB = Ipaddr::v4(10, 0, 0, 2);
+
+TEST(Rudp, CtlMessages) {
+  Sim s;
+  Conv* c = open(s.a, {"announce 7000", "headers", "randdrop", "randdrop 0", "randdrop 100",
+                       "hangup 10.0.0.9 5"});
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->headers);
+  auto bad = [&](const std::string& m, const std::string& text) {
+    auto st = rudp(s.a)->ctl_message(*c, m, s.a.l, nullptr);
+    ASSERT_FALSE(st.ok()) << m;
+    EXPECT_EQ(st.error().text(), text) << m;
+    EXPECT_EQ(c->err, text) << "the err file";
+  };
+  bad("randdrop 101", "bad arg in system call: randdrop percent 101");
+  bad("randdrop x", "bad arg in system call: randdrop percent x");
+  bad("hangup 10.0.0.9", "unknown control request: hangup");
+  bad("hangup 10.0.0.x 5", "bad ip address syntax: 10.0.0.x");
+  bad("hangup 10.0.0.9 70000", "bad port number: 70000");
+  bad("headers 1", "unknown control request: headers");
+  Conv* star = *rudp(s.a)->clone("test");
+  EXPECT_FALSE(rudp(s.a)->ctl_message(*star, "announce *", s.a.l, nullptr).ok());
+  EXPECT_FALSE(rudp(s.a)->ctl_message(*star, "connect 255.255.255.255!7", s.a.l, nullptr).ok());
+}
+
+TEST(Rudp, ConnectedMessagesBothWays) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  Conv* cli = open(s.a, {"connect 10.0.0.2!7000"});
+  ASSERT_TRUE(srv && cli);
+  EXPECT_EQ(rudp(s.a)->remote(*cli), "10.0.0.2!7000\n");
+  for (uint32_t i = 1; i <= 3; i++)
+    ASSERT_TRUE(send(s.a, *cli, u32(i)).ok());
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 12u) << "unacknowledged";
+  s.run_for(ms(1));
+  auto got = drain(s.b, *srv);
+  ASSERT_EQ(got.size(), 3u);
+  for (uint32_t i = 0; i < 3; i++) {
+    const Bytes& m = got[i];
+    ASSERT_EQ(m.size(), 56u);
+    EXPECT_EQ(Ipaddr(m.data()), kA);
+    EXPECT_EQ(Ipaddr(m.data() + 16), kB);
+    EXPECT_EQ(Ipaddr(m.data() + 32), kB) << "ifcaddr";
+    EXPECT_EQ(load16(m.data() + 48), cli->lport);
+    EXPECT_EQ(load16(m.data() + 50), 7000);
+    EXPECT_EQ(load32(m.data() + 52), i + 1);
+  }
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 0u) << "acknowledged";
+  EXPECT_EQ(stat(s.b, "AcksOut"), 1u) << "one ack for the burst";
+  EXPECT_EQ(stat(s.b, "InDatagrams"), 3u);
+  EXPECT_EQ(stat(s.a, "OutDatagrams"), 3u);
+  // A reply is the buffer read, written back.
+  ASSERT_TRUE(send(s.b, *srv, got[1]).ok());
+  s.run_for(ms(1));
+  auto back = drain(s.a, *cli);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0], u32(2));
+  EXPECT_EQ(rudp(s.b)->qout(*srv), 0u);
+  EXPECT_EQ(rudp(s.a)->status(*cli), "Open qin 0 qout 0\n");
+  EXPECT_EQ(stat(s.a, "Retransmits") + stat(s.b, "Retransmits"), 0u);
+}
+
+TEST(Rudp, Ipv6) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  Conv* cli = open(s.a, {"connect fd00::2!7000"});
+  ASSERT_TRUE(srv && cli);
+  s.run_for(sec(2));  // DAD
+  ASSERT_TRUE(send(s.a, *cli, u32(6)).ok());
+  s.run_for(ms(10));
+  auto got = drain(s.b, *srv);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(Ipaddr(got[0].data()), *Ipaddr::parse("fd00::1"));
+  EXPECT_EQ(load32(got[0].data() + 52), 6u);
+  ASSERT_TRUE(send(s.b, *srv, got[0]).ok());
+  s.run_for(ms(10));
+  EXPECT_EQ(drain(s.a, *cli).size(), 1u);
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 0u);
+}
+
+TEST(Rudp, NoPortIsAnsweredAndRetried) {
+  Sim s;
+  Conv* cli = open(s.a, {"connect 10.0.0.2!7000"});
+  ASSERT_TRUE(send(s.a, *cli, u32(1)).ok());
+  s.run_for(ms(1));
+  EXPECT_EQ(stat(s.b, "NoPorts"), 1u);
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 4u) << "still queued";
+  EXPECT_TRUE(cli->err.empty()) << "ICMP errors are not acted on";
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  s.run_for(ms(250));
+  EXPECT_EQ(drain(s.b, *srv).size(), 1u) << "the retransmission, 200 ms later";
+  EXPECT_EQ(stat(s.a, "Retransmits"), 1u);
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 0u);
+}
+
+TEST(Rudp, HangupForgetsBothEnds) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  Conv* cli = open(s.a, {"connect 10.0.0.2!7000"});
+  ASSERT_TRUE(send(s.a, *cli, u32(1)).ok());
+  s.run_for(ms(1));
+  ASSERT_EQ(drain(s.b, *srv).size(), 1u);
+  std::string msg = "hangup 10.0.0.1 " + std::to_string(cli->lport);
+  ASSERT_TRUE(rudp(s.b)->ctl_message(*srv, msg, s.b.l, nullptr).ok());
+  s.run_for(ms(1));
+  EXPECT_EQ(stat(s.b, "Hangups"), 1u);
+  EXPECT_EQ(stat(s.a, "Hangups"), 1u) << "the remote forgot us too";
+  EXPECT_TRUE(cli->err.empty()) << "a hangup is not a reboot";
+  // Both start afresh: the next message is the first of a new generation.
+  ASSERT_TRUE(send(s.a, *cli, u32(2)).ok());
+  s.run_for(ms(1));
+  auto got = drain(s.b, *srv);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(load32(got[0].data() + 52), 2u);
+  EXPECT_EQ(stat(s.b, "NewGen") + stat(s.a, "NewGen"), 0u);
+}
+
+TEST(Rudp, RanddropLosesPacketsNotMessages) {
+  Sim s;
+  // 20% each way: a try succeeds 64% of the time, so 11 failures in a
+  // row (a reboot, which drops the queue) are not to be expected.
+  Conv* srv = open(s.b, {"announce 7000", "headers", "randdrop 20"});
+  Conv* cli = open(s.a, {"connect 10.0.0.2!7000", "randdrop 20"});
+  uint32_t sent = 0;
+  std::vector<uint32_t> got;
+  s.run_until(s.clock.now() + sec(120), [&] {
+    while (sent < 200 && send(s.a, *cli, u32(sent + 1)).ok())
+      sent++;
+    for (auto& m : drain(s.b, *srv))
+      got.push_back(load32(m.data() + 52));
+  });
+  ASSERT_EQ(got.size(), 200u);
+  for (uint32_t i = 0; i < 200; i++)
+    ASSERT_EQ(got[i], i + 1);
+  EXPECT_GT(stat(s.a, "RandDrops"), 0u);
+  EXPECT_GT(stat(s.b, "RandDrops"), 0u) << "acks too";
+  EXPECT_GT(stat(s.a, "Retransmits"), 0u);
+  EXPECT_GT(stat(s.b, "OutOfOrder"), 0u);
+  EXPECT_EQ(stat(s.a, "Timeouts"), 0u);
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 0u);
+}
+
+TEST(Rudp, OneRetransmissionFillsAHole) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  Conv* cli = open(s.a, {"connect 10.0.0.2!7000"});
+  ASSERT_TRUE(send(s.a, *cli, u32(1)).ok());
+  s.run_for(ms(1));  // ARP
+  ASSERT_EQ(drain(s.b, *srv).size(), 1u);
+  for (uint32_t i = 2; i <= 6; i++)
+    ASSERT_TRUE(send(s.a, *cli, u32(i)).ok());
+  s.a.ip.flush();
+  ASSERT_EQ(s.a.wire->sent.size(), 5u);
+  s.a.wire->sent.erase(s.a.wire->sent.begin());  // message 2 is lost
+  Time t0 = s.clock.now();
+  std::vector<uint32_t> got;
+  s.run_until(t0 + ms(10), [&] {
+    for (auto& m : drain(s.b, *srv))
+      got.push_back(load32(m.data() + 52));
+  });
+  EXPECT_EQ(got, (std::vector<uint32_t>{2, 3, 4, 5, 6})) << "long before the 200 ms timeout";
+  EXPECT_EQ(stat(s.b, "OutOfOrder"), 4u) << "3 to 6 kept";
+  EXPECT_EQ(stat(s.a, "FastRetransmits"), 1u) << "after the repeated ack of 1";
+  EXPECT_EQ(stat(s.a, "Retransmits"), 0u);
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 0u);
+}
+
+TEST(Rudp, AFullReadQueueHoldsMessagesUnacknowledged) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  srv->rq_limit = 2 * (52 + 4);
+  Conv* cli = open(s.a, {"connect 10.0.0.2!7000"});
+  for (uint32_t i = 1; i <= 5; i++)
+    ASSERT_TRUE(send(s.a, *cli, u32(i)).ok());
+  s.run_for(ms(1));
+  EXPECT_EQ(srv->rq.size(), 2u);
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 12u) << "3 not taken, so not acknowledged";
+  std::vector<uint32_t> got;
+  s.run_until(s.clock.now() + ms(10), [&] {
+    for (auto& m : drain(s.b, *srv))  // each read makes room for the next
+      got.push_back(load32(m.data() + 52));
+  });
+  EXPECT_EQ(got, (std::vector<uint32_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 0u);
+  EXPECT_EQ(stat(s.a, "Retransmits"), 0u);
+}
+
+TEST(Rudp, AnnounceWithoutHeadersReadsButCannotAnswer) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000"});
+  Conv* cli = open(s.a, {"connect 10.0.0.2!7000"});
+  ASSERT_TRUE(send(s.a, *cli, u32(9)).ok());
+  s.run_for(ms(1));
+  auto got = drain(s.b, *srv);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], u32(9));
+  auto w = send(s.b, *srv, u32(1));
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().code(), Err::NotConnected);
+  Conv* h = open(s.b, {"announce 7001", "headers"});
+  EXPECT_EQ(send(s.b, *h, u32(1)).error().code(), Err::TooShort) << "no Udphdr";
+}
+
+TEST(Rudp, MalformedPacketsAreCountedDrops) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  Conv* udpish = open(s.a, {"connect 10.0.0.2!7000"});
+  ASSERT_TRUE(send(s.a, *udpish, u32(1)).ok());
+  s.run_for(ms(1));  // ARP
+  ASSERT_EQ(drain(s.b, *srv).size(), 1u);
+  // Flip a bit of the next message in the frame on the wire.
+  ASSERT_TRUE(send(s.a, *udpish, u32(2)).ok());
+  s.a.ip.flush();
+  ASSERT_EQ(s.a.wire->sent.size(), 1u);
+  BlockPtr& f = s.a.wire->sent[0];
+  f->data()[f->size() - 1] ^= 1;
+  s.run_for(ms(1));
+  EXPECT_EQ(stat(s.b, "InErrors"), 1u);
+  EXPECT_TRUE(srv->rq.empty());
+  s.run_for(ms(300));
+  EXPECT_EQ(drain(s.b, *srv).size(), 1u) << "retransmitted whole";
+}
+
+}  // namespace
+}  // namespace ninet
