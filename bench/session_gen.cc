@@ -92,6 +92,8 @@
 
 #include "crypto/libcrypto.h"
 #include "crypto/mschap.h"
+#include "wire/l2tp.h"
+#include "wire/ppp.h"
 
 namespace {
 
@@ -308,51 +310,10 @@ void print_sent(const SendResult& r) {
 
 // ---- The clients.
 
-// PPP protocols, control codes and options (RFC 1661, 1332, 1334, 1994, 2759).
-enum : uint16_t {
-  kIp = 0x0021,
-  kIpcp = 0x8021,
-  kLcp = 0xc021,
-  kPap = 0xc023,
-  kChap = 0xc223,
-};
-enum : uint8_t {
-  kConfReq = 1,
-  kConfAck,
-  kConfNak,
-  kConfRej,
-  kTermReq,
-  kTermAck,
-  kCodeRej,
-  kProtRej,
-  kEchoReq,
-  kEchoRep,
-};
-constexpr uint8_t kChapMd5 = 5, kMsChapV2 = 0x81;
-// L2TP (RFC 2661) message and AVP types.
-enum : uint16_t {
-  kSccrq = 1,
-  kSccrp = 2,
-  kScccn = 3,
-  kStopccn = 4,
-  kHello = 6,
-  kIcrq = 10,
-  kIcrp = 11,
-  kIccn = 12,
-  kCdn = 14,
-};
-enum : uint16_t {
-  kAvpMessageType = 0,
-  kAvpProtocolVersion = 2,
-  kAvpFramingCaps = 3,
-  kAvpHostName = 7,
-  kAvpTunnelId = 9,
-  kAvpWindow = 10,
-  kAvpSessionId = 14,
-  kAvpCallSerial = 15,
-  kAvpFramingType = 19,
-  kAvpTxSpeed = 24,
-};
+// PPP's protocols, control codes and CHAP algorithms (RFC 1661, 1332, 1334,
+// 1994, 2759), and L2TP's message and AVP types (RFC 2661): src/wire.
+using namespace ninet::wire::ppp;
+using namespace ninet::wire::l2tp;
 // PPPoE discovery (RFC 2516).
 enum : uint8_t { kPadi = 0x09, kPado = 0x07, kPadr = 0x19, kPads = 0x65, kPadt = 0xa7 };
 enum : uint16_t {
@@ -542,7 +503,7 @@ void Gen::set_filter(bool data) {
   jmp(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, kIpv4, kDrop);
   label(kPppoe);
   op(BPF_LD | BPF_H | BPF_ABS, 20);  // PPP protocol after the 6-byte PPPoE header
-  jmp(BPF_JMP | BPF_JEQ | BPF_K, kIp, data ? kDrop : kAccept, kAccept);
+  jmp(BPF_JMP | BPF_JEQ | BPF_K, kIp4, data ? kDrop : kAccept, kAccept);
   label(kIpv4);
   op(BPF_LD | BPF_B | BPF_ABS, 23);
   jmp(BPF_JMP | BPF_JEQ | BPF_K, 17, kNext, kDrop);
@@ -573,7 +534,7 @@ void Gen::set_filter(bool data) {
   label(kAcf);
   op(BPF_LD | BPF_H | BPF_IND, 2);
   label(kProto);
-  jmp(BPF_JMP | BPF_JEQ | BPF_K, kIp, data ? kDrop : kAccept, kAccept);
+  jmp(BPF_JMP | BPF_JEQ | BPF_K, kIp4, data ? kDrop : kAccept, kAccept);
   label(kAccept);
   op(BPF_RET | BPF_K, 0x40000);
   label(kDrop);
@@ -970,7 +931,7 @@ void Gen::ppp_input(Sess& s, Span p) {
     proto = get16(p.data());
     p = p.subspan(2);
   }
-  if (proto == kIp) {
+  if (proto == kIp4) {
     rx_data_++;
     return;
   }
@@ -1336,7 +1297,7 @@ bool Gen::build(int size, uint32_t dst, FrameSet* fs) {
       put16(m, s.peer_sid);
       m.push_back(0xff);
       m.push_back(0x03);
-      put16(m, kIp);
+      put16(m, kIp4);
       append(m, in);
       f = ether(o_.server_mac, o_.mac, ETH_P_IP);
       append(f, ip_udp(o_.client_ip, o_.server_ip, tunnel_port(tuns_[s.tun].id), kL2tpPort, m));
@@ -1349,7 +1310,7 @@ bool Gen::build(int size, uint32_t dst, FrameSet* fs) {
       f.push_back(0x00);
       put16(f, s.peer_sid);
       put16(f, uint16_t(2 + in.size()));
-      put16(f, kIp);
+      put16(f, kIp4);
       append(f, in);
     }
     if (f.size() < 60) f.resize(60, 0);

@@ -42,6 +42,15 @@ constexpr uint16_t kVersion = 2;
 // The fixed part: flags/version, tunnel id, session id (with the length
 // field, if present, between the first two).
 constexpr size_t kFlags = 0, kMinHeader = 6;
+// Control message types (RFC 2661 section 3.2) and AVP types (section 4.4),
+// what ctld and bench/session_gen exchange.
+constexpr uint16_t kSccrq = 1, kSccrp = 2, kScccn = 3, kStopccn = 4, kHello = 6, kIcrq = 10,
+                   kIcrp = 11, kIccn = 12, kCdn = 14;
+constexpr uint16_t kAvpMessageType = 0, kAvpResultCode = 1, kAvpProtocolVersion = 2,
+                   kAvpFramingCaps = 3, kAvpHostName = 7, kAvpTunnelId = 9, kAvpWindow = 10,
+                   kAvpSessionId = 14, kAvpCallSerial = 15, kAvpFramingType = 19, kAvpTxSpeed = 24;
+// An AVP's first 16 bits: M, H, and the length (section 4.1).
+constexpr uint16_t kAvpMandatory = 0x8000, kAvpHidden = 0x4000, kAvpLenMask = 0x03ff;
 }  // namespace l2tp
 
 struct L2tpRepr {

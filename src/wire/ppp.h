@@ -39,6 +39,12 @@ constexpr uint16_t kChap = 0xc223;        // RFC 1994
 // field: "00ff reserved (compression inefficient)", RFC 1661 section 2. Its
 // two-byte form parses; emit never compresses it.
 constexpr uint16_t kReservedFf = 0x00ff;
+// Control protocol codes (RFC 1661 section 5; CCP's resets, RFC 1962 section 5).
+constexpr uint8_t kConfReq = 1, kConfAck = 2, kConfNak = 3, kConfRej = 4, kTermReq = 5,
+                  kTermAck = 6, kCodeRej = 7, kProtRej = 8, kEchoReq = 9, kEchoRep = 10,
+                  kDiscardReq = 11, kResetReq = 14, kResetAck = 15;
+// CHAP algorithms (RFC 1994 section 3; MS-CHAPv2, RFC 2759 section 2).
+constexpr uint8_t kChapMd5 = 5, kMsChapV2 = 0x81;
 }  // namespace ppp
 
 struct PppRepr {

@@ -22,29 +22,7 @@ namespace ninet::ctld {
 namespace {
 
 constexpr size_t kUdpHdr = 52;  // raddr[16] laddr[16] ifcaddr[16] rport[2] lport[2]
-// Message types (RFC 2661 section 3.2) and AVP types (section 4.4).
-enum : uint16_t {
-  kSccrq = 1,
-  kSccrp = 2,
-  kScccn = 3,
-  kStopccn = 4,
-  kHello = 6,
-  kIcrq = 10,
-  kIcrp = 11,
-  kIccn = 12,
-  kCdn = 14,
-};
-enum : uint16_t {
-  kAvpMessageType = 0,
-  kAvpResultCode = 1,
-  kAvpProtocolVersion = 2,
-  kAvpFramingCaps = 3,
-  kAvpHostName = 7,
-  kAvpTunnelId = 9,
-  kAvpWindow = 10,
-  kAvpSessionId = 14,
-};
-constexpr uint16_t kAvpMandatory = 0x8000, kAvpHidden = 0x4000, kAvpLenMask = 0x03ff;
+using namespace wire::l2tp;     // message and AVP types
 
 uint16_t get16(const uint8_t* p) {
   return uint16_t(p[0] << 8 | p[1]);

@@ -10,22 +10,7 @@ namespace ninet::ctld {
 
 namespace {
 
-// Control protocol codes (RFC 1661 section 5; CCP's resets RFC 1962 section 5).
-enum : uint8_t {
-  kConfReq = 1,
-  kConfAck,
-  kConfNak,
-  kConfRej,
-  kTermReq,
-  kTermAck,
-  kCodeRej,
-  kProtRej,
-  kEchoReq,
-  kEchoRep,
-  kDiscardReq,
-  kResetReq = 14,
-  kResetAck = 15,
-};
+using namespace wire::ppp;  // control codes, CHAP algorithms
 // CHAP codes (RFC 1994 section 4).
 enum : uint8_t { kChallenge = 1, kResponse, kSuccess, kFailure };
 // LCP options (RFC 1661 section 6), IPCP's (RFC 1332, RFC 1877), CCP's MPPE (RFC 3078).
@@ -39,7 +24,6 @@ enum : uint8_t {
   kOptIpAddress = 3,
   kOptMppe = 18,
 };
-constexpr uint8_t kMsChapV2 = 0x81;         // CHAP algorithm (RFC 2759 section 2)
 constexpr uint32_t kMppeBits = 0x01000040;  // H (stateless) and S (128 bits), RFC 3078 2.1
 constexpr size_t kMsChapResponseLen = 49;   // peer challenge, 8 reserved, NT-Response, flags
 constexpr int kMaxTries = 30;               // a second apart: generous for a slow (TCG) client
