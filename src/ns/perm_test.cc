@@ -173,6 +173,55 @@ TEST_F(PermTest, EtherConversationsAreTheOwnersAlone) {
   EXPECT_EQ(open_error("ether/" + n + "/ctl", O_RDWR, kNobody), Err::Access);
 }
 
+// ipmux (proto/ipmux.h) takes other users' packets and sends from any
+// address: only the stack's owner may make a filter, and a filter is its
+// maker's. esp (proto/esp.h) is any user's, as udp is: an SA is chosen by
+// its SPI and source, which no other conversation can hold.
+TEST_F(PermTest, IpmuxFiltersAreTheOwnersAlone) {
+  Stat c = st("ipmux/clone");
+  EXPECT_EQ(c.owner, "root");
+  EXPECT_EQ(c.mode, 0660u);
+  EXPECT_EQ(open_error("ipmux/clone", O_RDONLY, kNobody), Err::Access);
+  EXPECT_EQ(open_error("ipmux/clone", O_RDWR, kGlenda), Err::Access);
+  EXPECT_EQ(open_error("ipmux/clone", O_RDWR, kPriv), Err::Ok);
+  // root's filter takes ICMP to 127.0.0.1 before the stack answers it.
+  auto mux = open_path(tree, "ipmux/clone", O_RDWR, kRoot);
+  ASSERT_TRUE(mux);
+  std::string n = *mux->read_all();
+  std::string dir = "ipmux/" + n + "/";
+  ASSERT_TRUE(mux->write("connect proto=01;data[0]=08").ok()) << cat_path(tree, dir + "err", kRoot);
+  for (const char* f : {"ctl", "data"}) {
+    EXPECT_EQ(st(dir + f).owner, "root") << f;
+    EXPECT_EQ(open_error(dir + f, O_RDONLY, kNobody), Err::Access) << f;
+    EXPECT_EQ(open_error(dir + f, O_WRONLY, kGlenda), Err::Access) << f;
+  }
+  EXPECT_EQ(cat_path(tree, dir + "remote", kNobody), "proto=01;data[0:0]=08\n");
+  auto data = open_path(tree, dir + "data", O_RDONLY, kRoot);
+  ASSERT_TRUE(data);
+  // nobody's echo request, from nobody's own icmp conversation.
+  auto icmp = open_path(tree, "icmp/clone", O_RDWR, kNobody);
+  std::string m = *icmp->read_all();
+  ASSERT_TRUE(icmp->write("connect 127.0.0.1").ok());
+  auto idata = open_path(tree, "icmp/" + m + "/data", O_RDWR, kNobody);
+  uint8_t echo[12] = {8, 0, 0, 0, 0, 0, 0, 1, 't', 'a', 'p', '!'};
+  ASSERT_TRUE(idata->write(std::span<const uint8_t>(echo, sizeof echo), 0).ok());
+  uint8_t got[128];
+  auto r = data->read(got, 0);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(*r, 16u + 20u + sizeof echo) << "the interface's address, then the packet";
+  EXPECT_EQ(got[16 + 9], 1);   // ICMP
+  EXPECT_EQ(got[16 + 20], 8);  // the echo request itself
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(got) + 16 + 28, 4), "tap!");
+  // esp: any user's, each conversation its maker's.
+  EXPECT_EQ(st("esp/clone").mode, 0666u);
+  auto sa = open_path(tree, "esp/clone", O_RDWR, kNobody);
+  ASSERT_TRUE(sa);
+  std::string e = *sa->read_all();
+  EXPECT_EQ(st("esp/" + e + "/ctl").owner, "nobody");
+  EXPECT_EQ(open_error("esp/" + e + "/ctl", O_WRONLY, kGlenda), Err::Access);
+  EXPECT_EQ(open_error("esp/" + e + "/data", O_RDONLY, kGlenda), Err::Access);
+}
+
 TEST_F(PermTest, OwnerChangesModeAndGivesItAway) {
   auto mine = open_path(tree, "icmp/clone", O_RDWR, kNobody);
   std::string dir = "icmp/" + *mine->read_all() + "/";

@@ -396,5 +396,24 @@ TEST_F(IpmuxTest, WrittenToOurselvesComesBackThroughTheFilter) {
   EXPECT_EQ(got->size(), 16u + 21u);
 }
 
+// A reader that does not keep up loses packets, counted, as any
+// conversation's; the protocol never sees what the filter won.
+TEST_F(IpmuxTest, AFullReadQueueIsACountedDrop) {
+  Conv* c = open(mux, "connect proto=59");
+  const Bytes p = packet("10.0.0.9", "10.0.0.1", 0x59, Bytes(100, 7));
+  const size_t fits = c->rq_limit / (16 + p.size());
+  for (size_t i = 0; i < fits + 10; i++)
+    inject(p);
+  EXPECT_GE(count("InDrops"), 10);
+  EXPECT_EQ(count("InPackets") + count("InDrops"), long(fits + 10));
+  EXPECT_LE(c->rq_bytes, c->rq_limit);
+  EXPECT_TRUE(sent().empty()) << "no protocol unreachable: the filter took every packet";
+  // Reading makes room again.
+  ASSERT_TRUE(read(c));
+  const long drops = count("InDrops");
+  inject(p);
+  EXPECT_EQ(count("InDrops"), drops);
+}
+
 }  // namespace
 }  // namespace ninet::icmptest
