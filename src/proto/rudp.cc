@@ -88,6 +88,7 @@ class Rudp : public Proto {
   size_t qout(const Conv& c) const override;
   void consumed(Conv& c) override;
   void rcv(const IpRx& rx, BlockPtr b) override;
+  void advise(const Advice& a) override;
   std::string status(const Conv& c) const override;
   std::string stats() const override;
 
@@ -129,7 +130,7 @@ class Rudp : public Proto {
   uint64_t in_datagrams_ = 0, no_ports_ = 0, in_errors_ = 0, out_datagrams_ = 0;
   uint64_t retransmits_ = 0, acks_out_ = 0, out_of_order_ = 0, stale_gen_ = 0;
   uint64_t timeouts_ = 0, new_gen_ = 0, hangups_ = 0, rand_drops_ = 0;
-  uint64_t fast_retransmits_ = 0, duplicates_ = 0;
+  uint64_t fast_retransmits_ = 0, duplicates_ = 0, unreachable_ = 0;
 };
 
 Remote::Remote(Rudp& p, Conv& c, const Ipaddr& addr, uint16_t port)
@@ -248,6 +249,9 @@ size_t Rudp::qout(const Conv& c) const {
 }
 
 Result<size_t> Rudp::write(Conv& c, std::span<const uint8_t> data) {
+  // Hung up by an ICMP error (advise): writes fail too, as Plan 9's
+  // qhangup of the write queue makes them.
+  if (c.hungup) return Error(Err::Hangup, c.err);
   auto d = dest(c, data);
   if (!d) return d.error();
   if (c.lport == 0) return Error(Err::BadPort, "no local port");
@@ -548,6 +552,36 @@ void Rudp::rcv(const IpRx& rx, BlockPtr b) {
   accept(r, u->seq, std::move(b));
 }
 
+// An ICMP error about a message we sent. A connected conversation hangs up
+// with the error's text, as Plan 9's rudpadvise does (unless
+// `ignoreadvice`). An announced one may talk to many remotes: a hard error
+// (RFC 1122 4.2.3.9: protocol or port unreachable) ends that remote's
+// state by the reboot rule, so err says `hangup addr!port` and its queue
+// goes instead of ten more tries; a soft one is left to retransmission.
+void Rudp::advise(const Advice& a) {
+  if (a.transport.size() < 4 || a.kind == Advice::kPacketTooBig) return;  // we fragment
+  const uint16_t sport = load16(a.transport.data()), dport = load16(a.transport.data() + 2);
+  Conv* c = demux.find(sport, a.dst, dport, a.src);
+  if (!c || c->ignoreadvice || c->hungup) return;
+  if (!c->laddr.is_zero() && c->laddr != a.src) return;
+  RudpConv& x = ext(*c);
+  auto it = x.remotes.find({a.dst, dport});
+  const std::string what = a.text() + " from " + a.reporter.str();
+  if (c->state == ConvState::kConnected) {
+    unreachable_++;
+    c->err = a.text();
+    c->hungup = true;
+    if (it != x.remotes.end()) {
+      log(*it->second, what + ": hung up");
+      x.remotes.erase(it);
+    }
+    c->wake();
+  } else if (it != x.remotes.end() && a.hard()) {
+    unreachable_++;
+    reboot(*it->second, what);
+  }
+}
+
 std::string Rudp::status(const Conv& c) const {
   return "Open qin " + std::to_string(c.rq_bytes) + " qout " + std::to_string(qout(c)) + "\n";
 }
@@ -572,6 +606,7 @@ std::string Rudp::stats() const {
   line("NewGen", new_gen_);
   line("Hangups", hangups_);
   line("RandDrops", rand_drops_);
+  line("Unreachable", unreachable_);
   return s;
 }
 

@@ -1,7 +1,7 @@
 // Tests of the rudp directory on two stacks over a perfect simulated wire
 // (proto/rudp_testing.h): the ctl messages and their errors, connect and
 // headers mode both ways, IPv6, acknowledgements, hangup, randdrop, the
-// port-unreachable answer, status and stats.
+// port-unreachable answer and what an ICMP error does, status and stats.
 #include <gtest/gtest.h>
 
 #include "proto/rudp_testing.h"
@@ -91,19 +91,59 @@ TEST(Rudp, Ipv6) {
   EXPECT_EQ(rudp(s.a)->qout(*cli), 0u);
 }
 
-TEST(Rudp, NoPortIsAnsweredAndRetried) {
+// Plan 9's rudpadvise: an ICMP error hangs a connected conversation up
+// with its text.
+TEST(Rudp, NoPortHangsUpAConnectedConversation) {
   Sim s;
   Conv* cli = open(s.a, {"connect 10.0.0.2!7000"});
   ASSERT_TRUE(send(s.a, *cli, u32(1)).ok());
   s.run_for(ms(1));
   EXPECT_EQ(stat(s.b, "NoPorts"), 1u);
+  EXPECT_TRUE(cli->hungup);
+  EXPECT_EQ(cli->err, "port unreachable");
+  EXPECT_EQ(stat(s.a, "Unreachable"), 1u);
+  EXPECT_EQ(rudp(s.a)->qout(*cli), 0u) << "its queue went with it";
+  EXPECT_FALSE(send(s.a, *cli, u32(2)).ok());
+  s.run_for(ms(500));
+  EXPECT_EQ(stat(s.a, "Retransmits"), 0u);
+}
+
+// `ignoreadvice`: the message waits for the remote to come up.
+TEST(Rudp, IgnoreAdviceKeepsRetrying) {
+  Sim s;
+  Conv* cli = open(s.a, {"connect 10.0.0.2!7000", "ignoreadvice"});
+  ASSERT_TRUE(send(s.a, *cli, u32(1)).ok());
+  s.run_for(ms(1));
+  EXPECT_EQ(stat(s.b, "NoPorts"), 1u);
   EXPECT_EQ(rudp(s.a)->qout(*cli), 4u) << "still queued";
-  EXPECT_TRUE(cli->err.empty()) << "ICMP errors are not acted on";
+  EXPECT_TRUE(cli->err.empty());
   Conv* srv = open(s.b, {"announce 7000", "headers"});
   s.run_for(ms(250));
   EXPECT_EQ(drain(s.b, *srv).size(), 1u) << "the retransmission, 200 ms later";
   EXPECT_EQ(stat(s.a, "Retransmits"), 1u);
   EXPECT_EQ(rudp(s.a)->qout(*cli), 0u);
+}
+
+// An announced conversation talks to many remotes: a port unreachable from
+// one ends that remote's state by the reboot rule; the others go on.
+TEST(Rudp, NoPortEndsOneRemoteOfAnAnnouncedConversation) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  Conv* a = open(s.a, {"announce 6000", "headers"});
+  ASSERT_TRUE(srv && a);
+  ASSERT_TRUE(send(s.a, *a, with_header(kB, 7000, u32(1))).ok());
+  ASSERT_TRUE(send(s.a, *a, with_header(kB, 7001, u32(2))).ok());
+  s.run_for(ms(1));
+  EXPECT_EQ(drain(s.b, *srv).size(), 1u);
+  EXPECT_EQ(a->err, "hangup 10.0.0.2!7001");
+  EXPECT_FALSE(a->hungup);
+  EXPECT_EQ(stat(s.a, "Unreachable"), 1u);
+  EXPECT_EQ(rudp(s.a)->qout(*a), 0u) << "7000 acknowledged, 7001's message dropped";
+  s.run_for(ms(500));
+  EXPECT_EQ(stat(s.a, "Retransmits"), 0u);
+  ASSERT_TRUE(send(s.a, *a, with_header(kB, 7000, u32(3))).ok());
+  s.run_for(ms(1));
+  EXPECT_EQ(drain(s.b, *srv).size(), 1u) << "the other remote goes on";
 }
 
 TEST(Rudp, HangupForgetsBothEnds) {

@@ -12,6 +12,8 @@
 
 #include "base/endian.h"
 #include "ip/sim_testing.h"
+#include "proto/icmp.h"
+#include "proto/icmp6.h"
 #include "proto/rudp.h"
 
 namespace ninet::rudptest {
@@ -21,7 +23,11 @@ using simtest::Host;
 
 struct Sim : simtest::Sim {
   Sim(const std::string& fa = "", const std::string& fb = "")
-      : simtest::Sim(fa, fb, [](Ip& ip) { ip.add_proto(make_rudp(ip)); }) {}
+      : simtest::Sim(fa, fb, [](Ip& ip) {
+          ip.add_proto(make_icmp(ip));  // ICMP errors reach rudp's advise
+          ip.add_proto(make_icmp6(ip));
+          ip.add_proto(make_rudp(ip));
+        }) {}
   // Runs until `until`, calling each() at every stop.
   template <class F>
   void run_until(Time until, F each) {
