@@ -80,6 +80,14 @@ void BM_Rudp(benchmark::State& state) {
   Proto* p = s.a.ip.proto("rudp");
   std::vector<uint8_t> msg(kSize, 0x5a);
   std::atomic<bool> nowait{true};
+  // Resolve ARP first, as the UDP baseline does: while it resolves, the
+  // hold queue keeps one packet of the first window, and the other 99 would
+  // go again 200 ms later (the 100 retransmissions per run once reported
+  // here at 0% loss).
+  (void)p->write_data(*cli, msg, s.a.l, &nowait);
+  s.run(s.clock.now() + sec(1), [&] { return Link::drain(s.b, *srv) > 0; });
+  s.run(s.clock.now() + sec(1), [] { return false; });  // its ack
+  const uint64_t rexmit0 = stat(p, "Retransmits") + stat(p, "FastRetransmits");
   Time sim_time = 0;
   int64_t delivered = 0;
   for (auto _ : state) {
@@ -101,7 +109,7 @@ void BM_Rudp(benchmark::State& state) {
   if (state.range(1))
     state.counters["sim_msgs_per_s"] = double(delivered) / (double(sim_time) / 1e9);
   state.counters["rexmit_per_msg"] =
-      double(stat(p, "Retransmits") + stat(p, "FastRetransmits")) / double(delivered);
+      double(stat(p, "Retransmits") + stat(p, "FastRetransmits") - rexmit0) / double(delivered);
 }
 
 void BM_UdpBaseline(benchmark::State& state) {
