@@ -27,6 +27,7 @@ enum : uint8_t {
 constexpr uint32_t kMppeBits = 0x01000040;  // H (stateless) and S (128 bits), RFC 3078 2.1
 constexpr size_t kMsChapResponseLen = 49;   // peer challenge, 8 reserved, NT-Response, flags
 constexpr int kMaxTries = 30;               // a second apart: generous for a slow (TCG) client
+constexpr int kMaxTerminate = 3;            // Terminate-Requests, a tick apart (RFC 1661: 2, 3 s)
 
 void put16(Bytes& b, uint16_t v) {
   b.push_back(uint8_t(v >> 8));
@@ -124,6 +125,12 @@ void PppServer::start() {
 
 void PppServer::tick() {
   if (dead_) return;
+  if (closing_) {
+    if (term_tries_ >= kMaxTerminate) return fail(closing_why_);
+    term_tries_++;
+    send_cp(wire::ppp::kLcp, kTermReq, lcp_next_id_++, {});
+    return;
+  }
   for (Ncp* n : {&lcp_, &ipcp_, &ccp_}) {
     if (!n->sent || n->acked) continue;
     if (n->tries >= kMaxTries) return fail(proto_name(n->protocol) + " request unanswered");
@@ -147,9 +154,15 @@ void PppServer::fail(const std::string& why) {
 }
 
 void PppServer::terminate(const std::string& why) {
-  if (dead_) return;
+  if (dead_ || closing_) return;
+  // The tunnel stays until the peer has seen this: a PPTP or L2TP client
+  // whose call is cleared first ends its pppd by a signal, and the
+  // Terminate-Request would arrive to nobody.
+  closing_ = true;
+  closing_why_ = why;
+  term_tries_ = 1;
+  log_("ppp: terminating: " + why);
   send_cp(wire::ppp::kLcp, kTermReq, lcp_next_id_++, {});
-  fail(why);
 }
 
 void PppServer::protocol_reject(uint16_t protocol, std::span<const uint8_t> info) {
@@ -161,6 +174,15 @@ void PppServer::protocol_reject(uint16_t protocol, std::span<const uint8_t> info
 
 void PppServer::input(uint16_t protocol, std::span<const uint8_t> info) {
   if (dead_) return;
+  if (closing_) {
+    // Only LCP's Terminate-Ack or Terminate-Request matters now.
+    if (protocol == wire::ppp::kLcp && info.size() >= 4 &&
+        (info[0] == kTermAck || info[0] == kTermReq)) {
+      if (info[0] == kTermReq) send_cp(wire::ppp::kLcp, kTermAck, info[1], {});
+      fail(closing_why_);
+    }
+    return;
+  }
   // What pipex takes once the session is registered (NOTES.md, "What the
   // fast path claims"); before that, IP is dropped: the session is not up.
   if (protocol == wire::ppp::kIp4 || protocol == wire::ppp::kIp6 ||

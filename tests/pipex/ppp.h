@@ -59,7 +59,9 @@ class PppServer {
   void input(uint16_t protocol, std::span<const uint8_t> info);
   // Resends our unanswered Configure-Request or Challenge.
   void tick();
-  // Sends LCP Terminate-Request; the session is then dead.
+  // Sends LCP Terminate-Request (RFC 1661's Closing state): the session is
+  // dead once the peer acks it (or sends its own), or after kMaxTerminate
+  // ticks unanswered. A caller that closes the tunnel at once need not wait.
   void terminate(const std::string& why);
 
   // LCP, authentication, IPCP and (if negotiated) CCP are all open.
@@ -112,6 +114,10 @@ class PppServer {
   bool mppe_wanted_ = false;
   bool dead_ = false;
   std::string reason_;
+  // Closing: our Terminate-Request is out; why, and how often it went.
+  bool closing_ = false;
+  std::string closing_why_;
+  int term_tries_ = 0;
   PppResult res_;
 };
 
