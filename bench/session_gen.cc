@@ -90,13 +90,17 @@
 #include <thread>
 #include <vector>
 
+#include "base/endian.h"
 #include "crypto/libcrypto.h"
 #include "crypto/mschap.h"
 #include "wire/l2tp.h"
 #include "wire/ppp.h"
+#include "wire/pppoe.h"
 
 namespace {
 
+using ninet::append16, ninet::append32, ninet::load16, ninet::load32, ninet::store16,
+    ninet::store32;
 using Bytes = std::vector<uint8_t>;
 using Span = std::span<const uint8_t>;
 
@@ -117,24 +121,6 @@ uint64_t now_ns() {
   return uint64_t(t.tv_sec) * kSecond + uint64_t(t.tv_nsec);
 }
 
-uint16_t get16(const uint8_t* p) {
-  return uint16_t(p[0] << 8 | p[1]);
-}
-uint32_t get32(const uint8_t* p) {
-  return uint32_t(get16(p)) << 16 | get16(p + 2);
-}
-void put16(Bytes& b, uint16_t v) {
-  b.push_back(uint8_t(v >> 8));
-  b.push_back(uint8_t(v));
-}
-void put32(Bytes& b, uint32_t v) {
-  put16(b, uint16_t(v >> 16));
-  put16(b, uint16_t(v));
-}
-void set16(uint8_t* p, uint16_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
-}
 void append(Bytes& b, Span s) {
   b.insert(b.end(), s.begin(), s.end());
 }
@@ -180,21 +166,19 @@ Bytes ip_udp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, Span pa
   Bytes p(28);
   const size_t len = 28 + payload.size();
   p[0] = 0x45;
-  set16(&p[2], uint16_t(len));
+  store16(&p[2], uint16_t(len));
   p[6] = 0x40;
   p[8] = 64;
   p[9] = 17;
-  set16(&p[12], uint16_t(src >> 16));
-  set16(&p[14], uint16_t(src));
-  set16(&p[16], uint16_t(dst >> 16));
-  set16(&p[18], uint16_t(dst));
-  set16(&p[10], fold(sum16(p.data(), 20)));
-  set16(&p[20], sport);
-  set16(&p[22], dport);
-  set16(&p[24], uint16_t(8 + payload.size()));
+  store32(&p[12], src);
+  store32(&p[16], dst);
+  store16(&p[10], fold(sum16(p.data(), 20)));
+  store16(&p[20], sport);
+  store16(&p[22], dport);
+  store16(&p[24], uint16_t(8 + payload.size()));
   append(p, payload);
   uint16_t c = fold(sum16(&p[20], 8 + payload.size(), sum16(&p[12], 8) + 17 + 8 + payload.size()));
-  set16(&p[26], c == 0 ? 0xffff : c);
+  store16(&p[26], c == 0 ? 0xffff : c);
   return p;
 }
 
@@ -210,7 +194,7 @@ Bytes inner_packet(uint32_t framed, uint32_t dst, uint32_t idx, int size) {
 Bytes ether(const uint8_t* dst, const uint8_t* src, uint16_t type) {
   Bytes f(dst, dst + 6);
   f.insert(f.end(), src, src + 6);
-  put16(f, type);
+  append16(f, type);
   return f;
 }
 
@@ -314,14 +298,8 @@ void print_sent(const SendResult& r) {
 // 1994, 2759), and L2TP's message and AVP types (RFC 2661): src/wire.
 using namespace ninet::wire::ppp;
 using namespace ninet::wire::l2tp;
-// PPPoE discovery (RFC 2516).
-enum : uint8_t { kPadi = 0x09, kPado = 0x07, kPadr = 0x19, kPads = 0x65, kPadt = 0xa7 };
-enum : uint16_t {
-  kTagServiceName = 0x0101,
-  kTagHostUniq = 0x0103,
-  kTagAcCookie = 0x0104,
-  kTagRelay = 0x0110,
-};
+// PPPoE discovery (RFC 2516): CODE and TAG_TYPE values.
+using namespace ninet::wire::pppoe;
 constexpr int kMaxTries = 20;
 // PPP's restart timer (RFC 1661 4.6; l2tpns's default). Our LCP request goes
 // out when the server's arrives (or after this): an LNS ignores LCP before it
@@ -574,11 +552,11 @@ void Gen::send_l2tp(const Tun& t, const Bytes& msg) {
 void Gen::ppp_send(Sess& s, uint16_t proto, const Bytes& info) {
   if (o_.l2tp) {
     Bytes m = {0x00, 0x02};  // data, no length or sequence, version 2
-    put16(m, tuns_[s.tun].peer_id);
-    put16(m, s.peer_sid);
+    append16(m, tuns_[s.tun].peer_id);
+    append16(m, s.peer_sid);
     m.push_back(0xff);
     m.push_back(0x03);
-    put16(m, proto);
+    append16(m, proto);
     append(m, info);
     send_l2tp(tuns_[s.tun], m);
   } else {
@@ -588,9 +566,9 @@ void Gen::ppp_send(Sess& s, uint16_t proto, const Bytes& info) {
     Bytes f = ether(s.ac, mac, ETH_P_PPP_SES);
     f.push_back(0x11);
     f.push_back(0x00);
-    put16(f, s.peer_sid);
-    put16(f, uint16_t(2 + info.size()));
-    put16(f, proto);
+    append16(f, s.peer_sid);
+    append16(f, uint16_t(2 + info.size()));
+    append16(f, proto);
     append(f, info);
     send_raw(f);
   }
@@ -598,7 +576,7 @@ void Gen::ppp_send(Sess& s, uint16_t proto, const Bytes& info) {
 
 void Gen::cp_send(Sess& s, uint16_t proto, uint8_t code, uint8_t id, Span data) {
   Bytes p = {code, id};
-  put16(p, uint16_t(4 + data.size()));
+  append16(p, uint16_t(4 + data.size()));
   append(p, data);
   ppp_send(s, proto, p);
 }
@@ -617,7 +595,7 @@ Sess* Gen::by_sid(uint16_t sid) {
 
 Sess* Gen::by_mac(const uint8_t* m) {
   if (m[0] != 0x02 || m[1] != 0x5e) return nullptr;
-  const uint32_t idx = get32(m + 2);
+  const uint32_t idx = load32(m + 2);
   return idx < sess_.size() ? &sess_[idx] : nullptr;
 }
 
@@ -625,9 +603,9 @@ Sess* Gen::by_mac(const uint8_t* m) {
 
 Bytes avp(uint16_t type, Span v) {
   Bytes b;
-  put16(b, uint16_t(0x8000 | (6 + v.size())));
-  put16(b, 0);
-  put16(b, type);
+  append16(b, uint16_t(0x8000 | (6 + v.size())));
+  append16(b, 0);
+  append16(b, type);
   append(b, v);
   return b;
 }
@@ -642,11 +620,11 @@ Bytes avp32(uint16_t type, uint32_t v) {
 
 void Gen::tun_send(Tun& t, const Msg& m, uint16_t ns) {
   Bytes h = {0xc8, 0x02};  // T, L, S, version 2
-  put16(h, uint16_t(12 + m.avps.size()));
-  put16(h, t.peer_id);
-  put16(h, m.session);
-  put16(h, ns);
-  put16(h, t.nr);
+  append16(h, uint16_t(12 + m.avps.size()));
+  append16(h, t.peer_id);
+  append16(h, m.session);
+  append16(h, ns);
+  append16(h, t.nr);
   append(h, m.avps);
   send_l2tp(t, h);
   t.need_ack = false;
@@ -703,28 +681,28 @@ void Gen::tun_ack(Tun& t, uint16_t nr) {
 
 void Gen::l2tp_input(Span u) {
   if (u.size() < 6) return void(bad_++);
-  const uint16_t fl = get16(u.data());
+  const uint16_t fl = load16(u.data());
   if ((fl & 0x000f) != 2) return void(bad_++);
   size_t at = 2;
   uint16_t len = uint16_t(u.size());
   if (fl & 0x4000) {
-    len = get16(u.data() + at);
+    len = load16(u.data() + at);
     at += 2;
     if (len > u.size() || len < 6) return void(bad_++);
   }
   if (at + 4 > len) return void(bad_++);
-  const uint16_t tid = get16(u.data() + at), sid = get16(u.data() + at + 2);
+  const uint16_t tid = load16(u.data() + at), sid = load16(u.data() + at + 2);
   at += 4;
   uint16_t ns = 0, nr = 0;
   if (fl & 0x0800) {
     if (at + 4 > len) return void(bad_++);
-    ns = get16(u.data() + at);
-    nr = get16(u.data() + at + 2);
+    ns = load16(u.data() + at);
+    nr = load16(u.data() + at + 2);
     at += 4;
   }
   if (fl & 0x0200) {
     if (at + 2 > len) return void(bad_++);
-    at += 2 + get16(u.data() + at);
+    at += 2 + load16(u.data() + at);
     if (at > len) return void(bad_++);
   }
   if (fl & 0x8000) {
@@ -755,11 +733,11 @@ void Gen::control_input(Tun& t, const uint8_t* hdr, uint16_t sid, Span p) {
   bool has_window = false;
   while (!p.empty()) {
     if (p.size() < 6) return void(bad_++);
-    const uint16_t fl = get16(p.data()), len = fl & 0x03ff;
+    const uint16_t fl = load16(p.data()), len = fl & 0x03ff;
     if (len < 6 || len > p.size() || (fl & 0x4000)) return void(bad_++);  // no hidden AVPs
-    if (get16(p.data() + 2) == 0 && len == 8) {
-      const uint16_t v = get16(p.data() + 6);
-      switch (get16(p.data() + 4)) {
+    if (load16(p.data() + 2) == 0 && len == 8) {
+      const uint16_t v = load16(p.data() + 6);
+      switch (load16(p.data() + 4)) {
         case kAvpMessageType:
           type = v;
           break;
@@ -819,8 +797,8 @@ void Gen::control_input(Tun& t, const uint8_t* hdr, uint16_t sid, Span p) {
 // ---- PPPoE discovery.
 
 void put_tag(Bytes& b, uint16_t type, Span v) {
-  put16(b, type);
-  put16(b, uint16_t(v.size()));
+  append16(b, type);
+  append16(b, uint16_t(v.size()));
   append(b, v);
 }
 
@@ -829,13 +807,13 @@ void Gen::padi(Sess& s) {
   uint8_t mac[6] = {
       0x02, 0x5e, uint8_t(s.idx >> 24), uint8_t(s.idx >> 16), uint8_t(s.idx >> 8), uint8_t(s.idx)};
   Bytes tags;
-  put_tag(tags, kTagServiceName, {});
-  put_tag(tags, kTagHostUniq, Span(mac + 2, 4));
+  put_tag(tags, kServiceName, {});
+  put_tag(tags, kHostUniq, Span(mac + 2, 4));
   Bytes f = ether(bcast, mac, ETH_P_PPP_DISC);
   f.push_back(0x11);
   f.push_back(kPadi);
-  put16(f, 0);
-  put16(f, uint16_t(tags.size()));
+  append16(f, 0);
+  append16(f, uint16_t(tags.size()));
   append(f, tags);
   send_raw(f);
 }
@@ -844,15 +822,15 @@ void Gen::padr(Sess& s) {
   uint8_t mac[6] = {
       0x02, 0x5e, uint8_t(s.idx >> 24), uint8_t(s.idx >> 16), uint8_t(s.idx >> 8), uint8_t(s.idx)};
   Bytes tags;
-  put_tag(tags, kTagServiceName, {});
-  put_tag(tags, kTagHostUniq, Span(mac + 2, 4));
-  if (!s.cookie.empty()) put_tag(tags, kTagAcCookie, s.cookie);
-  if (!s.relay.empty()) put_tag(tags, kTagRelay, s.relay);
+  put_tag(tags, kServiceName, {});
+  put_tag(tags, kHostUniq, Span(mac + 2, 4));
+  if (!s.cookie.empty()) put_tag(tags, kAcCookie, s.cookie);
+  if (!s.relay.empty()) put_tag(tags, kRelaySessionId, s.relay);
   Bytes f = ether(s.ac, mac, ETH_P_PPP_DISC);
   f.push_back(0x11);
   f.push_back(kPadr);
-  put16(f, 0);
-  put16(f, uint16_t(tags.size()));
+  append16(f, 0);
+  append16(f, uint16_t(tags.size()));
   append(f, tags);
   send_raw(f);
 }
@@ -862,18 +840,18 @@ void Gen::pppoe_disc_input(Span f) {
   if (f.size() < 20 || f[14] != 0x11) return void(bad_++);
   Sess* s = by_mac(f.data());
   const uint8_t code = f[15];
-  const uint16_t sid = get16(&f[16]), len = get16(&f[18]);
+  const uint16_t sid = load16(&f[16]), len = load16(&f[18]);
   if (!s || size_t(20) + len > f.size()) return void(bad_++);
   Span tags = f.subspan(20, len);
   bool uniq = false;
   Bytes cookie, relay;
   while (tags.size() >= 4) {
-    const uint16_t type = get16(tags.data()), tl = get16(tags.data() + 2);
+    const uint16_t type = load16(tags.data()), tl = load16(tags.data() + 2);
     if (size_t(4) + tl > tags.size()) return void(bad_++);
     Span v = tags.subspan(4, tl);
-    if (type == kTagHostUniq) uniq = tl == 4 && get32(v.data()) == s->idx;
-    if (type == kTagAcCookie) cookie.assign(v.begin(), v.end());
-    if (type == kTagRelay) relay.assign(v.begin(), v.end());
+    if (type == kHostUniq) uniq = tl == 4 && load32(v.data()) == s->idx;
+    if (type == kAcCookie) cookie.assign(v.begin(), v.end());
+    if (type == kRelaySessionId) relay.assign(v.begin(), v.end());
     tags = tags.subspan(4 + tl);
   }
   switch (code) {
@@ -910,8 +888,8 @@ void Gen::pppoe_disc_input(Span f) {
 void Gen::pppoe_sess_input(Span f) {
   if (f.size() < 22 || f[14] != 0x11 || f[15] != 0) return void(bad_++);
   Sess* s = by_mac(f.data());
-  const uint16_t len = get16(&f[18]);
-  if (!s || s->state < State::kPpp || s->state == State::kDown || get16(&f[16]) != s->peer_sid ||
+  const uint16_t len = load16(&f[18]);
+  if (!s || s->state < State::kPpp || s->state == State::kDown || load16(&f[16]) != s->peer_sid ||
       std::memcmp(s->ac, f.data() + 6, 6) != 0 || size_t(20) + len > f.size())
     return void(bad_++);
   ppp_input(*s, f.subspan(20, len));
@@ -928,7 +906,7 @@ void Gen::ppp_input(Sess& s, Span p) {
     p = p.subspan(1);
   } else {
     if (p.size() < 2) return void(bad_++);
-    proto = get16(p.data());
+    proto = load16(p.data());
     p = p.subspan(2);
   }
   if (proto == kIp4) {
@@ -936,10 +914,10 @@ void Gen::ppp_input(Sess& s, Span p) {
     return;
   }
   rx_ctl_++;
-  if (p.size() < 4 || get16(p.data() + 2) < 4 || get16(p.data() + 2) > p.size())
+  if (p.size() < 4 || load16(p.data() + 2) < 4 || load16(p.data() + 2) > p.size())
     return void(bad_++);
   const uint8_t code = p[0], id = p[1];
-  const Span data = p.subspan(4, get16(p.data() + 2) - 4u);
+  const Span data = p.subspan(4, load16(p.data() + 2) - 4u);
   switch (proto) {
     case kLcp:
       lcp_input(s, code, id, data);
@@ -961,7 +939,7 @@ void Gen::ppp_input(Sess& s, Span p) {
       // IPV6CP, CCP...: not here (RFC 1661 5.7).
       if (s.lcp_open()) {
         Bytes d;
-        put16(d, proto);
+        append16(d, proto);
         append(d, p);
         cp_send(s, kLcp, kProtRej, s.next_id++, d);
       } else {
@@ -990,7 +968,7 @@ void Gen::lcp_request(Sess& s) {
   Bytes o;
   if (!s.no_magic) {
     o = {5, 6};
-    put32(o, s.magic);
+    append32(o, s.magic);
   }
   cp_send(s, kLcp, kConfReq, s.lcp_id, o);
   s.deadline = now_ns() + kPppRestart;
@@ -1010,7 +988,7 @@ void Gen::lcp_input(Sess& s, uint8_t code, uint8_t id, Span data) {
             ((x.type == 7 || x.type == 8) && n == 0))
           continue;  // MRU, ACCM, magic number, PFC, ACFC
         if (x.type == 3 && n >= 2) {
-          auth = get16(x.value.data());
+          auth = load16(x.value.data());
           if (auth == kPap && n == 2) continue;
           if (auth == kChap && n == 3 && (x.value[2] == kChapMd5 || x.value[2] == kMsChapV2)) {
             alg = x.value[2];
@@ -1042,7 +1020,7 @@ void Gen::lcp_input(Sess& s, uint8_t code, uint8_t id, Span data) {
       return lcp_request(s);
     case kEchoReq: {
       Bytes d;
-      put32(d, s.no_magic ? 0 : s.magic);
+      append32(d, s.no_magic ? 0 : s.magic);
       if (data.size() > 4) d.insert(d.end(), data.begin() + 4, data.end());
       echo_++;
       return cp_send(s, kLcp, kEchoRep, id, d);
@@ -1115,7 +1093,7 @@ void Gen::chap_input(Sess& s, uint8_t code, uint8_t id, Span data) {
 void Gen::ipcp_request(Sess& s) {
   s.ipcp_id = s.next_id++;
   Bytes o = {3, 6};
-  put32(o, s.addr);
+  append32(o, s.addr);
   cp_send(s, kIpcp, kConfReq, s.ipcp_id, o);
   s.deadline = now_ns() + kPppRestart;
 }
@@ -1141,7 +1119,7 @@ void Gen::ipcp_input(Sess& s, uint8_t code, uint8_t id, Span data) {
       std::vector<Opt> opts;
       if (!parse_opts(data, &opts)) return void(bad_++);
       for (const Opt& x : opts)
-        if (x.type == 3 && x.value.size() == 4) s.addr = get32(x.value.data());
+        if (x.type == 3 && x.value.size() == 4) s.addr = load32(x.value.data());
       return ipcp_request(s);
     }
     case kConfRej:
@@ -1293,11 +1271,11 @@ bool Gen::build(int size, uint32_t dst, FrameSet* fs) {
     Bytes f;
     if (o_.l2tp) {
       Bytes m = {0x00, 0x02};
-      put16(m, tuns_[s.tun].peer_id);
-      put16(m, s.peer_sid);
+      append16(m, tuns_[s.tun].peer_id);
+      append16(m, s.peer_sid);
       m.push_back(0xff);
       m.push_back(0x03);
-      put16(m, kIp4);
+      append16(m, kIp4);
       append(m, in);
       f = ether(o_.server_mac, o_.mac, ETH_P_IP);
       append(f, ip_udp(o_.client_ip, o_.server_ip, tunnel_port(tuns_[s.tun].id), kL2tpPort, m));
@@ -1308,9 +1286,9 @@ bool Gen::build(int size, uint32_t dst, FrameSet* fs) {
       f = ether(s.ac, mac, ETH_P_PPP_SES);
       f.push_back(0x11);
       f.push_back(0x00);
-      put16(f, s.peer_sid);
-      put16(f, uint16_t(2 + in.size()));
-      put16(f, kIp4);
+      append16(f, s.peer_sid);
+      append16(f, uint16_t(2 + in.size()));
+      append16(f, kIp4);
       append(f, in);
     }
     if (f.size() < 60) f.resize(60, 0);
@@ -1367,33 +1345,33 @@ void Gen::arp_request() {
   const uint8_t hdr[8] = {0, 1, 8, 0, 6, 4, 0, 1};
   r.insert(r.end(), hdr, hdr + 8);
   r.insert(r.end(), o_.mac, o_.mac + 6);
-  put32(r, o_.client_ip);
+  append32(r, o_.client_ip);
   r.resize(r.size() + 6, 0);
-  put32(r, o_.server_ip);
+  append32(r, o_.server_ip);
   send_raw(r);
 }
 
 void Gen::arp_input(Span f) {
-  if (!o_.l2tp || f.size() < 42 || get16(&f[14]) != 1 || get16(&f[16]) != ETH_P_IP) return;
-  if (get16(&f[20]) == 2 && get32(&f[28]) == o_.server_ip) {  // the server's reply
+  if (!o_.l2tp || f.size() < 42 || load16(&f[14]) != 1 || load16(&f[16]) != ETH_P_IP) return;
+  if (load16(&f[20]) == 2 && load32(&f[28]) == o_.server_ip) {  // the server's reply
     if (std::memcmp(&f[22], o_.server_mac, 6) != 0) bad_++;
     arp_ok_ = true;
     return;
   }
   // A request for CLIENT_IP: answered with our MAC.
-  if (get16(&f[20]) != 1 || get32(&f[38]) != o_.client_ip) return;
+  if (load16(&f[20]) != 1 || load32(&f[38]) != o_.client_ip) return;
   Bytes r = ether(f.data() + 22, o_.mac, ETH_P_ARP);
   const uint8_t hdr[8] = {0, 1, 8, 0, 6, 4, 0, 2};
   r.insert(r.end(), hdr, hdr + 8);
   r.insert(r.end(), o_.mac, o_.mac + 6);
-  put32(r, o_.client_ip);
+  append32(r, o_.client_ip);
   r.insert(r.end(), f.begin() + 22, f.begin() + 32);  // the asker's MAC and address
   send_raw(r);
 }
 
 void Gen::input(Span f) {
   if (f.size() < 14) return;
-  switch (get16(&f[12])) {
+  switch (load16(&f[12])) {
     case ETH_P_ARP:
       return arp_input(f);
     case ETH_P_PPP_DISC:
@@ -1405,15 +1383,15 @@ void Gen::input(Span f) {
     case ETH_P_IP: {
       if (!o_.l2tp || std::memcmp(f.data(), o_.mac, 6) != 0) return;
       if (f.size() < 34 || (f[14] >> 4) != 4 || f[23] != 17) return void(bad_++);
-      const size_t ihl = size_t(f[14] & 0xf) * 4, tot = get16(&f[16]);
-      if (ihl < 20 || 14 + tot > f.size() || tot < ihl + 8 || get32(&f[26]) != o_.server_ip ||
-          (get16(&f[20]) & 0x3fff))
+      const size_t ihl = size_t(f[14] & 0xf) * 4, tot = load16(&f[16]);
+      if (ihl < 20 || 14 + tot > f.size() || tot < ihl + 8 || load32(&f[26]) != o_.server_ip ||
+          (load16(&f[20]) & 0x3fff))
         return void(bad_++);
       const uint8_t* u = &f[14 + ihl];
-      if (get16(u + 2) < kL2tpPort || get16(u + 2) >= kL2tpPort + kMaxPorts || get16(u + 4) < 8 ||
-          get16(u + 4) > tot - ihl)
+      if (load16(u + 2) < kL2tpPort || load16(u + 2) >= kL2tpPort + kMaxPorts ||
+          load16(u + 4) < 8 || load16(u + 4) > tot - ihl)
         return void(bad_++);
-      return l2tp_input(Span(u + 8, get16(u + 4) - 8u));
+      return l2tp_input(Span(u + 8, load16(u + 4) - 8u));
     }
     default:
       return;

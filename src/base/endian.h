@@ -2,6 +2,7 @@
 //
 //   uint16_t type = load16(frame + 12);
 //   store32(hdr + 4, seq);
+//   append16(msg, length);   // onto a std::vector<uint8_t> (any push_back container)
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,18 @@ inline void store32(uint8_t* p, uint32_t v) {
   p[1] = uint8_t(v >> 16);
   p[2] = uint8_t(v >> 8);
   p[3] = uint8_t(v);
+}
+
+// Appends v in network order to a growing message.
+template <class Bytes>
+inline void append16(Bytes& b, uint16_t v) {
+  b.push_back(uint8_t(v >> 8));
+  b.push_back(uint8_t(v));
+}
+template <class Bytes>
+inline void append32(Bytes& b, uint32_t v) {
+  append16(b, uint16_t(v >> 16));
+  append16(b, uint16_t(v));
 }
 
 }  // namespace ninet

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "base/endian.h"
 #include "ctld.h"
 #include "wire/l2tp.h"
 #include "wire/ppp.h"
@@ -24,17 +25,10 @@ namespace {
 constexpr size_t kUdpHdr = 52;  // raddr[16] laddr[16] ifcaddr[16] rport[2] lport[2]
 using namespace wire::l2tp;     // message and AVP types
 
-uint16_t get16(const uint8_t* p) {
-  return uint16_t(p[0] << 8 | p[1]);
-}
-void put16(Bytes& b, uint16_t v) {
-  b.push_back(uint8_t(v >> 8));
-  b.push_back(uint8_t(v));
-}
 void avp(Bytes& b, uint16_t type, std::span<const uint8_t> v) {
-  put16(b, uint16_t(kAvpMandatory | (6 + v.size())));
-  put16(b, 0);  // IETF
-  put16(b, type);
+  append16(b, uint16_t(kAvpMandatory | (6 + v.size())));
+  append16(b, 0);  // IETF
+  append16(b, type);
   b.insert(b.end(), v.begin(), v.end());
 }
 void avp16(Bytes& b, uint16_t type, uint16_t v) {
@@ -52,14 +46,14 @@ struct Avps {
 bool parse_avps(std::span<const uint8_t> p, Avps* out) {
   while (!p.empty()) {
     if (p.size() < 6) return false;
-    const uint16_t fl = get16(p.data()), len = fl & kAvpLenMask;
+    const uint16_t fl = load16(p.data()), len = fl & kAvpLenMask;
     if (len < 6 || len > p.size() || (fl & kAvpHidden)) return false;
-    const uint16_t vendor = get16(p.data() + 2), type = get16(p.data() + 4);
+    const uint16_t vendor = load16(p.data() + 2), type = load16(p.data() + 4);
     const auto v = p.subspan(6, len - 6);
     if (vendor == 0 && v.size() == 2) {
-      if (type == kAvpMessageType) out->type = get16(v.data());
-      if (type == kAvpTunnelId) out->tunnel_id = get16(v.data());
-      if (type == kAvpSessionId) out->session_id = get16(v.data());
+      if (type == kAvpMessageType) out->type = load16(v.data());
+      if (type == kAvpTunnelId) out->tunnel_id = load16(v.data());
+      if (type == kAvpSessionId) out->session_id = load16(v.data());
     }
     p = p.subspan(len);
   }
@@ -106,7 +100,7 @@ class L2tp final : public Tunnel {
     Bytes m(8);
     m.push_back(wire::ppp::kAddress);
     m.push_back(wire::ppp::kControl);
-    put16(m, protocol);
+    append16(m, protocol);
     m.insert(m.end(), info.begin(), info.end());
     wire::L2tpRepr h;
     h.has_length = true;
@@ -192,7 +186,7 @@ class L2tp final : public Tunnel {
     auto& sin = reinterpret_cast<sockaddr_in&>(peer);
     sin.sin_family = AF_INET;
     sin.sin_addr.s_addr = htonl(from.v4());
-    sin.sin_port = htons(get16(d.data() + 48));
+    sin.sin_port = htons(load16(d.data() + 48));
     local_.s_addr = htonl(to.v4());
     auto m = wire::L2tpRepr::parse(d.subspan(kUdpHdr));
     if (!m) return;

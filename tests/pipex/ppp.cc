@@ -1,5 +1,6 @@
 // ppp.cc — the PPP server half of ctld (ppp.h).
 #include "ppp.h"
+#include "base/endian.h"
 
 #include <random>
 
@@ -29,20 +30,6 @@ constexpr size_t kMsChapResponseLen = 49;   // peer challenge, 8 reserved, NT-Re
 constexpr int kMaxTries = 30;               // a second apart: generous for a slow (TCG) client
 constexpr int kMaxTerminate = 3;            // Terminate-Requests, a tick apart (RFC 1661: 2, 3 s)
 
-void put16(Bytes& b, uint16_t v) {
-  b.push_back(uint8_t(v >> 8));
-  b.push_back(uint8_t(v));
-}
-void put32(Bytes& b, uint32_t v) {
-  put16(b, uint16_t(v >> 16));
-  put16(b, uint16_t(v));
-}
-uint16_t get16(const uint8_t* p) {
-  return uint16_t(p[0] << 8 | p[1]);
-}
-uint32_t get32(const uint8_t* p) {
-  return uint32_t(get16(p)) << 16 | get16(p + 2);
-}
 void put_opt(Bytes& b, uint8_t type, std::span<const uint8_t> v) {
   b.push_back(type);
   b.push_back(uint8_t(2 + v.size()));
@@ -92,22 +79,22 @@ PppServer::PppServer(std::shared_ptr<const crypto::Libcrypto> lib, PppConfig cfg
   put_opt(lcp_.ours, kOptMru, std::array<uint8_t, 2>{uint8_t(cfg_.mru >> 8), uint8_t(cfg_.mru)});
   put_opt(lcp_.ours, kOptAuth, std::array<uint8_t, 3>{0xc2, 0x23, kMsChapV2});
   Bytes m;
-  put32(m, magic_);
+  append32(m, magic_);
   put_opt(lcp_.ours, kOptMagic, m);
   ipcp_.protocol = wire::ppp::kIpcp;
   Bytes a;
-  put32(a, cfg_.ours);
+  append32(a, cfg_.ours);
   put_opt(ipcp_.ours, kOptIpAddress, a);
   ccp_.protocol = wire::ppp::kCcp;
   Bytes bits;
-  put32(bits, kMppeBits);
+  append32(bits, kMppeBits);
   put_opt(ccp_.ours, kOptMppe, bits);
 }
 
 void PppServer::send_cp(uint16_t protocol, uint8_t code, uint8_t id,
                         std::span<const uint8_t> data) {
   Bytes p = {code, id};
-  put16(p, uint16_t(4 + data.size()));
+  append16(p, uint16_t(4 + data.size()));
   p.insert(p.end(), data.begin(), data.end());
   send_(protocol, p);
 }
@@ -167,7 +154,7 @@ void PppServer::terminate(const std::string& why) {
 
 void PppServer::protocol_reject(uint16_t protocol, std::span<const uint8_t> info) {
   Bytes d;
-  put16(d, protocol);
+  append16(d, protocol);
   d.insert(d.end(), info.begin(), info.end());
   send_cp(wire::ppp::kLcp, kProtRej, lcp_next_id_++, d);
 }
@@ -191,10 +178,10 @@ void PppServer::input(uint16_t protocol, std::span<const uint8_t> info) {
   if (registered && protocol == wire::ppp::kCcp && info.size() >= 4 &&
       (info[0] == kResetReq || info[0] == kResetAck))
     return;
-  if (info.size() < 4 || get16(info.data() + 2) < 4 || get16(info.data() + 2) > info.size())
+  if (info.size() < 4 || load16(info.data() + 2) < 4 || load16(info.data() + 2) > info.size())
     return;  // not a control packet: RFC 1661 5 says silently discard
   const uint8_t code = info[0], id = info[1];
-  const auto data = info.subspan(4, get16(info.data() + 2) - 4);
+  const auto data = info.subspan(4, load16(info.data() + 2) - 4);
   switch (protocol) {
     case wire::ppp::kLcp:
       return lcp_input(code, id, data);
@@ -241,7 +228,7 @@ void PppServer::lcp_input(uint8_t code, uint8_t id, std::span<const uint8_t> dat
       r.pfc = r.acfc = false;
       for (const Opt& o : opts) {
         if (o.type == kOptMru && o.value.size() == 2)
-          r.peer_mru = get16(o.value.data());
+          r.peer_mru = load16(o.value.data());
         else if (o.type == kOptPfc && o.value.empty())
           r.pfc = true;
         else if (o.type == kOptAcfc && o.value.empty())
@@ -287,7 +274,7 @@ void PppServer::lcp_input(uint8_t code, uint8_t id, std::span<const uint8_t> dat
     case kEchoReq: {
       if (!lcp_.open() || data.size() < 4) return;
       Bytes d;
-      put32(d, magic_);
+      append32(d, magic_);
       d.insert(d.end(), data.begin() + 4, data.end());
       send_cp(lcp_.protocol, kEchoRep, id, d);
       break;
@@ -364,9 +351,9 @@ void PppServer::ipcp_input(uint8_t code, uint8_t id, std::span<const uint8_t> da
   Bytes rej, nak;
   for (const Opt& o : opts) {
     if (o.type == kOptIpAddress && o.value.size() == 4) {
-      if (get32(o.value.data()) != cfg_.theirs) {
+      if (load32(o.value.data()) != cfg_.theirs) {
         Bytes a;
-        put32(a, cfg_.theirs);
+        append32(a, cfg_.theirs);
         put_opt(nak, kOptIpAddress, a);
       }
     } else {
@@ -400,16 +387,16 @@ void PppServer::ccp_input(uint8_t code, uint8_t id, std::span<const uint8_t> dat
       if (!cfg_.allow_mppe || (!mppe && !mppe_wanted_)) {
         // RFC 1661 5.7: no compression here at all.
         Bytes info = {kConfReq, id};
-        put16(info, uint16_t(4 + data.size()));
+        append16(info, uint16_t(4 + data.size()));
         info.insert(info.end(), data.begin(), data.end());
         return protocol_reject(ccp_.protocol, info);
       }
       mppe_wanted_ = true;
       if (!ccp_.sent) send_request(ccp_);
       if (!rej.empty()) return send_cp(ccp_.protocol, kConfRej, id, rej);
-      if (!mppe || get32(mppe->value.data()) != kMppeBits) {
+      if (!mppe || load32(mppe->value.data()) != kMppeBits) {
         Bytes bits, nak;
-        put32(bits, kMppeBits);
+        append32(bits, kMppeBits);
         put_opt(nak, kOptMppe, bits);
         return send_cp(ccp_.protocol, kConfNak, id, nak);
       }
