@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <list>
 #include <map>
 #include <utility>
 
@@ -28,6 +29,13 @@ constexpr size_t kMaxUnacked = 100;  // NOTES.md: a sender blocks above 100
 constexpr Time kRexmitUnit = ms(200);
 constexpr int kMaxTries = 10;  // retransmissions before the remote counts as rebooted
 constexpr size_t kMaxMessage = 65535 - wire::rudp::kHeaderLen;
+// Remotes one conversation keeps (Plan 9 keeps every remote ever heard, so
+// a flood of spoofed sources grows it without end). At the limit a new
+// remote takes the place of the least recently active quiet one (nothing
+// unacknowledged or held either way) among the kEvictScan oldest; if none
+// is quiet, its packet is dropped (a write to it fails).
+constexpr size_t kMaxRemotes = 4096;
+constexpr int kEvictScan = 64;
 
 // The sequence number after s: 0 means "no message", so it is skipped.
 uint32_t next_seq(uint32_t s) {
@@ -40,12 +48,21 @@ uint32_t seq_distance(uint32_t from, uint32_t to) {
 }
 
 class Rudp;
+struct RudpConv;
 
 // What a conversation knows of one remote (Plan 9's Reliable).
 struct Remote {
-  Remote(Rudp& p, Conv& c, const Ipaddr& addr, uint16_t port);
+  Remote(Rudp& p, Conv& c, RudpConv& x, const Ipaddr& addr, uint16_t port);
+  ~Remote();
+  Remote(const Remote&) = delete;
+  Remote& operator=(const Remote&) = delete;
+  // Nothing in flight either way: forgetting it loses nothing but the
+  // numbering, which the reboot rule restores.
+  bool quiet() const { return unacked.empty() && held == 0 && !ack_due; }
   Rudp& proto;
   Conv& conv;
+  RudpConv& cx;
+  std::list<Remote*>::iterator lru;  // in cx.lru
   const Ipaddr addr;
   const uint16_t port;
   Ipaddr laddr;  // our address towards it (chosen at the first send)
@@ -59,6 +76,7 @@ struct Remote {
   // 1 + i (null: not here yet). ahead[0] is there only while the read
   // queue has no room for it.
   std::deque<BlockPtr> ahead;
+  size_t held = 0;  // bytes in `ahead`
   // Messages sent and not acknowledged, oldest first, with their numbers.
   std::deque<std::pair<uint32_t, BlockPtr>> unacked;
   size_t unacked_bytes = 0;
@@ -72,6 +90,10 @@ struct Remote {
 };
 
 struct RudpConv : ConvExt {
+  // Declared before `remotes`, which is destroyed first and whose Remotes
+  // leave them.
+  std::list<Remote*> lru;  // least recently active first
+  size_t held_bytes = 0;   // every remote's `held`: at most the read queue's size
   std::map<std::pair<Ipaddr, uint16_t>, std::unique_ptr<Remote>> remotes;
   int randdrop = 0;      // percent of outgoing packets dropped (ctl randdrop)
   bool stalled = false;  // a remote's next message waits for room in the read queue
@@ -106,7 +128,10 @@ class Rudp : public Proto {
     std::span<const uint8_t> body;
   };
   static Result<Dest> dest(const Conv& c, std::span<const uint8_t> data);
-  Remote& state_for(Conv& c, const Ipaddr& addr, uint16_t port);
+  // The remote's state, made if new; null when the conversation has
+  // kMaxRemotes and none of the oldest is quiet.
+  Remote* state_for(Conv& c, const Ipaddr& addr, uint16_t port);
+  static void touch(Remote& r) { r.cx.lru.splice(r.cx.lru.end(), r.cx.lru, r.lru); }
   uint32_t new_gen();
   // Sends one packet to r: message seq (0: an ack only) of generation gen,
   // carrying the current acknowledgement.
@@ -131,15 +156,23 @@ class Rudp : public Proto {
   uint64_t retransmits_ = 0, acks_out_ = 0, out_of_order_ = 0, stale_gen_ = 0;
   uint64_t timeouts_ = 0, new_gen_ = 0, hangups_ = 0, rand_drops_ = 0;
   uint64_t fast_retransmits_ = 0, duplicates_ = 0, unreachable_ = 0;
+  uint64_t overflows_ = 0, evictions_ = 0, too_many_remotes_ = 0;
 };
 
-Remote::Remote(Rudp& p, Conv& c, const Ipaddr& addr, uint16_t port)
+Remote::Remote(Rudp& p, Conv& c, RudpConv& x, const Ipaddr& addr, uint16_t port)
     : proto(p),
       conv(c),
+      cx(x),
+      lru(x.lru.insert(x.lru.end(), this)),
       addr(addr),
       port(port),
       rexmit(p.ip.timers, [this](Time now) { proto.on_rexmit(*this, now); }),
       ack(p.ip.timers, [this](Time) { proto.on_ack(*this); }) {}
+
+Remote::~Remote() {
+  cx.held_bytes -= held;
+  cx.lru.erase(lru);
+}
 
 RudpConv& Rudp::ext(Conv& c) {
   if (!c.ext) c.ext = std::make_unique<RudpConv>();
@@ -152,13 +185,25 @@ uint32_t Rudp::new_gen() {
   return uint32_t(ip.rng() % 0xfffffffeu) + 1;
 }
 
-Remote& Rudp::state_for(Conv& c, const Ipaddr& addr, uint16_t port) {
-  auto& slot = ext(c).remotes[{addr, port}];
-  if (!slot) {
-    slot = std::make_unique<Remote>(*this, c, addr, port);
-    slot->sndgen = new_gen();
+Remote* Rudp::state_for(Conv& c, const Ipaddr& addr, uint16_t port) {
+  RudpConv& x = ext(c);
+  auto it = x.remotes.find({addr, port});
+  if (it != x.remotes.end()) return it->second.get();
+  if (x.remotes.size() >= kMaxRemotes) {
+    auto old = x.lru.begin();
+    for (int i = 0; i < kEvictScan && old != x.lru.end() && !(*old)->quiet(); i++)
+      ++old;
+    if (old == x.lru.end() || !(*old)->quiet()) {
+      too_many_remotes_++;
+      return nullptr;
+    }
+    evictions_++;
+    log(**old, "forgotten for a new remote (" + std::to_string(kMaxRemotes) + " remotes)");
+    x.remotes.erase({(*old)->addr, (*old)->port});
   }
-  return *slot;
+  auto r = std::make_unique<Remote>(*this, c, x, addr, port);
+  r->sndgen = new_gen();
+  return x.remotes.emplace(std::pair{addr, port}, std::move(r)).first->second.get();
 }
 
 Status Rudp::connect(Conv& c) {
@@ -258,7 +303,11 @@ Result<size_t> Rudp::write(Conv& c, std::span<const uint8_t> data) {
   if (d->body.size() > kMaxMessage) return Err::TooBig;
   if (d->raddr.is_multicast() || d->raddr.is_v4_broadcast())
     return Error(Err::BadIp, "rudp is unicast");
-  Remote& r = state_for(c, d->raddr, d->rport);
+  Remote* rp = state_for(c, d->raddr, d->rport);
+  if (!rp)
+    return Error(Err::NoFree, "rudp: " + std::to_string(kMaxRemotes) + " remotes, none quiet");
+  Remote& r = *rp;
+  touch(r);
   // write_data waits for room (message_fits); a caller of write() itself
   // that did not is refused rather than let the queue grow.
   if (r.unacked.size() >= kMaxUnacked)
@@ -395,6 +444,8 @@ void Rudp::reboot(Remote& r, std::string_view why) {
   r.unacked.clear();
   r.unacked_bytes = 0;
   r.ahead.clear();
+  r.cx.held_bytes -= r.held;
+  r.held = 0;
   r.recovering = false;
   r.rexmit.cancel();
   r.ack.cancel();
@@ -448,17 +499,26 @@ void Rudp::accept(Remote& r, uint32_t seq, BlockPtr b) {
   // the sender a timeout and the whole window again. Keeping what comes
   // ahead (at most 100: the sender's limit) and acknowledging the last in
   // order lets one retransmission fill the hole; the wire is the same.
+  // What is kept rather than delivered at once (ahead of a hole, or with
+  // no room to read it) is at most the read queue's size per
+  // conversation, whatever the number of remotes; beyond it a message is
+  // dropped unacknowledged, and comes again.
   uint32_t k = seq_distance(r.rcvseq, seq);
+  Conv& c = r.conv;
+  const size_t len = b->size();
+  const bool at_once = k == 1 && c.rq_bytes + len + (c.headers ? udphdr::kLen : 0) <= c.rq_limit;
   if (k == 0 || k > kMaxUnacked) {
     duplicates_++;  // delivered before (our ack was lost), or beyond any window
+  } else if (k <= r.ahead.size() && r.ahead[k - 1]) {
+    duplicates_++;
+  } else if (!at_once && r.cx.held_bytes + len > c.rq_limit) {
+    overflows_++;
   } else {
     if (r.ahead.size() < k) r.ahead.resize(k);
-    if (r.ahead[k - 1]) {
-      duplicates_++;
-    } else {
-      if (k > 1) out_of_order_++;
-      r.ahead[k - 1] = std::move(b);
-    }
+    if (k > 1) out_of_order_++;
+    r.ahead[k - 1] = std::move(b);
+    r.held += len;
+    r.cx.held_bytes += len;
   }
   deliver_in_order(r);
   // Every message is answered: the ack says how far we are, and an
@@ -475,6 +535,8 @@ void Rudp::deliver_in_order(Remote& r) {
       ext(c).stalled = true;
       return;
     }
+    r.held -= r.ahead.front()->size();
+    r.cx.held_bytes -= r.ahead.front()->size();
     deliver(r, std::move(r.ahead.front()));
     r.ahead.pop_front();
     r.rcvseq = next_seq(r.rcvseq);
@@ -516,7 +578,10 @@ void Rudp::rcv(const IpRx& rx, BlockPtr b) {
     }
     return;
   }
-  Remote& r = it != x.remotes.end() ? *it->second : state_for(*c, rx.src, u->src_port);
+  Remote* rp = it != x.remotes.end() ? it->second.get() : state_for(*c, rx.src, u->src_port);
+  if (!rp) return;  // counted: TooManyRemotes
+  Remote& r = *rp;
+  touch(r);
   if (r.laddr.is_zero()) r.laddr = rx.dst;
   if (u->ack && u->agen != r.sndgen) {
     // Acknowledges a generation of ours it cannot know (we rebooted since,
@@ -607,6 +672,9 @@ std::string Rudp::stats() const {
   line("Hangups", hangups_);
   line("RandDrops", rand_drops_);
   line("Unreachable", unreachable_);
+  line("Overflows", overflows_);
+  line("Evictions", evictions_);
+  line("TooManyRemotes", too_many_remotes_);
   return s;
 }
 

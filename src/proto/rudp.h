@@ -40,8 +40,20 @@
 // the IPv6 pseudo header, as UDP's). There is no listen: `announce` takes
 // every remote on one conversation, which must use `headers` to see who
 // sent a message and to answer it. A message to a port nobody has gets
-// ICMP port unreachable, as UDP's; ICMP errors are not acted on (the
-// retransmissions and the reboot rule handle a dead peer).
+// ICMP port unreachable, as UDP's. An ICMP error about our messages hangs
+// a connected conversation up (err holds its text; `ignoreadvice` keeps it
+// retrying); on an announced one a hard error (port or protocol
+// unreachable) applies the reboot rule to that remote.
+//
+// Limits Plan 9's lacks, so that an announced port is safe to expose: a
+// conversation keeps at most 4096 remotes (a new one takes the place of
+// the least recently active quiet one, nothing unacknowledged or held
+// either way; if the oldest 64 are all busy its packets are dropped and a
+// write to it fails), and holds, ahead of a hole or waiting for a reader,
+// at most its read queue's size (256 KiB) of messages, over all remotes;
+// past that a message is dropped unacknowledged and comes again. A
+// forgotten remote that speaks again meets the reboot rule: its err says
+// `hangup`, as after our restart.
 //
 // rudp/stats: InDatagrams (messages delivered), NoPorts, InErrors
 // (malformed), OutDatagrams (messages
@@ -52,7 +64,10 @@
 // ahead: dropped), StaleGen (packets of a generation we do not know, or
 // acknowledging one we left), Timeouts (reboots after 10 tries),
 // NewGen (reboots of a remote detected), Hangups (remotes forgotten by a
-// hangup, ours or theirs), RandDrops. status: "Open qin N qout M" (M:
+// hangup, ours or theirs), RandDrops, Unreachable (ICMP errors acted on),
+// Overflows (messages dropped: the conversation held its read queue's
+// worth), Evictions (quiet remotes forgotten for new ones),
+// TooManyRemotes (packets of new remotes dropped at the limit). status: "Open qin N qout M" (M:
 // bytes unacknowledged).
 #pragma once
 

@@ -1,10 +1,12 @@
 // Tests of the rudp directory on two stacks over a perfect simulated wire
 // (proto/rudp_testing.h): the ctl messages and their errors, connect and
 // headers mode both ways, IPv6, acknowledgements, hangup, randdrop, the
-// port-unreachable answer and what an ICMP error does, status and stats.
+// port-unreachable answer and what an ICMP error does, the limits on
+// remotes and on what is held, status and stats.
 #include <gtest/gtest.h>
 
 #include "proto/rudp_testing.h"
+#include "wire/rudp.h"
 
 namespace ninet {
 namespace {
@@ -272,6 +274,130 @@ TEST(Rudp, MalformedPacketsAreCountedDrops) {
   EXPECT_TRUE(srv->rq.empty());
   s.run_for(ms(300));
   EXPECT_EQ(drain(s.b, *srv).size(), 1u) << "retransmitted whole";
+}
+
+// Message seq of generation gen from 10.0.0.1!sport to b's port 7000,
+// handed to rudp's input as IP hands it (acks it causes are due at once
+// and leave at b's next tick). The body is seq, then zeros to len bytes.
+void inject(Sim& s, uint16_t sport, uint32_t seq, uint32_t gen, size_t len = 4) {
+  Bytes body(len);
+  store32(body.data(), seq);
+  Bytes pkt(wire::rudp::kHeaderLen + len);
+  wire::RudpRepr{sport, 7000, seq, gen, 0, 0, {}, true}.emit(kA, kB, pkt, body);
+  IpRx rx;
+  rx.src = kA;
+  rx.dst = kB;
+  rx.ifc = 0;
+  rx.proto = 254;
+  rx.net_len = 20;
+  rudp(s.b)->rcv(rx, s.pool.copy(pkt.data(), uint32_t(pkt.size())));
+}
+
+// The numbers of the messages read, each from the port given.
+std::vector<uint32_t> read_from(Sim& s, Conv& c, uint16_t port) {
+  std::vector<uint32_t> v;
+  for (auto& m : drain(s.b, c)) {
+    EXPECT_EQ(load16(m.data() + 48), port);
+    v.push_back(load32(m.data() + 52));
+  }
+  return v;
+}
+
+std::vector<uint32_t> range(uint32_t from, uint32_t to) {
+  std::vector<uint32_t> v;
+  for (uint32_t i = from; i <= to; i++)
+    v.push_back(i);
+  return v;
+}
+
+constexpr uint32_t kGen = 77;
+constexpr int kMaxRemotes = 4096;
+
+// A conversation that heard from kMaxRemotes remotes (ports 20000 up), each
+// acknowledged, so each quiet.
+Conv* full_conversation(Sim& s) {
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  for (int i = 0; i < kMaxRemotes; i++)
+    inject(s, uint16_t(20000 + i), 1, kGen);
+  s.b.ip.tick();
+  EXPECT_EQ(drain(s.b, *srv).size(), size_t(kMaxRemotes));
+  EXPECT_EQ(stat(s.b, "AcksOut"), uint64_t(kMaxRemotes));
+  return srv;
+}
+
+// Spoofed sources cannot grow a conversation without end: at 4096 remotes a
+// new one takes the place of the least recently active quiet one.
+TEST(Rudp, AtItsLimitANewRemoteTakesTheOldestQuietOnesPlace) {
+  Sim s;
+  Conv* srv = full_conversation(s);
+  // 20000 becomes busy (a message to it awaits its ack) and the most recent.
+  ASSERT_TRUE(send(s.b, *srv, with_header(kA, 20000, u32(1))).ok());
+  inject(s, 30000, 1, kGen);
+  EXPECT_EQ(stat(s.b, "Evictions"), 1u);
+  EXPECT_EQ(stat(s.b, "TooManyRemotes"), 0u);
+  EXPECT_EQ(read_from(s, *srv, 30000), std::vector<uint32_t>{1});
+  // 20002 is remembered; 20001 was forgotten, so its message 2 is of a
+  // generation this end does not know: refused (our ack tells it to start
+  // anew), and its new state takes 20003's place.
+  inject(s, 20002, 2, kGen);
+  EXPECT_EQ(read_from(s, *srv, 20002), std::vector<uint32_t>{2});
+  inject(s, 20001, 2, kGen);
+  EXPECT_TRUE(srv->rq.empty());
+  EXPECT_EQ(stat(s.b, "StaleGen"), 1u);
+  EXPECT_EQ(stat(s.b, "Evictions"), 2u);
+  EXPECT_EQ(rudp(s.b)->qout(*srv), 4u) << "the busy remote kept its message";
+}
+
+TEST(Rudp, AtItsLimitWithTheOldestRemotesBusyANewOneIsRefused) {
+  Sim s;
+  Conv* srv = full_conversation(s);
+  for (int i = 0; i < kMaxRemotes; i++)
+    ASSERT_TRUE(send(s.b, *srv, with_header(kA, uint16_t(20000 + i), u32(i))).ok());
+  inject(s, 30000, 1, kGen);
+  EXPECT_TRUE(srv->rq.empty());
+  EXPECT_EQ(stat(s.b, "TooManyRemotes"), 1u);
+  EXPECT_EQ(stat(s.b, "Evictions"), 0u);
+  auto w = send(s.b, *srv, with_header(kA, 30001, u32(1)));
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().text(), "no free devices: rudp: 4096 remotes, none quiet");
+  EXPECT_EQ(rudp(s.b)->qout(*srv), size_t(4 * kMaxRemotes));
+  // A known remote still gets through.
+  inject(s, 20005, 2, kGen);
+  EXPECT_EQ(read_from(s, *srv, 20005), std::vector<uint32_t>{2});
+}
+
+// Messages ahead of a hole are kept, but over all remotes no more than the
+// read queue holds: a sender that opens holes in many windows cannot make
+// the conversation keep more. What does not fit is dropped unacknowledged
+// and taken when it comes again.
+TEST(Rudp, WhatIsHeldAheadOfHolesIsAtMostTheReadQueuesSize) {
+  Sim s;
+  Conv* srv = open(s.b, {"announce 7000", "headers"});
+  ASSERT_EQ(srv->rq_limit, 262144u);
+  const size_t len = 1400;  // 187 fit in 256 KiB
+  for (uint16_t port : {20000, 20001}) {
+    inject(s, port, 1, kGen);
+    EXPECT_EQ(read_from(s, *srv, port), std::vector<uint32_t>{1});
+  }
+  for (uint16_t port : {20000, 20001})
+    for (uint32_t seq = 3; seq <= 101; seq++)  // message 2 lost
+      inject(s, port, seq, kGen, len);
+  EXPECT_EQ(stat(s.b, "OutOfOrder"), 187u) << "20000's 99 and 20001's 3 to 90";
+  EXPECT_EQ(stat(s.b, "Overflows"), 11u) << "20001's 91 to 101";
+  EXPECT_TRUE(srv->rq.empty());
+  inject(s, 20000, 2, kGen, len);
+  EXPECT_EQ(read_from(s, *srv, 20000), range(2, 101));
+  inject(s, 20001, 2, kGen, len);
+  EXPECT_EQ(read_from(s, *srv, 20001), range(2, 90));
+  for (uint32_t seq = 91; seq <= 101; seq++)  // its retransmissions
+    inject(s, 20001, seq, kGen, len);
+  EXPECT_EQ(read_from(s, *srv, 20001), range(91, 101));
+  // Nothing is held now: a third remote may hold a whole window.
+  inject(s, 20002, 1, kGen);
+  for (uint32_t seq = 3; seq <= 101; seq++)
+    inject(s, 20002, seq, kGen, len);
+  EXPECT_EQ(stat(s.b, "OutOfOrder"), 187u + 99u);
+  EXPECT_EQ(stat(s.b, "Overflows"), 11u);
 }
 
 }  // namespace

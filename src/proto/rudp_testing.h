@@ -75,13 +75,12 @@ inline Bytes with_header(const Ipaddr& raddr, uint16_t rport, const Bytes& body)
 // Every message queued for c's readers, oldest first.
 inline std::vector<Bytes> drain(Host& h, Conv& c) {
   std::vector<Bytes> v;
+  Bytes buf(70000);
   while (!c.rq.empty()) {
-    Bytes buf(70000);
     auto n = c.read(h.l, buf, nullptr);
     EXPECT_TRUE(n.ok());
     if (!n) break;
-    buf.resize(*n);
-    v.push_back(std::move(buf));
+    v.emplace_back(buf.begin(), buf.begin() + long(*n));
   }
   return v;
 }
