@@ -9,30 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "base/endian.h"
+
 namespace ninet {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-uint16_t get16(const uint8_t* p) {
-  return uint16_t(p[0] << 8 | p[1]);
-}
-uint32_t get32(const uint8_t* p) {
-  return uint32_t(get16(p)) << 16 | get16(p + 2);
-}
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-  put16(p, uint16_t(v >> 16));
-  put16(p + 2, uint16_t(v));
-}
-
 // One's complement sum of words, folded (RFC 1071), long-hand.
 uint32_t sum_words(const uint8_t* p, size_t n, uint32_t s = 0) {
   for (size_t i = 0; i + 1 < n; i += 2)
-    s += get16(p + i);
+    s += load16(p + i);
   if (n & 1) s += uint32_t(p[n - 1]) << 8;
   while (s >> 16)
     s = (s & 0xffff) + (s >> 16);
@@ -43,7 +30,7 @@ uint32_t sum_words(const uint8_t* p, size_t n, uint32_t s = 0) {
 bool l4_checksum_ok(const Bytes& ip) {
   const bool v6 = ip[0] >> 4 == 6;
   size_t l4 = v6 ? 40 : size_t(ip[0] & 15) * 4;
-  size_t len = v6 ? get16(&ip[4]) : get16(&ip[2]) - l4;
+  size_t len = v6 ? load16(&ip[4]) : load16(&ip[2]) - l4;
   uint8_t proto = v6 ? ip[6] : ip[9];
   uint32_t s = v6 ? sum_words(&ip[8], 32) : sum_words(&ip[12], 8);
   s += proto + uint32_t(len);
@@ -58,15 +45,15 @@ bool ip4_header_ok(const Bytes& ip) {
 Bytes ip4(uint8_t proto, const Bytes& l4, uint16_t id = 0x1234) {
   Bytes p(20);
   p[0] = 0x45;
-  put16(&p[2], uint16_t(20 + l4.size()));
-  put16(&p[4], id);
-  put16(&p[6], 0x4000);  // DF
+  store16(&p[2], uint16_t(20 + l4.size()));
+  store16(&p[4], id);
+  store16(&p[6], 0x4000);  // DF
   p[8] = 64;
   p[9] = proto;
   const uint8_t src[4] = {10, 0, 0, 1}, dst[4] = {10, 0, 0, 2};
   std::memcpy(&p[12], src, 4);
   std::memcpy(&p[16], dst, 4);
-  put16(&p[10], uint16_t(~sum_words(p.data(), 20)));
+  store16(&p[10], uint16_t(~sum_words(p.data(), 20)));
   p.insert(p.end(), l4.begin(), l4.end());
   return p;
 }
@@ -75,7 +62,7 @@ Bytes ip4(uint8_t proto, const Bytes& l4, uint16_t id = 0x1234) {
 Bytes ip6(uint8_t proto, const Bytes& l4, bool hbh = false) {
   Bytes p(40);
   p[0] = 0x60;
-  put16(&p[4], uint16_t(l4.size() + (hbh ? 8 : 0)));
+  store16(&p[4], uint16_t(l4.size() + (hbh ? 8 : 0)));
   p[6] = hbh ? 0 : proto;
   p[7] = 64;
   p[8] = 0xfd;
@@ -100,13 +87,13 @@ Bytes payload(size_t n) {
 // A TCP header (20 bytes, or 32 with a timestamp option) + payload.
 Bytes tcp(const Bytes& data, uint8_t flags, bool ts = false) {
   Bytes t(ts ? 32 : 20);
-  put16(&t[0], 40000);
-  put16(&t[2], 80);
-  put32(&t[4], 0xfffff000);  // wraps inside a large segment
-  put32(&t[8], 77);
+  store16(&t[0], 40000);
+  store16(&t[2], 80);
+  store32(&t[4], 0xfffff000);  // wraps inside a large segment
+  store32(&t[8], 77);
   t[12] = uint8_t((t.size() / 4) << 4);
   t[13] = flags;
-  put16(&t[14], 65535);
+  store16(&t[14], 65535);
   if (ts) {
     const uint8_t o[12] = {1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 9};
     std::memcpy(&t[20], o, 12);
@@ -117,9 +104,9 @@ Bytes tcp(const Bytes& data, uint8_t flags, bool ts = false) {
 
 Bytes udp(const Bytes& data) {
   Bytes u(8);
-  put16(&u[0], 5353);
-  put16(&u[2], 53);
-  put16(&u[4], uint16_t(8 + data.size()));
+  store16(&u[0], 5353);
+  store16(&u[2], 53);
+  store16(&u[4], uint16_t(8 + data.size()));
   u.insert(u.end(), data.begin(), data.end());
   return u;
 }
@@ -147,7 +134,7 @@ TEST(Offload, LocatesNothingInWhatIsNotAWholeTcpOrUdpPacket) {
   Bytes icmp = ip4(1, Bytes(8));
   EXPECT_FALSE(locate_l4(icmp));
   Bytes frag = ip4(6, tcp({}, kAck));
-  put16(&frag[6], 0x2000);  // MF
+  store16(&frag[6], 0x2000);  // MF
   EXPECT_FALSE(locate_l4(frag));
   Bytes cut = ip4(6, tcp(payload(100), kAck));
   cut.resize(cut.size() - 1);  // shorter than its total length
@@ -170,7 +157,7 @@ TEST(Offload, FinishesAPartialChecksumAsTheLongSumDoes) {
         auto l = locate_l4(p);
         ASSERT_TRUE(l);
         // What a stack leaves for "hardware": the pseudo-header sum.
-        put16(&p[l->l4_off + l->field], partial_checksum(*l));
+        store16(&p[l->l4_off + l->field], partial_checksum(*l));
         EXPECT_FALSE(l4_checksum_ok(p));
         ASSERT_TRUE(finish_l4_checksum(p));
         EXPECT_TRUE(l4_checksum_ok(p)) << "v6 " << v6 << " proto " << int(proto) << " n " << n;
@@ -188,9 +175,9 @@ TEST(Offload, AUdpChecksumThatSumsToZeroIsSentAsAllOnes) {
     Bytes p = ip4(17, udp(d));
     ASSERT_TRUE(finish_l4_checksum(p));
     Bytes q = p;
-    put16(&q[26], 0);
+    store16(&q[26], 0);
     if (uint16_t(~sum_words(&q[20], 10, sum_words(&q[12], 8) + 17 + 10)) != 0) continue;
-    EXPECT_EQ(get16(&p[26]), 0xffff);
+    EXPECT_EQ(load16(&p[26]), 0xffff);
     EXPECT_TRUE(l4_checksum_ok(p));
     break;
   }
@@ -236,14 +223,14 @@ TEST(Offload, CutsATcpLargeSegmentAsSoftwareGsoDoes) {
       const size_t want = i + 1 < segs.size() ? 1448 : 10000 - 6 * 1448;
       ASSERT_EQ(s.size(), ipl + 32 + want);
       if (v6) {
-        EXPECT_EQ(get16(&s[4]), 32 + want);
+        EXPECT_EQ(load16(&s[4]), 32 + want);
       } else {
-        EXPECT_EQ(get16(&s[2]), s.size());
-        EXPECT_EQ(get16(&s[4]), uint16_t(0xfffe + i));  // identification counts up (and wraps)
+        EXPECT_EQ(load16(&s[2]), s.size());
+        EXPECT_EQ(load16(&s[4]), uint16_t(0xfffe + i));  // identification counts up (and wraps)
         EXPECT_TRUE(ip4_header_ok(s)) << i;
       }
-      EXPECT_EQ(get32(th + 4), uint32_t(0xfffff000u + 1448 * i));  // sequence advances, wrapping
-      EXPECT_EQ(get32(th + 8), 77u);
+      EXPECT_EQ(load32(th + 4), uint32_t(0xfffff000u + 1448 * i));  // sequence advances, wrapping
+      EXPECT_EQ(load32(th + 8), 77u);
       const uint8_t f = th[13];
       EXPECT_EQ(bool(f & kCwr), i == 0) << i;
       EXPECT_EQ(bool(f & (kFin | kPsh)), i + 1 == segs.size()) << i;
@@ -270,13 +257,13 @@ TEST(Offload, CutsAUdpLargeDatagramIntoDatagrams) {
     const Bytes& s = segs[i].bytes;
     const size_t want = i < 2 ? 1200 : 600;
     ASSERT_EQ(s.size(), 48 + 8 + want);
-    EXPECT_EQ(get16(&s[4]), 8 + 8 + want);   // payload length keeps the hop-by-hop header
-    EXPECT_EQ(get16(&s[48 + 4]), 8 + want);  // each a datagram of its own
+    EXPECT_EQ(load16(&s[4]), 8 + 8 + want);   // payload length keeps the hop-by-hop header
+    EXPECT_EQ(load16(&s[48 + 4]), 8 + want);  // each a datagram of its own
     // Verify with the hop-by-hop header skipped (its next header is UDP).
     Bytes flat(s.begin(), s.begin() + 40);
     flat.insert(flat.end(), s.begin() + 48, s.end());
     flat[6] = 17;
-    put16(&flat[4], uint16_t(8 + want));
+    store16(&flat[4], uint16_t(8 + want));
     EXPECT_TRUE(l4_checksum_ok(flat)) << i;
     joined.insert(joined.end(), s.begin() + 56, s.end());
   }

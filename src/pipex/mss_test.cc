@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "base/endian.h"
+
 namespace ninet::pipex {
 namespace {
 
@@ -45,18 +47,10 @@ uint16_t tcp_sum(const Bytes& p, size_t off, size_t len) {
   return fold(add_words(s, &p[off], len));
 }
 
-void put16(Bytes& p, size_t at, uint16_t v) {
-  p[at] = uint8_t(v >> 8);
-  p[at + 1] = uint8_t(v);
-}
-uint16_t get16(const Bytes& p, size_t at) {
-  return uint16_t(p[at] << 8 | p[at + 1]);
-}
-
 // Sets the TCP checksum of the segment at p[off, off + len).
 void set_tcp_checksum(Bytes& p, size_t off, size_t len) {
-  put16(p, off + 16, 0);
-  put16(p, off + 16, uint16_t(~tcp_sum(p, off, len)));
+  store16(p.data() + off + 16, 0);
+  store16(p.data() + off + 16, uint16_t(~tcp_sum(p, off, len)));
 }
 
 // A TCP header 40000 -> 80, seq 1000, ack 0 or 1 (with ACK), window 64240,
@@ -89,7 +83,7 @@ Bytes v4(const Bytes& seg, uint16_t frag = 0x4000) {
              0x40, 0x06, 0x00, 0x00,  // TTL, protocol, checksum
              10,   0,    0,    1,     // source
              10,   0,    0,    2};    // destination
-  put16(p, 10, uint16_t(~fold(add_words(0, p.data(), 20))));
+  store16(p.data() + 10, uint16_t(~fold(add_words(0, p.data(), 20))));
   p.insert(p.end(), seg.begin(), seg.end());
   if (seg.size() >= 18) set_tcp_checksum(p, 20, seg.size());
   return p;
@@ -139,14 +133,14 @@ void expect_untouched(Bytes p, uint16_t max_mss, const std::string& what) {
 // and a checksum that verifies; nothing else changed.
 void expect_lowered(Bytes p, size_t off, uint16_t max_mss, std::vector<size_t> vals,
                     const std::string& what) {
-  size_t len = p[0] >> 4 == 4 ? get16(p, 2) - off : 40 + get16(p, 4) - off;
+  size_t len = p[0] >> 4 == 4 ? load16(p.data() + 2) - off : 40 + load16(p.data() + 4) - off;
   ASSERT_EQ(tcp_sum(p, off, len), 0xffff) << what << ": the test built a bad checksum";
   Bytes want = p;
   for (size_t v : vals)
-    put16(want, off + v, max_mss);
+    store16(want.data() + off + v, max_mss);
   EXPECT_TRUE(adjust_tcp_mss(p, max_mss)) << what;
   EXPECT_EQ(tcp_sum(p, off, len), 0xffff) << what;
-  put16(want, off + 16, get16(p, off + 16));  // the checksum, checked above
+  store16(want.data() + off + 16, load16(p.data() + off + 16));  // the checksum, checked above
   EXPECT_EQ(p, want) << what;
   // Done once: nothing left to lower.
   expect_untouched(p, max_mss, what + " (again)");
@@ -294,8 +288,8 @@ TEST(MssTest, LeavesMalformedHeadersAlone) {
 
   Bytes p = good;
   p[0] = 0x44;  // IHL 4
-  put16(p, 10, 0);
-  put16(p, 10, uint16_t(~fold(add_words(0, p.data(), 16))));
+  store16(p.data() + 10, 0);
+  store16(p.data() + 10, uint16_t(~fold(add_words(0, p.data(), 16))));
   expect_untouched(p, 1000, "IHL 4");
   p = good;
   p[0] = 0x4f;  // IHL 15: 60 bytes, past the total length
@@ -308,8 +302,8 @@ TEST(MssTest, LeavesMalformedHeadersAlone) {
   expect_untouched(p, 1000, "version 5");
   p = good;
   p[9] = 17;  // UDP, the bytes unchanged
-  put16(p, 10, 0);
-  put16(p, 10, uint16_t(~fold(add_words(0, p.data(), 20))));
+  store16(p.data() + 10, 0);
+  store16(p.data() + 10, uint16_t(~fold(add_words(0, p.data(), 20))));
   expect_untouched(p, 1000, "not TCP");
 
   p = good;
@@ -323,9 +317,9 @@ TEST(MssTest, LeavesMalformedHeadersAlone) {
   expect_untouched(v4(short_seg), 1000, "19-byte segment");
   // The SYN flag within the IP length, the rest of the header beyond it.
   p = good;
-  put16(p, 2, 34);
-  put16(p, 10, 0);
-  put16(p, 10, uint16_t(~fold(add_words(0, p.data(), 20))));
+  store16(p.data() + 2, 34);
+  store16(p.data() + 10, 0);
+  store16(p.data() + 10, uint16_t(~fold(add_words(0, p.data(), 20))));
   expect_untouched(p, 1000, "segment cut by the IP length");
 
   const Bytes good6 = v6(tcp(kSyn, kMss1460));  // 64 bytes

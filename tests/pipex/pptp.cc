@@ -17,6 +17,7 @@
 #include <cstring>
 #include <list>
 
+#include "base/endian.h"
 #include "ctld.h"
 #include "pipex/sessions.h"
 #include "wire/gre.h"
@@ -43,12 +44,6 @@ enum : uint16_t {
 constexpr uint16_t kWindow = 64;         // our receive window (OCRP)
 constexpr uint16_t kPptpEproto = 34827;  // 0x880b, the gre directory's port
 
-uint16_t get16(const uint8_t* p) {
-  return uint16_t(p[0] << 8 | p[1]);
-}
-uint32_t get32(const uint8_t* p) {
-  return uint32_t(get16(p)) << 16 | get16(p + 2);
-}
 void set16(Bytes& b, size_t at, uint16_t v) {
   b[at] = uint8_t(v >> 8);
   b[at + 1] = uint8_t(v);
@@ -248,7 +243,7 @@ class Pptp final : public Tunnel {
       if (!n || *n == 0) break;
       buf.insert(buf.end(), tmp, tmp + *n);
       while (buf.size() >= 12) {
-        const uint16_t len = get16(buf.data());
+        const uint16_t len = load16(buf.data());
         if (len < 12) return end(c, "bad length");
         if (buf.size() < len) break;
         {
@@ -273,8 +268,8 @@ class Pptp final : public Tunnel {
   }
 
   void control(Conn& c, std::span<const uint8_t> m) {
-    if (get16(m.data() + 2) != 1 || get32(m.data() + 4) != kMagic) return;
-    const uint16_t type = get16(m.data() + 8);
+    if (load16(m.data() + 2) != 1 || load32(m.data() + 4) != kMagic) return;
+    const uint16_t type = load16(m.data() + 8);
     Bytes r;
     switch (type) {
       case kSccrq: {
@@ -290,12 +285,12 @@ class Pptp final : public Tunnel {
         if (m.size() < 168) return;
         const uint16_t sid = next_call_++;
         Session* s = d_.new_session(*this, PIPEX_PROTO_PPTP, sid);
-        s->peer_id = get16(m.data() + 12);
+        s->peer_id = load16(m.data() + 12);
         auto& peer = reinterpret_cast<sockaddr_in&>(s->tunnel.pr_peer_address);
         peer.sin_family = AF_INET;
         peer.sin_addr.s_addr = htonl(c.peer.v4());
-        s->tunnel.pr_proto.pptp.peer_maxwinsz = get16(m.data() + 28);
-        s->tunnel.pr_proto.pptp.winsz = get16(m.data() + 28);
+        s->tunnel.pr_proto.pptp.peer_maxwinsz = load16(m.data() + 28);
+        s->tunnel.pr_proto.pptp.winsz = load16(m.data() + 28);
         call_conn_[sid] = &c;
         seq_[sid] = {};
         if (!open_gre(c.peer)) {
@@ -323,7 +318,7 @@ class Pptp final : public Tunnel {
       case kCcrq: {
         if (m.size() < 16) return;
         // The client names its own call id; close the call that has it.
-        const uint16_t peer_call = get16(m.data() + 12);
+        const uint16_t peer_call = load16(m.data() + 12);
         for (auto& [id, cc] : call_conn_)
           if (cc == &c)
             if (Session* s = d_.find(PIPEX_PROTO_PPTP, id); s && s->peer_id == peer_call)

@@ -11,16 +11,14 @@
 #include <cstring>
 #include <vector>
 
+#include "base/endian.h"
+
 namespace ninet {
 namespace {
 
 static_assert(offsetof(VnetHdr, flags) == 0 && offsetof(VnetHdr, gso_type) == 1 &&
               offsetof(VnetHdr, hdr_len) == 2 && offsetof(VnetHdr, gso_size) == 4 &&
               offsetof(VnetHdr, csum_start) == 6 && offsetof(VnetHdr, csum_offset) == 8);
-
-uint16_t get16(const uint8_t* p) {
-  return uint16_t(p[0] << 8 | p[1]);
-}
 
 // An Ethernet frame (link_len 14) or a bare IP packet with TCP (a 20-byte
 // header + 12 bytes of timestamp option) or UDP and n bytes of payload.
@@ -154,14 +152,14 @@ TEST(Vnet, SendOfALargeSegmentNamesItsTypeAndHeaders) {
     const uint8_t* ip = b->data() + 14;
     if (c.v6)
       for (int i = 8; i < 40; i += 2)
-        s += get16(ip + i);
+        s += load16(ip + i);
     else
       for (int i = 12; i < 20; i += 2)
-        s += get16(ip + i);
+        s += load16(ip + i);
     s += (c.tcp ? 6 : 17) + uint32_t(thl + 5000);
     while (s >> 16)
       s = (s & 0xffff) + (s >> 16);
-    EXPECT_EQ(get16(field), s) << "v6 " << c.v6 << " tcp " << c.tcp;
+    EXPECT_EQ(load16(field), s) << "v6 " << c.v6 << " tcp " << c.tcp;
   }
 }
 
