@@ -433,7 +433,8 @@ struct MppeRestart {
   crypto::MppeConfig c;
   bool on;
   void operator()() const {
-    if (on) sess->mppe_rx.emplace(std::move(*crypto::Mppe::create(lib, c)));
+    if (on)
+      sess->mppe_rx = std::make_unique<crypto::Mppe>(std::move(*crypto::Mppe::create(lib, c)));
   }
 };
 
@@ -716,7 +717,7 @@ void BM_Find(benchmark::State& st, int kind, uint32_t n) {
         default: {
           Session* x = direct[size_t(scale_proto(k))][scale_id(k)];
           v = x->ppp_flags + uint32_t(x->peer.is_zero()) + x->proto.l2tp.nr_nxt +
-              uint32_t(x->ip_forward) + uint32_t(x->mppe_rx.has_value()) + uint32_t(x->ifc);
+              uint32_t(x->ip_forward) + uint32_t(x->mppe_rx != nullptr) + uint32_t(x->ifc);
           x->last_active++;
           x->stats.ipackets++;
           x->stats.ibytes += 84;

@@ -23,6 +23,7 @@
 // peer). Sequence numbers continue the daemon's (the request's values).
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "base/endian.h"
 #include "ip/conv.h"
@@ -184,12 +185,12 @@ int Pipex::attach(Session& s) {
     if (f & PIPEX_PPP_MPPE_ACCEPTED) {
       auto m = make(s.mppe_recv);
       if (!m) return EINVAL;
-      s.mppe_rx.emplace(std::move(*m));
+      s.mppe_rx = std::make_unique<crypto::Mppe>(std::move(*m));
     }
     if (f & PIPEX_PPP_MPPE_ENABLED) {
       auto m = make(s.mppe_send);
       if (!m) return EINVAL;
-      s.mppe_tx.emplace(std::move(*m));
+      s.mppe_tx = std::make_unique<crypto::Mppe>(std::move(*m));
     }
   }
   // The route to the framed network through the session's interface, unless

@@ -37,7 +37,6 @@
 #include <list>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -99,43 +98,47 @@ struct Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
+  // ---- Hot: what a packet's path reads and writes, in the first four
+  // cache lines (a random session of many costs a miss per line) ----
   int protocol = 0;  // PIPEX_PROTO_*
   uint16_t id = 0, peer_id = 0;
   uint32_t ppp_flags = 0;
-  int8_t ccp_id = 0;
-  int ppp_id = 0;
+  int ifc = -1;       // the interface whose routes reach the session (pppac or its pppx)
+  int over_ifc = -1;  // PPPoE: the Ethernet interface
   uint16_t peer_mru = 0;
-  uint16_t timeout_sec = 0;
-  Ipaddr src4;          // pr_ip_srcaddr
-  Ipaddr addr4, mask4;  // framed address (masked) and netmask; addr4 zero: none
-  Ipaddr addr6;         // framed IPv6 prefix (masked); zero: none
-  int prefix6 = 0;
-  Ipaddr peer, local;  // tunnel endpoints (L2TP, PPTP); v4-mapped for IPv4
   uint16_t peer_port = 0, local_port = 0;
-  int ifc = -1;              // the interface whose routes reach the session (pppac or its pppx)
-  int ctl_ifc = -1;          // the interface the request was made on (pppac, or the pppx device)
-  bool own_ifc = false;      // pppx: ifc was made for this session and goes with it
-  int over_ifc = -1;         // PPPoE: the Ethernet interface
-  uint8_t peer_mac[6] = {};  // PPPoE: the peer (from pr_peer_address, AF_UNSPEC + MAC)
-  struct pipex_mppe_req mppe_recv {
-  }, mppe_send{};
-  decltype(pipex_session_req::pr_proto) proto{};  // PPTP/L2TP sequence state
   bool ip_forward = true;
-  std::string descr;
-  // MPPE per direction (PIPEX_PPP_MPPE_ACCEPTED: receive, _ENABLED: send).
-  std::optional<crypto::Mppe> mppe_rx, mppe_tx;
+  int8_t ccp_id = 0;
+  uint8_t peer_mac[6] = {};  // PPPoE: the peer (from pr_peer_address, AF_UNSPEC + MAC)
   // Sequenced packets the fast path sent and took (L2TP with sequencing,
   // PPTP): the daemon's share of the sequence space is the rest (NOTES.md).
   uint32_t fp_sent = 0, fp_recv = 0;
+  Ipaddr peer, local;   // tunnel endpoints (L2TP, PPTP); v4-mapped for IPv4
+  Ipaddr addr4, mask4;  // framed address (masked) and netmask; addr4 zero: none
+  Ipaddr addr6;         // framed IPv6 prefix (masked); zero: none
+  int prefix6 = 0;
+  decltype(pipex_session_req::pr_proto) proto{};  // PPTP/L2TP sequence state
+  Time last_active = 0;
+  // MPPE per direction (PIPEX_PPP_MPPE_ACCEPTED: receive, _ENABLED: send),
+  // behind pointers: 120 bytes each that most sessions do without.
+  std::unique_ptr<crypto::Mppe> mppe_rx, mppe_tx;
+  Stats stats;
+
+  // ---- Cold: configuration and the control path's state ----
+  int ppp_id = 0;
+  uint16_t timeout_sec = 0;
+  int ctl_ifc = -1;           // the interface the request was made on (pppac, or the pppx device)
+  bool own_ifc = false;       // pppx: ifc was made for this session and goes with it
   bool route_added = false;   // attach() put a route to addr4/mask4 through ifc
   bool route_added6 = false;  // and one to addr6/prefix6
-
+  Ipaddr src4;                // pr_ip_srcaddr
+  struct pipex_mppe_req mppe_recv {
+  }, mppe_send{};
+  std::string descr;
   State state = State::kOpened;
-  Time last_active = 0;
   Time close_wait_since = 0;
   Timer timer;                               // idle timeout, then the end of close-wait
   std::list<Session*>::iterator closed_pos;  // on the closed list while kCloseWait
-  Stats stats;
 
   uint32_t idle_seconds(Time now) const { return uint32_t((now - last_active) / 1000000000); }
 };
