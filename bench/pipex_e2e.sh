@@ -14,10 +14,11 @@
 # pairs; all removed on exit. The server namespace holds, in turn:
 #   ninet   tests/pipex/ctld (one ninet stack in the process, `bind ether` on
 #           both veths, a `bind pipex` interface, L2TP on ninet's own UDP port
-#           1701 or PPPoE on its own AF_PACKET sockets; it answers the control
-#           protocol and PPP (LCP, MS-CHAPv2, IPCP) and registers each session
-#           with pipex (PIPEXASESSION), in-process: a simpler control path than
-#           a product's, but only the forwarding is measured);
+#           1701 or PPPoE discovery through the stack's ether directory; it
+#           answers the control protocol and PPP (LCP, MS-CHAPv2, IPCP) and
+#           registers each session with pipex (PIPEXASESSION), in-process:
+#           a simpler control path than a product's, but only the forwarding
+#           is measured);
 #   l2tpns  Debian's l2tpns (a single-threaded user-space LNS and PPPoE server
 #           on a TUN device) with a startup-config made here (bind_address on
 #           the client-side veth; CHAP-MD5 through RADIUS), a small RADIUS
@@ -52,8 +53,8 @@
 #   softirqd   CPU seconds per second of the kernel's ksoftirqd threads
 #              (softirq work deferred there: counted in no process above);
 #   pps/top    forwarded packets per CPU second of the server's busiest
-#              thread (ninet's engine; l2tpns has one): without ctld's PPPoE
-#              thread, which reads a copy of every session frame.
+#              thread (ninet's engine; l2tpns has one): without ctld's own
+#              control threads.
 # Sessions: at most 65,535 (session_gen; ninet's L2TP ids are 16 bits) and
 # 59,999 for l2tpns (MAXSESSION 60000), whose setup slows to ~130/s at tens of
 # thousands of sessions. PARALLEL (1024) sessions are set up at once.
@@ -378,8 +379,8 @@ one() {
   c1=$(server_ns)
   k1=$(softirqd_ns)
   thread_ns >"$WORK/threads1"
-  # The server's busiest threads (CPU seconds per second), e.g. ctld's engine
-  # apart from its PPPoE thread, which reads a copy of every session frame.
+  # The server's busiest threads (CPU seconds per second): ctld's engine
+  # first, then its control threads (which see no data frames).
   busiest=$(awk -v el="$SECS" 'NR == FNR { a[$1] = $2; next } { if ($1 in a) printf "%.2f\n", ($2 - a[$1]) / 1e9 / el }' \
     "$WORK/threads0" "$WORK/threads1" | sort -rn | head -3 | tr '\n' ' ')
   top=${busiest%% *}
