@@ -311,6 +311,10 @@ Result<size_t> FileHandle::do_write(std::span<const uint8_t> data, uint64_t offs
       std::unique_lock<std::mutex> l(ip_.mu);
       if (f == T::fCtl) {
         auto st = conv_->proto.ctl_message(*conv_, msg, l, &cancel_);
+        // What the message sent (rudp's hangup, a TCP connect's SYN or
+        // hangup's FIN) leaves now, not when the engine next wakes: a
+        // message that arms no timer does not wake it.
+        ip_.flush();
         if (!st) return st.error();
         return data.size();
       }

@@ -165,6 +165,38 @@ TEST_F(TreeTest, PingThroughTheIcmpDirectory) {
   EXPECT_EQ(ctl->write("connect 127.0.0.1").error().code(), Err::InUse);
 }
 
+// A ctl message that sends a packet and arms no timer (rudp's hangup) must
+// not leave it queued until the engine next wakes for something else. This
+// stack's engine never runs, so only the tree's own flushes move packets:
+// loopback ones are delivered within them.
+TEST(TreeFlush, WhatACtlMessageSendsLeavesAtOnce) {
+  Stack stack{0};  // not started
+  StackTree tree{stack};
+  auto open = [&](const std::string& path) { return open_path(tree, path); };
+  auto ifc = open("ipifc/clone");
+  ASSERT_TRUE(ifc->write("bind loopback").ok());
+  ASSERT_TRUE(ifc->write("add 127.0.0.1 255.0.0.0").ok());
+  auto srv = open("rudp/clone");
+  std::string s = *srv->read_all();
+  ASSERT_TRUE(srv->write("announce 7000").ok());
+  auto cli = open("rudp/clone");
+  std::string c = *cli->read_all();
+  ASSERT_TRUE(cli->write("connect 127.0.0.1!7000").ok());
+  ASSERT_TRUE(open("rudp/" + c + "/data")->write("hello").ok());
+  auto sdata = open("rudp/" + s + "/data");
+  uint8_t buf[64];
+  auto r = sdata->read(buf, 0);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), *r), "hello") << "the data write flushed";
+  std::string local = cat_path(tree, "rudp/" + c + "/local");
+  std::string port = local.substr(local.find('!') + 1);
+  port.pop_back();  // the newline
+  ASSERT_TRUE(srv->write("hangup 127.0.0.1 " + port).ok());
+  std::string stats = cat_path(tree, "rudp/stats");
+  EXPECT_NE(stats.find("Hangups: 2\n"), std::string::npos) << "the client has not heard it:\n"
+                                                           << stats;
+}
+
 TEST_F(TreeTest, Icmpv6HeadersMode) {
   auto ifc = open("ipifc/clone");
   ASSERT_TRUE(ifc->write("bind loopback").ok());
