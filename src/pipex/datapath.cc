@@ -614,15 +614,29 @@ void Pipex::output(int ifc, BlockPtr b) {
   }
   const Ipaddr dst =
       v6 ? Ipaddr(p.data() + wire::ip6::kDst) : Ipaddr::from_v4_bytes(p.data() + wire::ip4::kDst);
-  if (dst.is_multicast() && !v6) {
-    // NOTES.md: a copy to every session of the interface.
-    std::vector<Session*> to;
-    for (auto& [k, s] : by_id_)
-      if (s->ifc == ifc) to.push_back(s.get());
-    for (Session* s : to) {
-      BlockPtr c = ip_.pool.copy(b->data(), b->size());
-      if (c) ip_output(*s, std::move(c), v6);
+  if (dst.is_multicast()) {
+    // NOTES.md: 224/4 goes to every session of the interface. So does IPv6
+    // multicast (ff00::/8), which OpenBSD drops, to the sessions with IPv6
+    // (a framed prefix; the others did not negotiate it): on a
+    // point-to-point link it is for the peer, and a pppx session's
+    // interface needs it for its router advertisements (ra6) and MLD.
+    auto it = by_ifc_.find(ifc);
+    Session* last = nullptr;
+    if (it != by_ifc_.end()) {
+      for (Session* s : it->second) {  // output adds and frees no session
+        if (v6 && !s->prefix6) continue;
+        if (last) {
+          BlockPtr c = ip_.pool.copy(b->data(), b->size());
+          if (c) ip_output(*last, std::move(c), v6);
+        }
+        last = s;
+      }
     }
+    if (!last) {
+      counters.OutNoSession++;
+      return;
+    }
+    ip_output(*last, std::move(b), v6);
     return;
   }
   Session* s = v6 ? find_v6(dst) : find_v4(dst);

@@ -229,6 +229,9 @@ int Pipex::add(Ifc& f, const pipex_session_req& r) {
     by_addr6_[s->addr6] = raw;
     prefix_lens6_[s->prefix6]++;
   }
+  auto& on_ifc = by_ifc_[s->ifc];
+  s->ifc_slot = uint32_t(on_ifc.size());
+  on_ifc.push_back(raw);
   auto& ids = ids_[s->protocol];
   if (ids.empty()) ids.assign(65536, nullptr);
   ids[s->id] = raw;
@@ -285,6 +288,12 @@ void Pipex::free_session(Session* s) {
     auto it = prefix_lens6_.find(s->prefix6);
     if (it != prefix_lens6_.end() && --it->second == 0) prefix_lens6_.erase(it);
   }
+  auto on_ifc = by_ifc_.find(s->ifc);
+  std::vector<Session*>& v = on_ifc->second;
+  v[s->ifc_slot] = v.back();
+  v[s->ifc_slot]->ifc_slot = s->ifc_slot;
+  v.pop_back();
+  if (v.empty()) by_ifc_.erase(on_ifc);
   ids_[s->protocol][s->id] = nullptr;
   by_id_.erase(key(s->protocol, s->id));  // destroys s (and cancels its timer)
   if (own >= 0) drop_session_ifc(own);

@@ -131,6 +131,7 @@ struct Session {
   bool own_ifc = false;       // pppx: ifc was made for this session and goes with it
   bool route_added = false;   // attach() put a route to addr4/mask4 through ifc
   bool route_added6 = false;  // and one to addr6/prefix6
+  uint32_t ifc_slot = 0;      // its place in Pipex's list of ifc's sessions
   Ipaddr src4;                // pr_ip_srcaddr
   struct pipex_mppe_req mppe_recv {
   }, mppe_send{};
@@ -281,6 +282,9 @@ class Pipex {
   std::map<int, int> prefix_lens6_;                             // prefix lengths in use: count
   std::unordered_map<int, bool> mode_;                          // interfaces in pipex mode
   std::unordered_map<uint32_t, std::unique_ptr<Session>> by_id_;  // owns them
+  // The sessions each interface reaches (Session::ifc), for multicast
+  // copies: one for a pppx session's own interface, all of a pppac's.
+  std::unordered_map<int, std::vector<Session*>> by_ifc_;
   // The data path's lookups, one probe each (BENCHMARKS.md section 9): by
   // id, an array of 65,536 per protocol (made on its first session), and by
   // framed network address (host order).

@@ -573,6 +573,67 @@ TEST_F(PathTest, MulticastIsCopiedToEverySessionOfTheInterface) {
   }
   EXPECT_EQ(l2tp + pptp + pppoe, 3);
   EXPECT_EQ(l2tp * pptp * pppoe, 1);
+  // IPv6 multicast too (OpenBSD drops it), as an RA to all-nodes goes: to
+  // the sessions with IPv6 (a framed prefix) only.
+  SendParams sp6{A("2001:db8:1::2"), A("ff02::1"), 58, 255, 0, false, pppac->index};
+  ASSERT_TRUE(ip.send(sp6, pool.alloc()));
+  pump();
+  EXPECT_TRUE(sent().empty()) << "none negotiated IPv6";
+  EXPECT_EQ(px->counters.OutNoSession, 1u);
+  auto r6 = session_req(PIPEX_PROTO_L2TP, 11);
+  set_ip6_prefix(r6, "2001:db8:11::", 64);
+  ASSERT_EQ(add(r6), 0);
+  ASSERT_TRUE(ip.send(sp6, pool.alloc()));
+  pump();
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(load16(&out[0][14 + 20 + 8 + 6]), 111) << "session 11's peer id";
+  // Sessions that go leave the copies; an interface with none counts a drop.
+  for (auto [proto, id] :
+       {std::pair{PIPEX_PROTO_PPTP, 8}, {PIPEX_PROTO_L2TP, 7}, {PIPEX_PROTO_L2TP, 11}}) {
+    pipex_session_stat_req st{};
+    st.psr_protocol = proto;
+    st.psr_session_id = uint16_t(id);
+    ASSERT_EQ(px->ioctl(*pppac, PIPEXDSESSION, &st), 0);
+  }
+  ASSERT_TRUE(ip.send(sp, pool.alloc()));
+  pump();
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(load16(&out[0][12]), 0x8864) << "only the PPPoE session is left";
+  pipex_session_stat_req st{};
+  st.psr_protocol = PIPEX_PROTO_PPPOE;
+  st.psr_session_id = 9;
+  ASSERT_EQ(px->ioctl(*pppac, PIPEXDSESSION, &st), 0);
+  ASSERT_TRUE(ip.send(sp, pool.alloc()));
+  pump();
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(px->counters.OutNoSession, 2u);
+}
+
+// On a pppx device each session's interface is its own link: a multicast
+// sent there (an RA to ff02::1, a 224/4 routing hello) goes to that session
+// alone.
+TEST_F(PathTest, MulticastOnAPppxSessionsInterfaceGoesToItAlone) {
+  Ifc* dev = *ip.ifc_clone();
+  ASSERT_TRUE(ip.ifc_ctl(*dev, "bind pppx"));
+  for (uint16_t id : {9, 10}) {
+    auto r = session_req(PIPEX_PROTO_L2TP, id);
+    set_ip6_prefix(r, id == 9 ? "2001:db8:9::" : "2001:db8:10::", 64);
+    ASSERT_EQ(px->ioctl(*dev, PIPEXASESSION, &r), 0);
+  }
+  const int own9 = px->find(PIPEX_PROTO_L2TP, 9)->ifc;
+  for (const char* group : {"ff02::1", "224.0.0.5"}) {
+    const Ipaddr g = A(group);
+    SendParams sp{g.is_v4() ? kUs : A("2001:db8:1::2"), g, 17, 1, 0, false, own9};
+    ASSERT_TRUE(ip.send(sp, pool.alloc()));
+    pump();
+    auto out = sent();
+    ASSERT_EQ(out.size(), 1u) << group;
+    // L2TP data header after Ethernet, IPv4 and UDP: flags, length, tunnel,
+    // session.
+    EXPECT_EQ(load16(&out[0][14 + 20 + 8 + 6]), 109) << group << ": session 9's peer id";
+  }
 }
 
 TEST_F(PathTest, Ipv6PrefixInsideASession) {
