@@ -4,9 +4,11 @@
 # TCP with v9fs, as 9P2000.u and as plain 9P2000, and does what a shell user
 # does: ls, cat, `echo ... > ctl` (an open with O_TRUNC, then a wstat of
 # length 0 and a time), a clone open, an ICMP conversation answered by the
-# stack, a bad ctl write (EINVAL under 9P2000.u, not "Unknown error 526"),
-# and a user who is not the stack's owner (EACCES). The VM reaches ninetd
-# through a TAP in a network namespace this test makes; ninetd listens there.
+# stack, an rudp message and hangup between two of its conversations (echo
+# into data and ctl, dd from data), a bad ctl write (EINVAL under 9P2000.u,
+# not "Unknown error 526"), and a user who is not the stack's owner
+# (EACCES). The VM reaches ninetd through a TAP in a network namespace this
+# test makes; ninetd listens there.
 . "$(dirname "$0")/lib.sh"
 PEERS=${PEERS:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/peers}
 CACHE=${PEERS_CACHE:-/var/cache/ip-peers}
@@ -67,6 +69,21 @@ printf '\010\000\000\000\000\000\000\007hello' >&4
 r reply: \$(dd bs=64 count=1 2>/dev/null <&4 | od -An -tx1 | head -1)
 r conv-status: \$(cat \$N/icmp/\$n/status)
 exec 4<&- 3<&-
+# rudp: two of the stack's conversations on loopback, driven by the shell:
+# a message by echo into data, read whole by dd; a hangup by echo into ctl
+# reaches the other end before the write returns.
+exec 5<>\$N/rudp/clone
+read s <&5
+echo announce 7000 >&5
+exec 6<>\$N/rudp/clone
+read c <&6
+echo 'connect 127.0.0.1!7000' >&6 && r rudp-connect ok
+echo hello > \$N/rudp/\$c/data && r rudp-write ok
+r rudp-msg: \$(dd bs=100 count=1 2>/dev/null < \$N/rudp/\$s/data)
+cport=\$(cut -d'!' -f2 \$N/rudp/\$c/local)
+echo "hangup 127.0.0.1 \$cport" > \$N/rudp/\$s/ctl && r rudp-hangup ok
+r rudp-stats: \$(grep -E '^(InDatagrams|Hangups):' \$N/rudp/stats | tr '\n' ' ')
+exec 6<&- 5<&-
 umount \$N
 
 # Someone who is not the stack's owner: one attach, as nobody, for all.
@@ -110,6 +127,11 @@ contains "... and err says why" "^R err-file: bad ip address syntax" "$out"
 contains "9P2000.u: a clone open gives root a conversation" "^R conv: [0-9]+ root 660$" "$out"
 contains "9P2000.u: connect on the clone's fd" "^R connect ok$" "$out"
 contains "9P2000.u: the echo request is answered (type 0, seq 7)" "^R reply: 00 00 .. .. .. .. 00 07 68 65 6c 6c 6f" "$out"
+contains "9P2000.u: rudp connect on the clone's fd" "^R rudp-connect ok$" "$out"
+contains "9P2000.u: echo > rudp data (O_TRUNC) sends a message" "^R rudp-write ok$" "$out"
+contains "9P2000.u: dd reads the message whole at the other end" "^R rudp-msg: hello$" "$out"
+contains "9P2000.u: hangup through ctl" "^R rudp-hangup ok$" "$out"
+contains "... one message, and both ends forgot each other" "^R rudp-stats: InDatagrams: 1 Hangups: 2$" "$out"
 contains "9P2000.u as nobody: unbind is refused (EACCES)" "^R nobody: .*Permission denied" "$out"
 contains "9P2000.u as nobody: a route is refused (EACCES)" "^R nobody-route: .*Permission denied" "$out"
 contains "9P2000.u as nobody: the status reads" "^R nobody-reads: loopback" "$out"
