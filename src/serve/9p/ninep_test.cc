@@ -1069,6 +1069,36 @@ TEST_F(NinepTest, DotuShortStreamReadEndsLinuxsLoop) {
   EXPECT_EQ(next->data, bytes({'t', 'w', 'o'}));
 }
 
+// A read of 0 bytes (no Linux client sends one; a fuzzer did) is answered
+// at once with nothing, and a stream keeps the datagram it had.
+TEST_F(NinepTest, AReadOfNothingTakesNothing) {
+  auto r = raw();
+  // A reply that never comes fails the test instead of hanging it (a guard).
+  timeval tv{10, 0};
+  ASSERT_EQ(setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
+  Fcall w = msg(ninep::Twalk, 2, 0);
+  w.newfid = 1;
+  w.wname = {"data"};
+  ASSERT_EQ(r->rpc(w).type, ninep::Rwalk);
+  Fcall o = msg(ninep::Topen, 3, 1);
+  o.mode = ninep::ORDWR;
+  ASSERT_EQ(r->rpc(o).type, ninep::Ropen);
+  Fcall rd = msg(ninep::Tread, 4, 1);
+  rd.count = 0;
+  Fcall got = r->rpc(rd);
+  EXPECT_EQ(got.type, ninep::Rread) << "with nothing queued, no wait";
+  EXPECT_TRUE(got.data.empty());
+  Fcall wr = msg(ninep::Twrite, 5, 1);
+  wr.data = {'p', 'k', 't'};
+  ASSERT_EQ(r->rpc(wr).type, ninep::Rwrite);
+  got = r->rpc(rd);
+  EXPECT_EQ(got.type, ninep::Rread);
+  EXPECT_TRUE(got.data.empty());
+  rd.count = 100;
+  got = r->rpc(rd);
+  EXPECT_EQ(got.data, bytes({'p', 'k', 't'})) << "the datagram was kept";
+}
+
 TEST(NinepSockets, UnixAndLoopbackTcp) {
   FakeTree tree;
   NinepServer srv(tree);

@@ -420,6 +420,13 @@ struct NinepServer::Conn {
       if (!f) return rerror(t, Error(Err::BadArg, "unknown fid"));
       if (!f->open) return rerror(t, Error(Err::BadArg, "fid not open"));
       if ((f->mode & 3) == ninep::OWRITE) return rerror(t, Err::WriteOnly);
+      if (count == 0) {
+        // Nothing asked, nothing taken: as read(2) of 0 bytes, a stream
+        // keeps its next datagram and nobody waits.
+        Fcall r;
+        r.type = ninep::Rread;
+        return reply(t, std::move(r));
+      }
       if (!f->dir) {
         // Linux's v9fs (the 9P2000.u client there is) repeats a short read
         // at the next offset until its buffer is full or a read returns 0
