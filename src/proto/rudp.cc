@@ -37,6 +37,12 @@ constexpr size_t kMaxMessage = 65535 - wire::rudp::kHeaderLen;
 constexpr size_t kMaxRemotes = 4096;
 constexpr int kEvictScan = 64;
 
+// Whether c's read queue has room for a message of len bytes as a reader
+// gets it (behind the Udphdr in headers mode).
+bool read_queue_takes(const Conv& c, size_t len) {
+  return c.rq_bytes + len + (c.headers ? udphdr::kLen : 0) <= c.rq_limit;
+}
+
 // The sequence number after s: 0 means "no message", so it is skipped.
 uint32_t next_seq(uint32_t s) {
   return s + 1 == 0 ? 1 : s + 1;
@@ -506,7 +512,7 @@ void Rudp::accept(Remote& r, uint32_t seq, BlockPtr b) {
   uint32_t k = seq_distance(r.rcvseq, seq);
   Conv& c = r.conv;
   const size_t len = b->size();
-  const bool at_once = k == 1 && c.rq_bytes + len + (c.headers ? udphdr::kLen : 0) <= c.rq_limit;
+  const bool at_once = k == 1 && read_queue_takes(c, len);
   if (k == 0 || k > kMaxUnacked) {
     duplicates_++;  // delivered before (our ack was lost), or beyond any window
   } else if (k <= r.ahead.size() && r.ahead[k - 1]) {
@@ -529,8 +535,7 @@ void Rudp::accept(Remote& r, uint32_t seq, BlockPtr b) {
 void Rudp::deliver_in_order(Remote& r) {
   Conv& c = r.conv;
   while (!r.ahead.empty() && r.ahead.front()) {
-    size_t len = r.ahead.front()->size() + (c.headers ? udphdr::kLen : 0);
-    if (c.rq_bytes + len > c.rq_limit) {
+    if (!read_queue_takes(c, r.ahead.front()->size())) {
       // Kept, and not acknowledged, until a reader makes room (consumed).
       ext(c).stalled = true;
       return;
