@@ -548,6 +548,15 @@ class NinepTest : public ::testing::Test {
       auto r = recv();
       return r ? *r : Fcall{};
     }
+    // Fid 1: the attached root's `data`, walked (tag 2) and opened (tag 3).
+    bool open_data(uint8_t mode) {
+      Fcall w = msg(ninep::Twalk, 2, 0);
+      w.newfid = 1;
+      w.wname = {"data"};
+      Fcall o = msg(ninep::Topen, 3, 1);
+      o.mode = mode;
+      return rpc(w).type == ninep::Rwalk && rpc(o).type == ninep::Ropen;
+    }
   };
   std::unique_ptr<Raw> raw(bool attach = true) {
     int sv[2];
@@ -777,12 +786,7 @@ TEST_F(NinepTest, ClunkAndDisconnectEndBlockedCalls) {
 
   // A client that goes away while reading: the server ends the call.
   auto r = raw();
-  Fcall w = msg(ninep::Twalk, 2, 0);
-  w.newfid = 1;
-  w.wname = {"data"};
-  EXPECT_EQ(r->rpc(w).type, ninep::Rwalk);
-  Fcall o = msg(ninep::Topen, 3, 1);
-  EXPECT_EQ(r->rpc(o).type, ninep::Ropen);
+  EXPECT_TRUE(r->open_data(ninep::OREAD));
   Fcall rd = msg(ninep::Tread, 4, 1);
   rd.count = 100;
   r->send(rd);
@@ -1043,13 +1047,7 @@ TEST_F(NinepTest, DotuShortStreamReadEndsLinuxsLoop) {
   a.afid = ninep::kNoFid;
   a.uname = "root";
   ASSERT_EQ(r->rpc(a).type, ninep::Rattach);
-  Fcall w = msg(ninep::Twalk, 2, 0);
-  w.newfid = 1;
-  w.wname = {"data"};
-  ASSERT_EQ(r->rpc(w).type, ninep::Rwalk);
-  Fcall o = msg(ninep::Topen, 3, 1);
-  o.mode = ninep::ORDWR;
-  ASSERT_EQ(r->rpc(o).type, ninep::Ropen);
+  ASSERT_TRUE(r->open_data(ninep::ORDWR));
   Fcall wr = msg(ninep::Twrite, 4, 1);
   wr.data = {'p', 'k', 't'};
   ASSERT_EQ(r->rpc(wr).type, ninep::Rwrite);
@@ -1076,13 +1074,7 @@ TEST_F(NinepTest, AReadOfNothingTakesNothing) {
   // A reply that never comes fails the test instead of hanging it (a guard).
   timeval tv{10, 0};
   ASSERT_EQ(setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv), 0);
-  Fcall w = msg(ninep::Twalk, 2, 0);
-  w.newfid = 1;
-  w.wname = {"data"};
-  ASSERT_EQ(r->rpc(w).type, ninep::Rwalk);
-  Fcall o = msg(ninep::Topen, 3, 1);
-  o.mode = ninep::ORDWR;
-  ASSERT_EQ(r->rpc(o).type, ninep::Ropen);
+  ASSERT_TRUE(r->open_data(ninep::ORDWR));
   Fcall rd = msg(ninep::Tread, 4, 1);
   rd.count = 0;
   Fcall got = r->rpc(rd);
